@@ -1,0 +1,22 @@
+/** Authentication: bearer token verification. The gateway imports from here only. */
+export { createTokenVerifier } from './jwt.ts';
+export type { TokenVerifier, TokenVerifierDeps, TokenVerifierOptions } from './jwt.ts';
+export type { JwksFetchOutcome } from './jwks.ts';
+export { AUTH_ERROR_REASONS, AuthError, isAuthError, wwwAuthenticate } from './errors.ts';
+export type { AuthErrorReason } from './errors.ts';
+export {
+  DEFAULT_CLOCK_TOLERANCE_S,
+  DEFAULT_HMAC_ALGORITHMS,
+  DEFAULT_JWKS_CACHE_MAX_AGE_MS,
+  DEFAULT_JWKS_COOLDOWN_MS,
+  DEFAULT_JWKS_MAX_STALE_MS,
+  DEFAULT_JWKS_TIMEOUT_MS,
+  DEFAULT_JWT_ALGORITHMS,
+  DEFAULT_MAX_TOKEN_BYTES,
+  DEFAULT_TIER_CLAIM,
+  DEFAULT_VERIFY_CACHE_MAX_ENTRIES,
+  DEFAULT_VERIFY_CACHE_TTL_MS,
+  TokenVerifierConfigError,
+} from './options.ts';
+export { ANONYMOUS } from './principal.ts';
+export type { Principal } from './principal.ts';

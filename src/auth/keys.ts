@@ -1,0 +1,90 @@
+/**
+ * Offline key sources, read once at start-up: a local JWKS file, a PEM public key (or X.509
+ * certificate), or an explicitly configured HMAC secret.
+ */
+import { createPublicKey } from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { createLocalJWKSet } from 'jose';
+import type { JSONWebKeySet } from 'jose';
+import { AuthError } from './errors.ts';
+import type { KeySource } from './jwks.ts';
+import { TokenVerifierConfigError } from './options.ts';
+
+const NO_IO = (): void => {};
+
+/** Algorithms a public key can verify, from its type and curve. */
+function algorithmsFor(key: KeyObject): readonly string[] {
+  switch (key.asymmetricKeyType) {
+    case 'rsa':
+      return ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512'];
+    case 'rsa-pss':
+      return ['PS256', 'PS384', 'PS512'];
+    case 'ec':
+      switch (key.asymmetricKeyDetails?.namedCurve) {
+        case 'prime256v1':
+          return ['ES256'];
+        case 'secp384r1':
+          return ['ES384'];
+        case 'secp521r1':
+          return ['ES512'];
+        default:
+          return [];
+      }
+    case 'ed25519':
+      return ['EdDSA', 'Ed25519'];
+    default:
+      return [];
+  }
+}
+
+/**
+ * Key source from a file: a PEM public key / certificate when it starts with `-----BEGIN`,
+ * otherwise a JWKS JSON document.
+ *
+ * @throws TokenVerifierConfigError when the file cannot be read or parsed, or holds a key that
+ *   none of `algorithms` can use
+ */
+export function createFileKeySource(path: string, algorithms: readonly string[]): KeySource {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new TokenVerifierConfigError([`keyFile ${path} cannot be read: ${(err as NodeJS.ErrnoException).code ?? String(err)}`]);
+  }
+
+  if (text.trimStart().startsWith('-----BEGIN')) {
+    let key: KeyObject;
+    try {
+      key = createPublicKey(text);
+    } catch {
+      throw new TokenVerifierConfigError([`keyFile ${path} is not a PEM public key or certificate`]);
+    }
+    const usable = new Set(algorithmsFor(key).filter((alg) => algorithms.includes(alg)));
+    if (usable.size === 0) {
+      throw new TokenVerifierConfigError([`keyFile ${path} holds a ${key.asymmetricKeyType ?? 'unknown'} key that none of the algorithms ${algorithms.join(', ')} can use`]);
+    }
+    return {
+      // Checked here rather than left to jose, which throws a TypeError (a 500) on a key/alg
+      // mismatch; a token naming another allowed alg is simply one we have no key for.
+      getKey: async (header) => {
+        if (header.alg === undefined || !usable.has(header.alg)) throw new AuthError('unknown_key');
+        return key;
+      },
+      close: NO_IO,
+    };
+  }
+
+  let jwks: JSONWebKeySet;
+  try {
+    jwks = JSON.parse(text) as JSONWebKeySet;
+    return { getKey: createLocalJWKSet(jwks), close: NO_IO };
+  } catch {
+    throw new TokenVerifierConfigError([`keyFile ${path} is neither a PEM key nor a JWKS document ({"keys": [...]})`]);
+  }
+}
+
+/** Key source for an HMAC shared secret (algorithms already restricted to HS* by options). */
+export function createSecretKeySource(secret: Uint8Array): KeySource {
+  return { getKey: async () => secret, close: NO_IO };
+}

@@ -1,0 +1,153 @@
+import { z } from 'zod';
+
+/**
+ * Small zod builders for environment values. Every builder produces a message that says what is
+ * allowed, because the message is all an operator sees when the process refuses to start.
+ */
+
+const TRUE = new Set(['1', 'true', 'yes', 'on']);
+const FALSE = new Set(['0', 'false', 'no', 'off']);
+
+/** An integer in [min, max]; `undefined` or '' falls back to `def`. */
+export function int(def: number, min: number, max: number) {
+  return z
+    .string()
+    .optional()
+    .transform((raw, ctx) => {
+      if (raw === undefined || raw.trim() === '') return def;
+      const n = Number(raw);
+      if (!Number.isInteger(n) || n < min || n > max) {
+        ctx.addIssue({ code: 'custom', message: `expected an integer from ${min} to ${max}, got ${JSON.stringify(raw)}` });
+        return z.NEVER;
+      }
+      return n;
+    });
+}
+
+/** A number in [min, max]. */
+export function num(def: number, min: number, max: number) {
+  return z
+    .string()
+    .optional()
+    .transform((raw, ctx) => {
+      if (raw === undefined || raw.trim() === '') return def;
+      const n = Number(raw);
+      if (!Number.isFinite(n) || n < min || n > max) {
+        ctx.addIssue({ code: 'custom', message: `expected a number from ${min} to ${max}, got ${JSON.stringify(raw)}` });
+        return z.NEVER;
+      }
+      return n;
+    });
+}
+
+/** A boolean: true/false, 1/0, yes/no, on/off. */
+export function bool(def: boolean) {
+  return z
+    .string()
+    .optional()
+    .transform((raw, ctx) => {
+      if (raw === undefined || raw.trim() === '') return def;
+      const v = raw.trim().toLowerCase();
+      if (TRUE.has(v)) return true;
+      if (FALSE.has(v)) return false;
+      ctx.addIssue({ code: 'custom', message: `expected true or false, got ${JSON.stringify(raw)}` });
+      return z.NEVER;
+    });
+}
+
+/** One of a fixed set of words. */
+export function oneOf<const T extends readonly [string, ...string[]]>(values: T, def: T[number]) {
+  return z
+    .string()
+    .optional()
+    .transform((raw, ctx): T[number] => {
+      if (raw === undefined || raw.trim() === '') return def;
+      const v = raw.trim();
+      if ((values as readonly string[]).includes(v)) return v;
+      ctx.addIssue({ code: 'custom', message: `expected one of ${values.join(', ')}, got ${JSON.stringify(raw)}` });
+      return z.NEVER;
+    });
+}
+
+/** Free text; `undefined` when unset or empty. */
+export function text() {
+  return z
+    .string()
+    .optional()
+    .transform((raw) => (raw === undefined || raw.trim() === '' ? undefined : raw.trim()));
+}
+
+/** An absolute http(s) URL, or `undefined` when unset. */
+export function url(protocols: readonly string[] = ['http:', 'https:']) {
+  return z
+    .string()
+    .optional()
+    .transform((raw, ctx) => {
+      if (raw === undefined || raw.trim() === '') return undefined;
+      try {
+        const u = new URL(raw.trim());
+        if (!protocols.includes(u.protocol)) throw new Error('protocol');
+        return u.toString();
+      } catch {
+        ctx.addIssue({ code: 'custom', message: `expected an absolute ${protocols.join(' or ')} URL, got ${JSON.stringify(raw)}` });
+        return z.NEVER;
+      }
+    });
+}
+
+/** A comma-separated list of words. */
+export function list(def: readonly string[], allowed?: readonly string[]) {
+  return z
+    .string()
+    .optional()
+    .transform((raw, ctx) => {
+      if (raw === undefined || raw.trim() === '') return [...def];
+      const items = raw
+        .split(/[,\s]+/)
+        .map((s) => s.trim())
+        .filter(Boolean);
+      const bad = allowed ? items.filter((i) => !allowed.includes(i)) : [];
+      if (bad.length > 0) {
+        ctx.addIssue({ code: 'custom', message: `expected a comma-separated list of ${allowed!.join(', ')}; not allowed: ${bad.join(', ')}` });
+        return z.NEVER;
+      }
+      return items;
+    });
+}
+
+/**
+ * `name=value,name=value` pairs, e.g. subgraph URL overrides. `check` validates each value
+ * and returns an error text or `undefined`.
+ */
+export function pairs(check: (value: string) => string | undefined) {
+  return z
+    .string()
+    .optional()
+    .transform((raw, ctx) => {
+      const out: Record<string, string> = {};
+      if (raw === undefined || raw.trim() === '') return out;
+      for (const part of raw.split(',')) {
+        const item = part.trim();
+        if (!item) continue;
+        const eq = item.indexOf('=');
+        const name = eq > 0 ? item.slice(0, eq).trim() : '';
+        const value = eq > 0 ? item.slice(eq + 1).trim() : '';
+        const problem = name && value ? check(value) : 'expected name=value';
+        if (problem) {
+          ctx.addIssue({ code: 'custom', message: `expected comma-separated name=value pairs; ${JSON.stringify(item)}: ${problem}` });
+          return z.NEVER;
+        }
+        out[name] = value;
+      }
+      return out;
+    });
+}
+
+export function checkHttpUrl(value: string): string | undefined {
+  try {
+    const u = new URL(value);
+    return u.protocol === 'http:' || u.protocol === 'https:' ? undefined : 'not an http(s) URL';
+  } catch {
+    return 'not an absolute URL';
+  }
+}

@@ -1,0 +1,44 @@
+import type { Principal } from './auth/principal.ts';
+import type { Logger } from './logging/index.ts';
+
+/**
+ * Per-request state, created once by the HTTP edge and handed to Apollo Server as the GraphQL
+ * context. Every concern reads and writes its own part here, never module-global state.
+ */
+export interface PorticoContext {
+  /** Accepted from `x-request-id` (when well-formed) or generated. Forwarded to subgraphs. */
+  readonly requestId: string;
+  /** W3C `traceparent` to forward, accepted from the client or generated. */
+  readonly traceparent: string;
+  /** Child logger carrying the request id. */
+  readonly log: Logger;
+  readonly principal: Principal;
+  /** `performance.now()` after which no new subgraph call may start and running ones abort. */
+  readonly deadlineAt: number;
+  /** Aborted when the client goes away or the deadline passes; subgraph calls follow it. */
+  readonly signal: AbortSignal;
+  /** Subgraphs this request called (for the access log). */
+  readonly subgraphsTouched: Set<string>;
+  /** What the subgraph data source could not fetch; turned into errors and `extensions.degraded`. */
+  readonly degraded: DegradedFetch[];
+}
+
+/** One failed (or stale-served) subgraph fetch, recorded by the data source. */
+export interface DegradedFetch {
+  readonly service: string;
+  /** Breaker key, e.g. `pricing:Product` or `product:Query.products`. */
+  readonly key: string;
+  readonly code: string;
+  /** Client-safe reason, e.g. "timed out after 300 ms". */
+  readonly reason: string;
+  /** Path of the fetch in the response, `@` standing for every list element. */
+  readonly pathPattern: readonly (string | number)[];
+  /** Response names of the fields this fetch would have provided at `pathPattern`. */
+  readonly fields: readonly string[];
+  /** Entity type names the fetch targeted (entity fetches only). */
+  readonly typenames: readonly string[];
+  /** `Type.field` coordinates the fetch would have provided. */
+  readonly coordinates: readonly string[];
+  /** True when stale cached values were served instead of nulls. */
+  readonly stale: boolean;
+}

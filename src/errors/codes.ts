@@ -1,0 +1,45 @@
+import { GraphQLError } from 'graphql';
+
+/**
+ * Every `extensions.code` Portico puts in a response. These are API: clients branch on them,
+ * dashboards count them. Add codes, never rename them. Documented in docs/errors.md.
+ */
+export const ErrorCode = {
+  /** Token missing where required, or present but invalid (HTTP 401). */
+  UNAUTHENTICATED: 'UNAUTHENTICATED',
+  /** Authenticated, but lacking the scope or policy a field needs. */
+  FORBIDDEN: 'FORBIDDEN',
+  /** Over the client's quota (HTTP 429). */
+  RATE_LIMITED: 'RATE_LIMITED',
+  /** The subgraph could not be reached (refused, reset, DNS) or its bulkhead was full. */
+  SUBGRAPH_UNAVAILABLE: 'SUBGRAPH_UNAVAILABLE',
+  /** The subgraph did not answer within its timeout or the request deadline. */
+  SUBGRAPH_TIMEOUT: 'SUBGRAPH_TIMEOUT',
+  /** The breaker for this subgraph and field group is open: not even tried. */
+  SUBGRAPH_CIRCUIT_OPEN: 'SUBGRAPH_CIRCUIT_OPEN',
+  /** The subgraph answered, but with a 5xx or a body that is not a GraphQL response. */
+  SUBGRAPH_ERROR: 'SUBGRAPH_ERROR',
+  /** Request body is not valid JSON / GraphQL request shape (HTTP 400). */
+  BAD_REQUEST: 'BAD_REQUEST',
+  /** Request body over the configured limit (HTTP 413). */
+  PAYLOAD_TOO_LARGE: 'PAYLOAD_TOO_LARGE',
+  /** The gateway is starting or draining (HTTP 503). */
+  NOT_READY: 'NOT_READY',
+  /** Anything unexpected; details only in the log. */
+  INTERNAL_SERVER_ERROR: 'INTERNAL_SERVER_ERROR',
+} as const;
+
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+/** Base class for errors Portico raises itself: stamps `extensions.code` and an HTTP status. */
+export class PorticoError extends GraphQLError {
+  constructor(
+    message: string,
+    readonly code: ErrorCode | string,
+    readonly httpStatus: number,
+    extensions: Record<string, unknown> = {},
+  ) {
+    super(message, { extensions: { ...extensions, code, http: { status: httpStatus } } });
+    this.name = 'PorticoError';
+  }
+}

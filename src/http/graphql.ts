@@ -1,0 +1,37 @@
+import { HeaderMap, type ApolloServer, type HTTPGraphQLRequest } from '@apollo/server';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { PorticoContext } from '../context.ts';
+
+/**
+ * The bridge from Fastify to Apollo Server: ~30 lines instead of a dependency, so the edge
+ * (limits, auth, rate limit) stays in Fastify hooks and Apollo only executes GraphQL.
+ */
+export function graphqlHandler(
+  apollo: ApolloServer<PorticoContext>,
+  contextFor: (req: FastifyRequest, reply: FastifyReply) => Promise<PorticoContext>,
+) {
+  return async function handle(req: FastifyRequest, reply: FastifyReply): Promise<void> {
+    const headers = new HeaderMap();
+    for (const [name, value] of Object.entries(req.headers)) {
+      if (value !== undefined) headers.set(name, Array.isArray(value) ? value.join(', ') : value);
+    }
+    const q = req.url.indexOf('?');
+    const httpGraphQLRequest: HTTPGraphQLRequest = {
+      method: req.method.toUpperCase(),
+      headers,
+      search: q >= 0 ? req.url.slice(q + 1) : '',
+      body: req.body,
+    };
+    const res = await apollo.executeHTTPGraphQLRequest({ httpGraphQLRequest, context: () => contextFor(req, reply) });
+    for (const [name, value] of res.headers) reply.header(name, value);
+    reply.code(res.status ?? 200);
+    if (res.body.kind === 'complete') {
+      await reply.send(res.body.string);
+      return;
+    }
+    // Incremental delivery (@defer): stream the chunks as they come.
+    const chunks: string[] = [];
+    for await (const chunk of res.body.asyncIterator) chunks.push(chunk);
+    await reply.send(chunks.join(''));
+  };
+}

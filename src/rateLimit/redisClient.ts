@@ -1,0 +1,74 @@
+import { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import { DEFAULT_REDIS_COMMAND_TIMEOUT_MS } from './redisStore.ts';
+
+/** First reconnect delay, ms; doubled per attempt. Short: a restarted Redis is back in ~100 ms. */
+export const RECONNECT_BASE_DELAY_MS = 50;
+/** Longest reconnect delay, ms: caps how long shared limiting stays off after Redis returns. */
+export const RECONNECT_MAX_DELAY_MS = 2_000;
+/** ± share of each reconnect delay randomised, so N instances do not reconnect in lockstep. */
+export const RECONNECT_JITTER_RATIO = 0.2;
+/** TCP connect budget, ms: Redis is on the local network; a slow connect is a dead Redis. */
+export const DEFAULT_REDIS_CONNECT_TIMEOUT_MS = 1_000;
+
+/**
+ * Delay before reconnect attempt `attempt` (1-based): min(2^(attempt-1) * 50 ms, 2 s) ± 20 %.
+ * Pure (randomness injected) so the schedule is unit-tested.
+ */
+export function reconnectDelayMs(attempt: number, random: () => number = Math.random): number {
+  const base = Math.min(RECONNECT_BASE_DELAY_MS * 2 ** Math.max(0, attempt - 1), RECONNECT_MAX_DELAY_MS);
+  const jitter = (random() * 2 - 1) * RECONNECT_JITTER_RATIO * base;
+  return Math.max(1, Math.round(base + jitter));
+}
+
+export interface RateLimitRedisOptions {
+  /** `redis://[user:password@]host:port[/db]` (PORTICO_REDIS_URL). */
+  readonly url: string;
+  /**
+   * Per-command timeout, ms (PORTICO_REDIS_COMMAND_TIMEOUT_MS). Default
+   * `DEFAULT_REDIS_COMMAND_TIMEOUT_MS` (50).
+   */
+  readonly commandTimeoutMs?: number;
+  /** TCP connect timeout, ms. Default `DEFAULT_REDIS_CONNECT_TIMEOUT_MS` (1,000). */
+  readonly connectTimeoutMs?: number;
+}
+
+export interface RateLimitRedisDeps {
+  readonly logger: Logger;
+}
+
+/**
+ * An ioredis client shaped for a request path that must never wait on Redis:
+ * - `lazyConnect`: construction never blocks; `createRateLimiter` starts the connection in the
+ *   background and serves from the local fallback until it is ready.
+ * - `enableOfflineQueue: false`, `maxRetriesPerRequest: 0`, `autoResendUnfulfilledCommands:
+ *   false`: a command either goes out now or fails now, and nothing is replayed after a
+ *   reconnect (a replayed increment would charge a client twice).
+ * - short `commandTimeout`, jittered capped reconnect (`reconnectDelayMs`), forever.
+ * The caller owns the client and `quit()`s it at shutdown.
+ */
+export function createRateLimitRedis(options: RateLimitRedisOptions, deps: RateLimitRedisDeps): Redis {
+  const redis = new Redis(options.url, {
+    lazyConnect: true,
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 0,
+    autoResendUnfulfilledCommands: false,
+    enableAutoPipelining: false,
+    commandTimeout: options.commandTimeoutMs ?? DEFAULT_REDIS_COMMAND_TIMEOUT_MS,
+    connectTimeout: options.connectTimeoutMs ?? DEFAULT_REDIS_CONNECT_TIMEOUT_MS,
+    retryStrategy: (attempt) => reconnectDelayMs(attempt),
+    connectionName: 'portico-ratelimit',
+  });
+  // Without a listener ioredis prints every connection error to the console. Each failed
+  // reconnect is expected while Redis is down, and the limiter logs the mode change once,
+  // so these stay at debug.
+  redis.on('error', (error: Error) => {
+    deps.logger.debug({ err: error, component: 'rateLimit' }, 'rate-limit Redis connection error');
+  });
+  return redis;
+}
+
+/** Host and port of a client, for log lines (never the URL: it may carry a password). */
+export function redisAddress(redis: Redis): string {
+  return `${redis.options.host ?? '?'}:${redis.options.port ?? '?'}`;
+}

@@ -1,0 +1,150 @@
+import { createHash } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import { gcraParams } from './gcra.ts';
+import type { RateLimitPolicy } from './policies.ts';
+import { usToMs, type RateLimitDecision, type RateLimitStore } from './store.ts';
+
+/** Namespace of every key this folder writes. */
+export const RATE_LIMIT_KEY_PREFIX = 'portico:rl:';
+
+/**
+ * Budget for one bucket update, ms. A healthy Redis on the same network answers in ~0.3 ms; past
+ * 50 ms the request is better served by the local fallback than kept waiting.
+ */
+export const DEFAULT_REDIS_COMMAND_TIMEOUT_MS = 50;
+
+/**
+ * The bucket's key. The whole bucket id is the hash tag, so on Redis Cluster the one key of each
+ * call maps to one slot and the script runs there; distinct buckets still spread across slots.
+ */
+export function bucketKey(prefix: string, bucketId: string): string {
+  return `${prefix}{${bucketId}}`;
+}
+
+/**
+ * GCRA step, atomically, on Redis's clock: the line-by-line port of `gcraStep` in `gcra.ts`
+ * (same names). Server time means instances with skewed clocks still share one timeline.
+ * Integers only: Lua numbers are doubles, exact below 2^53 µs (year 2255); `%d` keeps the stored
+ * TAT exact where `tostring` would round it to 14 digits.
+ *
+ * KEYS[1] bucket; ARGV[1] intervalUs; ARGV[2] burstUs; ARGV[3] cost.
+ * Returns { allowed 0|1, remaining, retryAfterUs, resetUs }.
+ */
+export const GCRA_LUA = `
+if redis.replicate_commands then redis.replicate_commands() end
+local interval = tonumber(ARGV[1])
+local burst = tonumber(ARGV[2])
+local cost = tonumber(ARGV[3])
+local time = redis.call('TIME')
+local now = tonumber(time[1]) * 1000000 + tonumber(time[2])
+local tat = tonumber(redis.call('GET', KEYS[1])) or now
+if tat < now then tat = now end
+local new_tat = tat + cost * interval
+local allow_at = new_tat - burst
+if allow_at > now then
+  local used = tat - now
+  return { 0, math.max(0, math.floor((burst - used) / interval)), allow_at - now, used }
+end
+local used = new_tat - now
+if used > 0 then
+  redis.call('SET', KEYS[1], string.format('%d', new_tat), 'PX', math.ceil(used / 1000))
+end
+return { 1, math.max(0, math.floor((burst - used) / interval)), 0, used }
+`;
+
+const GCRA_LUA_SHA1 = createHash('sha1').update(GCRA_LUA).digest('hex');
+
+/** Raised when Redis did not answer within the command timeout. */
+export class RedisCommandTimeoutError extends Error {
+  readonly code = 'RATE_LIMIT_REDIS_TIMEOUT';
+
+  constructor(timeoutMs: number) {
+    super(`Redis did not answer within ${timeoutMs} ms (PORTICO_REDIS_COMMAND_TIMEOUT_MS)`);
+    this.name = 'RedisCommandTimeoutError';
+  }
+}
+
+export interface RedisStoreOptions {
+  /** Key namespace. Default `RATE_LIMIT_KEY_PREFIX` (`portico:rl:`). */
+  readonly keyPrefix?: string;
+  /**
+   * Longest a `consume` may take, ms, whatever the client's own `commandTimeout` is: the store
+   * enforces it itself so an injected client without one cannot stall requests.
+   * Default `DEFAULT_REDIS_COMMAND_TIMEOUT_MS` (50).
+   */
+  readonly commandTimeoutMs?: number;
+}
+
+export interface RedisStoreDeps {
+  /** Should be built by `createRateLimitRedis` (no offline queue, no resend of unanswered commands). */
+  readonly redis: Redis;
+}
+
+/**
+ * Buckets shared by every gateway instance: one EVALSHA per request (EVAL once after a Redis
+ * restart empties its script cache), each key written with a TTL equal to its refill time.
+ */
+export class RedisStore implements RateLimitStore {
+  readonly #redis: Redis;
+  readonly #prefix: string;
+  readonly #timeoutMs: number;
+
+  constructor(options: RedisStoreOptions, deps: RedisStoreDeps) {
+    this.#redis = deps.redis;
+    this.#prefix = options.keyPrefix ?? RATE_LIMIT_KEY_PREFIX;
+    this.#timeoutMs = options.commandTimeoutMs ?? DEFAULT_REDIS_COMMAND_TIMEOUT_MS;
+  }
+
+  async consume(bucketId: string, policy: RateLimitPolicy, cost: number): Promise<RateLimitDecision> {
+    const { intervalUs, burstUs } = gcraParams(policy.limit, policy.windowMs);
+    const key = bucketKey(this.#prefix, bucketId);
+    const reply = await withDeadline(this.#run(key, [intervalUs, burstUs, cost]), this.#timeoutMs);
+    return toDecision(reply, policy);
+  }
+
+  async #run(key: string, args: number[]): Promise<unknown> {
+    try {
+      return await this.#redis.evalsha(GCRA_LUA_SHA1, 1, key, ...args);
+    } catch (error) {
+      // NOSCRIPT is Redis's error code (first word of the reply) for an empty script cache,
+      // e.g. after a restart. EVAL runs the script and caches it for the next EVALSHA.
+      if (!isNoScript(error)) throw error;
+      return await this.#redis.eval(GCRA_LUA, 1, key, ...args);
+    }
+  }
+}
+
+function isNoScript(error: unknown): boolean {
+  return error instanceof Error && error.name === 'ReplyError' && error.message.startsWith('NOSCRIPT');
+}
+
+function toDecision(reply: unknown, policy: RateLimitPolicy): RateLimitDecision {
+  if (!Array.isArray(reply) || reply.length !== 4 || !reply.every((v) => typeof v === 'number')) {
+    throw new Error(`unexpected reply from the rate-limit script: ${JSON.stringify(reply)}`);
+  }
+  const [allowed, remaining, retryAfterUs, resetUs] = reply as [number, number, number, number];
+  return {
+    allowed: allowed === 1,
+    limit: policy.limit,
+    remaining: Math.min(policy.limit, remaining),
+    resetMs: usToMs(resetUs),
+    retryAfterMs: usToMs(retryAfterUs),
+  };
+}
+
+/** `promise`, or a `RedisCommandTimeoutError` after `ms`. The loser's rejection is swallowed. */
+export function withDeadline<T>(promise: Promise<T>, ms: number): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new RedisCommandTimeoutError(ms)), ms);
+    promise.then(
+      (value) => {
+        clearTimeout(timer);
+        resolve(value);
+      },
+      (error: unknown) => {
+        clearTimeout(timer);
+        reject(error);
+      },
+    );
+  });
+}

@@ -1,0 +1,112 @@
+import { ErrorCode } from '../errors/codes.ts';
+
+/**
+ * Why a subgraph fetch failed, in client-safe words, and whether it counts against the
+ * breaker. Pure: the data source classifies every failure here and nowhere else.
+ */
+export type FailureKind =
+  | 'connection' // refused, reset, closed before an answer
+  | 'timeout' // our per-call timeout fired
+  | 'deadline' // the request deadline had no time left for this call
+  | 'circuit_open'
+  | 'bulkhead_full'
+  | 'http_5xx'
+  | 'http_4xx'
+  | 'bad_body'; // not a GraphQL JSON response
+
+export class SubgraphFailure extends Error {
+  constructor(
+    readonly kind: FailureKind,
+    /** Client-safe reason: no URLs, addresses, bodies or library error codes. */
+    readonly reason: string,
+    /** Full detail for the log only. */
+    readonly detail?: string,
+  ) {
+    super(reason);
+    this.name = 'SubgraphFailure';
+  }
+
+  get code(): ErrorCode {
+    return codeFor(this.kind);
+  }
+
+  /** Counts against the breaker: the subgraph (or the path to it) is unhealthy. */
+  get countsAsFailure(): boolean {
+    return countsAsFailure(this.kind);
+  }
+}
+
+export function codeFor(kind: FailureKind): ErrorCode {
+  switch (kind) {
+    case 'connection':
+    case 'bulkhead_full':
+      return ErrorCode.SUBGRAPH_UNAVAILABLE;
+    case 'timeout':
+    case 'deadline':
+      return ErrorCode.SUBGRAPH_TIMEOUT;
+    case 'circuit_open':
+      return ErrorCode.SUBGRAPH_CIRCUIT_OPEN;
+    case 'http_5xx':
+    case 'http_4xx':
+    case 'bad_body':
+      return ErrorCode.SUBGRAPH_ERROR;
+  }
+}
+
+/**
+ * The breaker's `errorFilter` in one place: connection errors, timeouts, 5xx and unparseable
+ * bodies are the subgraph's fault; a 4xx (our request was wrong) is not, and neither is a
+ * deadline we ran out of before calling, nor a rejection by our own bulkhead.
+ */
+export function countsAsFailure(kind: FailureKind): boolean {
+  return kind === 'connection' || kind === 'timeout' || kind === 'http_5xx' || kind === 'bad_body';
+}
+
+/** Turns whatever `fetch` threw into a {@link SubgraphFailure}; matches on codes, never on text. */
+export function classifyFetchError(err: unknown, timeoutMs: number): SubgraphFailure {
+  if (err instanceof SubgraphFailure) return err;
+  if (err instanceof TimeoutReason) {
+    return err.deadline
+      ? new SubgraphFailure('deadline', `request deadline reached after ${timeoutMs} ms`)
+      : new SubgraphFailure('timeout', `timed out after ${timeoutMs} ms`);
+  }
+  const code = errorCode(err);
+  return new SubgraphFailure('connection', describeConnectionCode(code), `${code ?? ''} ${err instanceof Error ? err.message : String(err)}`.trim());
+}
+
+/** The abort reason Portico uses, so an abort by our timer is told apart from any other. */
+export class TimeoutReason extends Error {
+  constructor(readonly deadline: boolean) {
+    super(deadline ? 'request deadline' : 'subgraph timeout');
+    this.name = 'TimeoutReason';
+  }
+}
+
+function errorCode(err: unknown): string | undefined {
+  let e: unknown = err;
+  for (let i = 0; i < 4 && e && typeof e === 'object'; i++) {
+    const c = (e as { code?: unknown }).code;
+    if (typeof c === 'string') return c;
+    e = (e as { cause?: unknown }).cause;
+  }
+  return undefined;
+}
+
+function describeConnectionCode(code: string | undefined): string {
+  switch (code) {
+    case 'ECONNREFUSED':
+      return 'connection refused';
+    case 'ECONNRESET':
+    case 'UND_ERR_SOCKET':
+    case 'EPIPE':
+      return 'connection reset';
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      return 'host not found';
+    case 'EHOSTUNREACH':
+    case 'ENETUNREACH':
+      return 'host unreachable';
+    default:
+      return 'connection failed';
+  }
+}

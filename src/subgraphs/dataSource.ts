@@ -1,0 +1,333 @@
+import type { GraphQLDataSource, GraphQLDataSourceProcessOptions } from '@apollo/gateway';
+import type { GatewayGraphQLResponse } from '@apollo/server-gateway-interface';
+import { parse, type DocumentNode } from 'graphql';
+import { LRUCache } from 'lru-cache';
+import type { DegradedFetch, PorticoContext } from '../context.ts';
+import type { Logger } from '../logging/index.ts';
+import type { BreakerRegistry } from '../resilience/breakers.ts';
+import { createBulkhead, type Bulkhead } from '../resilience/bulkhead.ts';
+import type { InflightDedup } from '../resilience/dedup.ts';
+import { classifyFetchError, SubgraphFailure, TimeoutReason, type FailureKind } from '../resilience/failures.ts';
+import { createRetryBudget, type RetryBudget } from '../resilience/retryBudget.ts';
+import type { StaleStore } from '../resilience/staleStore.ts';
+import { fetchShape, type FetchShape } from './fetchShape.ts';
+
+/** Retry jitter: a short random pause so retries of many requests do not arrive as one wave. */
+const RETRY_JITTER_MIN_MS = 5;
+const RETRY_JITTER_MAX_MS = 40;
+
+/** What happened to one subgraph call, for metrics and the health view. */
+export type CallOutcome = 'success' | FailureKind;
+
+export interface SubgraphCallObserver {
+  started(subgraph: string): void;
+  /** `seconds` is the wall time of the call including retries; 0 when never sent. */
+  finished(subgraph: string, key: string, outcome: CallOutcome, seconds: number, detail?: string): void;
+  deduplicated?(subgraph: string): void;
+  retried?(subgraph: string): void;
+}
+
+export interface SubgraphPolicy {
+  /** Per-call timeout, ms (capped by what is left of the request deadline). */
+  timeoutMs: number;
+  /** `stale`: serve the last good values when the fetch fails; `null` (default): nulls. */
+  fallback: 'null' | 'stale';
+}
+
+export interface DataSourceOptions {
+  name: string;
+  url: string;
+  /** Policy for a breaker key (`pricing:Product`), falling back to the subgraph's and the default. */
+  policyFor: (key: string) => SubgraphPolicy;
+  /** Max concurrent in-flight calls to this subgraph. */
+  maxInFlight: number;
+  /** Share identical concurrent query fetches. */
+  dedup: boolean;
+  /** Retry a query once on a connection failure (budgeted). */
+  retry: boolean;
+}
+
+export interface DataSourceDeps {
+  logger: Logger;
+  breakers: BreakerRegistry;
+  inflight: InflightDedup<SharedCall>;
+  stale: StaleStore;
+  observer?: SubgraphCallObserver;
+  /** Extra headers for a request: forwarded identity, trace context. */
+  headersFor?: (ctx: PorticoContext) => Record<string, string>;
+}
+
+/** A subgraph's answer as received: the text is shared between deduplicated callers. */
+export interface RawResponse {
+  status: number;
+  text: string;
+}
+
+/**
+ * The gateway's `GraphQLDataSourceRequestKind` enum is not exported from the package root;
+ * its values are stable strings.
+ */
+const INCOMING_OPERATION = 'incoming operation';
+
+/** The parts of the process options we read, as the gateway passes them. */
+interface ProcessOptions {
+  kind: string;
+  request: { query?: string; variables?: Record<string, any>; operationName?: string };
+  context: Record<string, any>;
+  document?: DocumentNode;
+  pathInIncomingRequest?: readonly (string | number)[];
+}
+
+/** What deduplicated callers share: the raw answer, and the leader's parsed copy. */
+export interface SharedCall {
+  raw: RawResponse;
+  parsed?: GatewayGraphQLResponse;
+}
+
+/** Parsed fetch documents for callers that do not hand us the plan's DocumentNode. */
+const parsedQueries = new LRUCache<string, DocumentNode>({ max: 2_000 });
+
+/**
+ * All subgraph I/O goes through here. For a client operation, in order:
+ * deadline → dedup (queries) → bulkhead → breaker (subgraph × field group) → timeout (abort) →
+ * retry (queries, connection failures, budgeted). A failure never throws into the gateway: the
+ * fetch answers nulls for exactly its own fields (or stale values) and is recorded in the
+ * request context, from which the degradation plugin builds response-shaped errors.
+ * Health-check and schema traffic skips breakers, dedup and degradation, and is labelled apart.
+ */
+export class SubgraphDataSource implements GraphQLDataSource<PorticoContext & Record<string, any>> {
+  readonly name: string;
+  readonly url: string;
+  private readonly bulkhead: Bulkhead;
+  private readonly retryBudget: RetryBudget;
+  private readonly log: Logger;
+
+  constructor(
+    private readonly options: DataSourceOptions,
+    private readonly deps: DataSourceDeps,
+  ) {
+    this.name = options.name;
+    this.url = options.url;
+    this.bulkhead = createBulkhead(options.maxInFlight);
+    this.retryBudget = createRetryBudget();
+    this.log = deps.logger.child({ component: 'subgraph', subgraph: options.name });
+  }
+
+  get inFlight(): number {
+    return this.bulkhead.inFlight;
+  }
+
+  async process(options: GraphQLDataSourceProcessOptions<PorticoContext & Record<string, any>>): Promise<GatewayGraphQLResponse> {
+    const o = options as unknown as ProcessOptions;
+    const { request } = o;
+    const body = JSON.stringify({ query: request.query, variables: request.variables, operationName: request.operationName });
+    if (o.kind !== INCOMING_OPERATION) {
+      // Health checks and schema loads: plain call with the default timeout, no breaker.
+      const raw = await this.send(body, {}, this.options.policyFor(this.name).timeoutMs, undefined, undefined, false);
+      return JSON.parse(raw.text) as GatewayGraphQLResponse;
+    }
+    const ctx = o.context as PorticoContext;
+    const query = request.query ?? '';
+    const document = o.document ?? cachedParse(query);
+    const shape = fetchShape(document);
+    const key = `${this.name}:${shape.group}`;
+    const policy = this.options.policyFor(key);
+    ctx.subgraphsTouched.add(this.name);
+    const started = performance.now();
+    this.deps.observer?.started(this.name);
+    try {
+      const response = await this.call(ctx, key, shape, body, policy);
+      this.deps.observer?.finished(this.name, key, 'success', (performance.now() - started) / 1000);
+      if (policy.fallback === 'stale') void this.remember(key, shape, request.variables, response).catch(() => undefined);
+      return response;
+    } catch (err) {
+      const remaining = Math.max(0, Math.round(ctx.deadlineAt - started));
+      const failure = classifyFetchError(err, Math.min(policy.timeoutMs, remaining));
+      const seconds = failure.kind === 'circuit_open' || failure.kind === 'bulkhead_full' || failure.kind === 'deadline' ? 0 : (performance.now() - started) / 1000;
+      this.deps.observer?.finished(this.name, key, failure.kind, seconds, failure.detail);
+      ctx.log.warn(
+        { event: 'subgraph_failure', subgraph: this.name, key, kind: failure.kind, reason: failure.reason, detail: failure.detail, url: this.url },
+        `[${this.name}] ${failure.reason}`,
+      );
+      return this.degrade(ctx, key, shape, request.variables, o.pathInIncomingRequest ?? [], failure, policy);
+    }
+  }
+
+  private async call(ctx: PorticoContext, key: string, shape: FetchShape, body: string, policy: SubgraphPolicy): Promise<GatewayGraphQLResponse> {
+    const remaining = ctx.deadlineAt - performance.now();
+    if (remaining <= 0) throw new SubgraphFailure('deadline', 'request deadline reached before the call');
+    const isDeadline = remaining < policy.timeoutMs;
+    const timeoutMs = Math.max(1, Math.floor(Math.min(policy.timeoutMs, remaining)));
+    const headers = this.deps.headersFor?.(ctx) ?? {};
+    const canRetry = this.options.retry && shape.operationType === 'query';
+
+    const exec = async (): Promise<SharedCall> => {
+      if (!this.bulkhead.tryAcquire()) throw new SubgraphFailure('bulkhead_full', 'too many concurrent requests to this subgraph');
+      try {
+        return await this.deps.breakers.fire(this.name, key, async () => {
+          const raw = await this.send(body, headers, timeoutMs, isDeadline, ctx.signal, canRetry);
+          return { raw, parsed: checkResponse(raw) };
+        });
+      } finally {
+        this.bulkhead.release();
+      }
+    };
+
+    // Mutations are never shared or retried: each must reach the subgraph exactly as sent.
+    if (this.options.dedup && shape.operationType === 'query') {
+      // Identity headers are part of the key: two principals never share an answer.
+      const dedupKey = `${body}\u0000${JSON.stringify(headers)}`;
+      const { value, shared } = await this.deps.inflight.run(`${this.name}\u0000${dedupKey}`, exec);
+      if (shared) {
+        this.deps.observer?.deduplicated?.(this.name);
+        // The leader's parsed object belongs to the leader's plan; parse our own copy.
+        return checkResponse(value.raw);
+      }
+      return value.parsed ?? checkResponse(value.raw);
+    }
+    const { raw, parsed } = await exec();
+    return parsed ?? checkResponse(raw);
+  }
+
+  /** One HTTP exchange (plus at most one budgeted retry on a connection failure), aborted on timeout. */
+  private async send(body: string, headers: Record<string, string>, timeoutMs: number, isDeadline: boolean | undefined, clientSignal: AbortSignal | undefined, canRetry: boolean): Promise<RawResponse> {
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(new TimeoutReason(isDeadline === true)), timeoutMs);
+    const onClientAbort = () => controller.abort(new TimeoutReason(true));
+    clientSignal?.addEventListener('abort', onClientAbort, { once: true });
+    try {
+      if (canRetry) this.retryBudget.onRequest();
+      for (let attempt = 0; ; attempt++) {
+        try {
+          const res = await fetch(this.url, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json, application/json', ...headers },
+            body,
+            signal: controller.signal,
+          });
+          const text = await res.text();
+          return { status: res.status, text };
+        } catch (err) {
+          if (controller.signal.aborted) throw controller.signal.reason;
+          // Only connection failures are retried: a timeout means the subgraph is slow, and
+          // asking again would double its load exactly when it can least take it.
+          if (!canRetry || attempt > 0 || !this.retryBudget.tryRetry()) throw err;
+          this.deps.observer?.retried?.(this.name);
+          await jitter(controller.signal);
+        }
+      }
+    } finally {
+      clearTimeout(timer);
+      clientSignal?.removeEventListener('abort', onClientAbort);
+    }
+  }
+
+  private async degrade(
+    ctx: PorticoContext,
+    key: string,
+    shape: FetchShape,
+    variables: Record<string, any> | undefined,
+    path: readonly (string | number)[],
+    failure: SubgraphFailure,
+    policy: SubgraphPolicy,
+  ): Promise<GatewayGraphQLResponse> {
+    let stale = false;
+    let response: GatewayGraphQLResponse;
+    if (shape.kind === 'entity') {
+      const reps = (variables?.representations ?? []) as unknown[];
+      let entities: unknown[] = reps.map(() => null);
+      if (policy.fallback === 'stale' && reps.length > 0) {
+        const cached = await this.deps.stale.getMany(reps.map((r) => staleKey(key, r))).catch(() => []);
+        entities = reps.map((_, i) => (cached[i] ? JSON.parse(cached[i]!) : null));
+        stale = entities.some((e) => e !== null);
+      }
+      response = { data: { _entities: entities } };
+    } else {
+      let data: Record<string, unknown> | null = null;
+      if (policy.fallback === 'stale') {
+        const [cached] = await this.deps.stale.getMany([staleKey(key, variables ?? {})]).catch(() => []);
+        if (cached) {
+          data = JSON.parse(cached) as Record<string, unknown>;
+          stale = true;
+        }
+      }
+      response = { data };
+    }
+    const record: DegradedFetch = {
+      service: this.name,
+      key,
+      code: failure.code,
+      reason: failure.reason,
+      pathPattern: path,
+      fields: shape.fields,
+      typenames: shape.typenames,
+      coordinates: shape.coordinates,
+      stale,
+    };
+    ctx.degraded.push(record);
+    return response;
+  }
+
+  /** Keeps the last good values of a `fallback: stale` field group. */
+  private async remember(key: string, shape: FetchShape, variables: Record<string, any> | undefined, response: GatewayGraphQLResponse): Promise<void> {
+    if (response.errors?.length || !response.data) return;
+    if (shape.kind === 'entity') {
+      const reps = (variables?.representations ?? []) as unknown[];
+      const entities = (response.data as { _entities?: unknown[] })._entities ?? [];
+      const entries: [string, string][] = [];
+      reps.forEach((r, i) => {
+        if (entities[i] != null) entries.push([staleKey(key, r), JSON.stringify(entities[i])]);
+      });
+      if (entries.length) await this.deps.stale.setMany(entries);
+    } else {
+      await this.deps.stale.setMany([[staleKey(key, variables ?? {}), JSON.stringify(response.data)]]);
+    }
+  }
+}
+
+function staleKey(key: string, value: unknown): string {
+  return `${key}|${JSON.stringify(value)}`;
+}
+
+function cachedParse(query: string): DocumentNode {
+  let doc = parsedQueries.get(query);
+  if (!doc) {
+    doc = parse(query);
+    parsedQueries.set(query, doc);
+  }
+  return doc;
+}
+
+/**
+ * Classifies an HTTP answer (inside the breaker, so 5xx and garbage count as failures).
+ * A 4xx that carries a GraphQL error body is the subgraph telling the client something: pass it on.
+ */
+export function checkResponse(raw: RawResponse): GatewayGraphQLResponse {
+  if (raw.status >= 500) throw new SubgraphFailure('http_5xx', `answered HTTP ${raw.status}`, raw.text.slice(0, 200));
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw.text);
+  } catch {
+    if (raw.status >= 400) throw new SubgraphFailure('http_4xx', `answered HTTP ${raw.status}`, raw.text.slice(0, 200));
+    throw new SubgraphFailure('bad_body', 'answered with a body that is not JSON', raw.text.slice(0, 200));
+  }
+  if (!parsed || typeof parsed !== 'object' || (!('data' in parsed) && !('errors' in parsed))) {
+    throw new SubgraphFailure(raw.status >= 400 ? 'http_4xx' : 'bad_body', 'answered with a body that is not a GraphQL response', raw.text.slice(0, 200));
+  }
+  return parsed as GatewayGraphQLResponse;
+}
+
+function jitter(signal: AbortSignal): Promise<void> {
+  const ms = RETRY_JITTER_MIN_MS + Math.random() * (RETRY_JITTER_MAX_MS - RETRY_JITTER_MIN_MS);
+  return new Promise((resolve, reject) => {
+    const t = setTimeout(resolve, ms);
+    signal.addEventListener('abort', () => {
+      clearTimeout(t);
+      reject(signal.reason);
+    }, { once: true });
+  });
+}
+
+export function createSubgraphDataSource(options: DataSourceOptions, deps: DataSourceDeps): SubgraphDataSource {
+  return new SubgraphDataSource(options, deps);
+}
