@@ -99,7 +99,6 @@ export function createPortico(config: Config, deps: PorticoDeps = {}): Portico {
     allowBatchedHttpRequests: false,
     includeStacktraceInErrorResponses: false,
     hideSchemaDetailsFromClientErrors: config.isProduction,
-    status400ForVariableCoercionErrors: true,
     stopOnTerminationSignals: false,
     formatError: formatErrorFor(config, logger),
     plugins: [

@@ -17,8 +17,7 @@ import net from 'node:net';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { watchParent } from '../lib/parent.ts';
-
-export const EGRESS_MARKER = '[bench-guard] blocked egress';
+import { EGRESS_MARKER } from '../lib/protocol.ts';
 
 function isLoopback(host: string): boolean {
   const h = host.replace(/^\[|\]$/g, '').toLowerCase();

@@ -11,16 +11,8 @@
 import { startAllMocks } from '../../subgraphs-mock/index.ts';
 import { startPublicSubgraphs } from '../public/server.ts';
 import { watchParent } from '../lib/parent.ts';
-
-/** What the harness reads from the ready line. */
-export interface SubgraphsReady {
-  /** Subgraph name → GraphQL URL. */
-  readonly urls: Record<string, string>;
-  /** Subgraph name → fault switch URL (demo mocks only). */
-  readonly faultUrls: Record<string, string>;
-}
-
-export const READY_PREFIX = 'BENCH_READY ';
+import { READY_PREFIX } from '../lib/protocol.ts';
+import type { SubgraphsReady } from '../lib/protocol.ts';
 
 async function main(set: string | undefined): Promise<void> {
   let ready: SubgraphsReady;

@@ -2,6 +2,7 @@
  * Real parts for the auth tests: an HTTP JWKS server on port 0 that counts requests, key pairs from
  * jose, and token builders (including hostile ones jose would refuse to build).
  */
+import { once, EventEmitter } from 'node:events';
 import { createServer } from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -84,6 +85,8 @@ export interface TestServer {
   readonly url: string;
   /** Requests received on any path. */
   requests(): number;
+  /** Resolves once at least `n` requests have arrived. */
+  waitForRequests(n: number): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -96,8 +99,10 @@ export interface JwksServer extends TestServer {
 
 async function listen(handler: (req: IncomingMessage, res: ServerResponse) => void): Promise<TestServer> {
   let count = 0;
+  const events = new EventEmitter();
   const server = createServer((req, res) => {
     count += 1;
+    events.emit('request');
     handler(req, res);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -106,6 +111,9 @@ async function listen(handler: (req: IncomingMessage, res: ServerResponse) => vo
   return {
     url: `http://127.0.0.1:${port}`,
     requests: () => count,
+    async waitForRequests(n) {
+      while (count < n) await once(events, 'request');
+    },
     stop() {
       stopping ??= new Promise<void>((resolve) => {
         server.close(() => resolve());
