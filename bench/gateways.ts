@@ -3,48 +3,65 @@
  * same supergraph file, port and load; see run.ts for the order and pinning.
  *
  * ── Portico variants: THE table to edit when a feature lands ─────────────────────────────────
- * `env` is added to the common env (PORT, PORTICO_SUPERGRAPH_PATH, PORTICO_SUBGRAPH_URLS,
- * NODE_ENV=production). `headers` go on every benchmark request (e.g. a bearer token when JWT
- * verification is on). Keep any rate limit far above what 50 connections can send
- * (~5,000 req/s here), or the benchmark measures the limiter's 429s.
+ * `env(run)` is added to the common env (PORT, PORTICO_SUPERGRAPH_PATH, PORTICO_SUBGRAPH_URLS,
+ * PORTICO_OPS_PORT (a free loopback port), NODE_ENV=production). `headers` go on every
+ * benchmark request (e.g. a bearer token once JWT verification is on). Keep any rate limit far
+ * above what 50 connections can send (~5,000 req/s here), or the benchmark measures 429s.
  */
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 
 export type PorticoVariantName = 'portico-full' | 'portico-lean';
 
+/** What a variant's env may depend on. */
+export interface VariantRun {
+  /** Subgraph names of the supergraph under test (demo: product, pricing, …; public: accounts, …). */
+  readonly subgraphs: readonly string[];
+}
+
 export interface PorticoVariant {
   /** One line for the results table. */
   readonly summary: string;
   /** What deduplicates requests in this variant (shown in the results' dedup column). */
   readonly dedup: string;
-  readonly env: Readonly<Record<string, string>>;
+  env(run: VariantRun): Record<string, string>;
   readonly headers: Readonly<Record<string, string>>;
 }
 
 export const PORTICO_VARIANTS: Readonly<Record<PorticoVariantName, PorticoVariant>> = {
   'portico-full': {
     summary: 'every feature on',
-    dedup: 'per Portico config (TODO(lead): name it)',
-    env: {
-      PORTICO_LOG_LEVEL: 'warn',
-      // TODO(lead): switch every optional feature on as it lands, e.g.
-      //   JWT auth:        PORTICO_JWT_*=…            (+ headers.authorization below)
-      //   Redis limiter:   PORTICO_REDIS_URL=redis://127.0.0.1:6379, a limit >> 5,000 req/s
-      //   metrics:         PORTICO_METRICS_PORT=…     (ops listener on loopback)
-      //   dedup / breaker / retries / stale fallback: their switches
-    },
+    dedup: 'subgraph in-flight dedup on (PORTICO_SUBGRAPH_DEDUP); no inbound dedup',
+    env: (run) => ({
+      PORTICO_HOST: '127.0.0.1',
+      // Production's level: one access-log line per request is part of the cost.
+      PORTICO_LOG_LEVEL: 'info',
+      PORTICO_SUPERGRAPH_WATCH: 'true',
+      PORTICO_SUBGRAPH_DEDUP: 'true',
+      PORTICO_SUBGRAPH_RETRY: 'true',
+      PORTICO_FALLBACKS: run.subgraphs.map((name) => `${name}=stale`).join(','),
+      PORTICO_OPS_ENABLED: 'true',
+      PORTICO_OPS_HOST: '127.0.0.1',
+      // TODO(lead): as they land, e.g. JWT verification (+ headers.authorization below),
+      // the Redis limiter (PORTICO_REDIS_URL=redis://127.0.0.1:…, a limit >> 5,000 req/s),
+      // metrics, query hardening limits, APQ.
+    }),
     headers: {
       // TODO(lead): authorization: `Bearer ${token}` once JWT verification is on.
     },
   },
   'portico-lean': {
     summary: 'optional features off',
-    dedup: 'per Portico config (TODO(lead): name it)',
-    env: {
+    dedup: 'none (PORTICO_SUBGRAPH_DEDUP=false)',
+    env: () => ({
+      PORTICO_HOST: '127.0.0.1',
       PORTICO_LOG_LEVEL: 'warn',
-      // TODO(lead): switch every optional feature off explicitly (auth, limiter, metrics, …).
-    },
+      PORTICO_SUPERGRAPH_WATCH: 'false',
+      PORTICO_SUBGRAPH_DEDUP: 'false',
+      PORTICO_SUBGRAPH_RETRY: 'false',
+      PORTICO_OPS_ENABLED: 'false',
+      // TODO(lead): switch every later optional feature off explicitly (auth, limiter, metrics, …).
+    }),
     headers: {},
   },
 };
@@ -70,8 +87,11 @@ export interface LaunchContext {
   readonly root: string;
   readonly port: number;
   readonly supergraphPath: string;
-  /** Subgraph name → URL, also baked into the supergraph file. */
+  /** `name=url,…`, also baked into the supergraph file. */
   readonly subgraphUrlOverrides: string;
+  readonly subgraphs: readonly string[];
+  /** A free loopback port for a gateway's ops listener. */
+  readonly opsPort: number;
 }
 
 export interface GatewaySpec {
@@ -107,7 +127,8 @@ function portico(name: PorticoVariantName): GatewaySpec {
       PORT: String(ctx.port),
       PORTICO_SUPERGRAPH_PATH: ctx.supergraphPath,
       PORTICO_SUBGRAPH_URLS: ctx.subgraphUrlOverrides,
-      ...variant.env,
+      PORTICO_OPS_PORT: String(ctx.opsPort),
+      ...variant.env({ subgraphs: ctx.subgraphs }),
     }),
   };
 }

@@ -29,7 +29,7 @@ import { countCores, installCleanupHandlers, pinSelf, spawnChild, stopAllChildre
 import type { Child } from './lib/processes.ts';
 import { memoryTable, statsForJson, summarize, summaryTable } from './lib/report.ts';
 import type { Measurement, MemoryRecord, MemorySample } from './lib/report.ts';
-import { formatUrlOverrides, withSubgraphUrls } from './lib/supergraph.ts';
+import { forEveryGateway, formatUrlOverrides, withSubgraphUrls } from './lib/supergraph.ts';
 import { PUBLIC_SUPERGRAPH_PATH, writePublicSupergraph } from './public/compose.ts';
 import { EGRESS_MARKER, READY_PREFIX } from './lib/protocol.ts';
 import type { SubgraphsReady } from './lib/protocol.ts';
@@ -181,7 +181,7 @@ async function startSubgraphs(set: SubgraphSet, opts: Options, env: NodeJS.Proce
   }
   const source = set === 'demo' ? DEMO_SUPERGRAPH_PATH : PUBLIC_SUPERGRAPH_PATH;
   const supergraphPath = join(workDir, `supergraph-${set}.graphql`);
-  writeFileSync(supergraphPath, withSubgraphUrls(readFileSync(source, 'utf8'), ready.urls));
+  writeFileSync(supergraphPath, forEveryGateway(withSubgraphUrls(readFileSync(source, 'utf8'), ready.urls)));
   progress(`subgraphs ${set}: ${Object.entries(ready.urls).map(([n, u]) => `${n}=${u}`).join(' ')}${opts.latencyMs > 0 ? ` (+${opts.latencyMs} ms)` : ''}`);
   return { set, child, ready, supergraphPath };
 }
@@ -196,6 +196,8 @@ interface RunningGateway {
 interface Ports {
   readonly gateway: number;
   readonly memoryProbe: number;
+  /** For a gateway's own ops/metrics listener, so it never collides with a developer's. */
+  readonly ops: number;
 }
 
 async function startGateway(
@@ -218,6 +220,8 @@ async function startGateway(
         port: ports.gateway,
         supergraphPath: running.supergraphPath,
         subgraphUrlOverrides: formatUrlOverrides(running.ready.urls),
+        subgraphs: Object.keys(running.ready.urls),
+        opsPort: ports.ops,
       }),
     },
     cwd: ROOT,
@@ -501,7 +505,7 @@ async function main(): Promise<void> {
   writePublicSupergraph();
 
   const env = { ...commonGatewayEnv(process.env), BENCH_PARENT_PID: String(process.pid) };
-  const ports: Ports = { gateway: await freePort(), memoryProbe: await freePort() };
+  const ports: Ports = { gateway: await freePort(), memoryProbe: await freePort(), ops: await freePort() };
   const ctx: RunContext = {
     opts,
     env,

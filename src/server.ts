@@ -84,7 +84,7 @@ export function createPortico(config: Config, deps: PorticoDeps = {}): Portico {
           dedup: config.subgraphs.dedup,
           retry: config.subgraphs.retry,
         },
-        { logger, breakers, inflight, stale, headersFor: forwardedHeaders },
+        { logger, breakers, inflight, stale, traceHeadersFor: traceHeaders },
       );
       dataSources.set(name, ds);
       return ds;
@@ -165,7 +165,7 @@ export function createPortico(config: Config, deps: PorticoDeps = {}): Portico {
   };
 }
 
-/** Headers every subgraph call carries: request id and trace context. */
-function forwardedHeaders(ctx: PorticoContext): Record<string, string> {
+/** Correlation headers every subgraph call carries: request id and trace context. */
+function traceHeaders(ctx: PorticoContext): Record<string, string> {
   return { 'x-request-id': ctx.requestId, traceparent: ctx.traceparent };
 }

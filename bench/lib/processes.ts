@@ -123,7 +123,8 @@ export function spawnChild(opts: ChildOptions): Child {
   proc.stderr.on('data', split(false));
 
   const exited = new Promise<string>((resolve) => {
-    proc.once('exit', (code, signal) => {
+    // 'close', not 'exit': by then stdout/stderr are drained, so tail() holds the last words.
+    proc.once('close', (code, signal) => {
       exitedFlag = true;
       live.delete(child);
       resolve(code !== null ? `exit code ${code}` : `signal ${signal ?? 'unknown'}`);

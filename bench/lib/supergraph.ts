@@ -28,3 +28,17 @@ export function formatUrlOverrides(urls: Readonly<Record<string, string>>): stri
     .map(([name, url]) => `${name}=${url}`)
     .join(',');
 }
+
+// Authorization features linked `for: SECURITY`. @apollo/gateway refuses to load a supergraph
+// that links a SECURITY feature it does not implement, and it implements none of these.
+const SECURITY_LINK = /(@link\(\s*url:\s*"https:\/\/specs\.apollo\.dev\/(?:authenticated|requiresScopes|policy)\/v[0-9.]+")\s*,\s*for:\s*SECURITY(\s*\))/g;
+
+/**
+ * The one supergraph every gateway loads: the `for: SECURITY` purpose is dropped from the
+ * authorization links (links and directives stay), so the bare @apollo/gateway can load the demo
+ * graph at all. Portico's own loader does the same; Hive Gateway accepts either. No benchmark
+ * operation touches a field those directives guard.
+ */
+export function forEveryGateway(supergraphSdl: string): string {
+  return supergraphSdl.replace(SECURITY_LINK, '$1$2');
+}

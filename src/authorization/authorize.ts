@@ -21,7 +21,7 @@ import {
 import type { Principal } from '../auth/principal.ts';
 import type { AuthorizationCode } from './errors.ts';
 import type { AuthorizationIndex } from './requirementIndex.ts';
-import { evaluateRequirement, type Denial, type Requirement } from './requirements.ts';
+import { evaluateRequirement, type Access, type Denial, type Requirement } from './requirements.ts';
 
 /**
  * Response key of the `__typename` the filter adds to every selection set it removed a field
@@ -56,7 +56,10 @@ export type PolicyEvaluator = (policies: string[], principal: Principal) => bool
 
 /** One removed field, as a response-path pattern (list indices implied). */
 export interface RemovedField {
-  /** Response names from the root, e.g. `['products', 'costPrice']`; lists are walked implicitly. */
+  /**
+   * Response names from the root, e.g. `['products', 'costPrice']`; lists are walked implicitly.
+   * Empty only in the overflow case (see {@link AuthorizationResult.rejected}).
+   */
   readonly path: readonly string[];
   /** Schema coordinate of the removed field, e.g. `Product.costPrice`. */
   readonly coordinate: string;
@@ -98,7 +101,11 @@ export interface AuthorizationResult {
   /** The filtered document, or the very same object when nothing was removed (or in reject mode). */
   readonly document: DocumentNode;
   readonly removed: readonly RemovedField[];
-  /** Reject mode only: something would have been removed; do not execute. */
+  /**
+   * Do not execute; answer with `errorsForRemoved(undefined, removed)`. Set in reject mode when
+   * anything would be removed, and in either mode for a document whose removals exceed
+   * {@link MAX_REMOVAL_WORK} (then `removed` lists each denied coordinate once, with an empty path).
+   */
   readonly rejected: boolean;
   /** Do not execute: rejected, or every root field was removed (answer with nulls + errors). */
   readonly nothingToExecute: boolean;
@@ -198,7 +205,8 @@ function analyze(index: AuthorizationIndex, document: DocumentNode, operationNam
     touched: [...touched.values()].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0)),
     results: new Map(),
   };
-  perOperation.set(cacheKey, analysis);
+  // Only real operations are remembered: made-up operation names must not grow the cache.
+  if (operation !== undefined) perOperation.set(cacheKey, analysis);
   return analysis;
 }
 
@@ -475,10 +483,15 @@ export function authorizeOperation(options: AuthorizeOperationOptions): Authoriz
     if (allowed === undefined) policyResults.set(key, (allowed = policy([...group], principal)));
     return allowed;
   };
+  const access: Access = {
+    anonymous: principal.kind === 'anonymous',
+    scopes: new Set(principal.kind === 'user' ? principal.scopes : []),
+    checkPolicyGroup,
+  };
   const denials = new Map<Requirement, Denial>();
   const outcomes: string[] = [];
   for (const requirement of analysis.touched) {
-    const denial = evaluateRequirement(requirement, principal, checkPolicyGroup);
+    const denial = evaluateRequirement(requirement, access);
     if (denial !== undefined) denials.set(requirement, denial);
     outcomes.push(denial?.tag ?? 'g');
   }

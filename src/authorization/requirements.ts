@@ -1,4 +1,3 @@
-import type { Principal } from '../auth/principal.ts';
 import type { AuthorizationCode } from './errors.ts';
 
 /**
@@ -35,6 +34,13 @@ export interface Denial {
 
 /** Decides one AND-group of policies (true = every policy in the group passes). */
 export type PolicyGroupCheck = (group: readonly string[]) => boolean;
+
+/** What evaluation needs from a principal, prepared once per request. */
+export interface Access {
+  readonly anonymous: boolean;
+  readonly scopes: ReadonlySet<string>;
+  readonly checkPolicyGroup: PolicyGroupCheck;
+}
 
 const EMPTY: Requirement = Object.freeze({ key: '', authenticated: false, scopes: [], policies: [] });
 
@@ -117,20 +123,15 @@ function describeDnf(dnf: Dnf, singular: string, plural: string): string {
  * An anonymous caller failing authentication or scopes gets UNAUTHENTICATED (logging in could
  * help); failing only a policy is FORBIDDEN (the policy already saw the anonymous principal).
  */
-export function evaluateRequirement(
-  requirement: Requirement,
-  principal: Principal,
-  checkPolicyGroup: PolicyGroupCheck,
-): Denial | undefined {
-  const anonymous = principal.kind === 'anonymous';
+export function evaluateRequirement(requirement: Requirement, access: Access): Denial | undefined {
+  const { anonymous, scopes: held, checkPolicyGroup } = access;
   if (requirement.authenticated && anonymous) {
     return { code: 'UNAUTHENTICATED', reason: 'requires authentication', tag: 'ua' };
   }
   if (requirement.scopes.length > 0) {
-    const held = anonymous ? undefined : new Set(principal.scopes);
     for (let i = 0; i < requirement.scopes.length; i += 1) {
       const clause = requirement.scopes[i] ?? [];
-      const satisfied = held !== undefined && clause.some((group) => group.every((scope) => held.has(scope)));
+      const satisfied = !anonymous && clause.some((group) => group.every((scope) => held.has(scope)));
       if (!satisfied) {
         return {
           code: anonymous ? 'UNAUTHENTICATED' : 'FORBIDDEN',

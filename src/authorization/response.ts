@@ -18,8 +18,10 @@ export const MAX_ERROR_PATHS_PER_REMOVED_FIELD = 10;
 type ResponsePath = (string | number)[];
 
 interface TrieChild {
-  /** Wrappers of the field at this key (identical for every entry through it: same response shape). */
-  wrappers: string;
+  /** The field at this key is non-null (identical for every entry through it: same response shape). */
+  nonNull: boolean;
+  /** Its wrappers without the outer `!`, e.g. `L!` for `[Product!]!`. */
+  inner: string;
   /** Indices of removed fields ending at this key. */
   ends: number[];
   next: Trie | undefined;
@@ -33,7 +35,9 @@ function buildTrie(removed: readonly RemovedField[]): Trie {
     field.path.forEach((key, depth) => {
       let child = level.get(key);
       if (child === undefined) {
-        child = { wrappers: field.wrappers[depth] ?? '', ends: [], next: undefined };
+        const wrappers = field.wrappers[depth] ?? '';
+        const nonNull = wrappers.startsWith('!');
+        child = { nonNull, inner: nonNull ? wrappers.slice(1) : wrappers, ends: [], next: undefined };
         level.set(key, child);
       }
       if (depth === field.path.length - 1) {
@@ -70,7 +74,7 @@ function walkObject(
   if (sink.mutate) delete object[AUTHORIZATION_TYPENAME_ALIAS];
   let mustBeNull = false;
   for (const [key, child] of trie) {
-    const nonNull = child.wrappers.startsWith('!');
+    const { nonNull } = child;
     for (const index of child.ends) {
       const field = removed[index];
       // No alias means this object was not selected by the selection set the field was removed
@@ -91,7 +95,7 @@ function walkObject(
     const value = object[key];
     if (child.next === undefined || value === null || value === undefined) continue;
     path.push(key);
-    const nulled = walkValue(value, child.wrappers.replace(/^!/, ''), child.next, removed, path, sink);
+    const nulled = walkValue(value, child.inner, child.next, removed, path, sink);
     path.pop();
     if (nulled) {
       if (sink.mutate) object[key] = null;
@@ -116,7 +120,7 @@ function walkValue(
   if (!Array.isArray(value)) return false;
   const itemWrappers = wrappers.slice(1);
   const itemNonNull = itemWrappers.startsWith('!');
-  const inner = itemWrappers.replace(/^!/, '');
+  const inner = itemNonNull ? itemWrappers.slice(1) : itemWrappers;
   let mustBeNull = false;
   // Walk every item even once the list is doomed: each one still owes its error.
   for (let i = 0; i < value.length; i += 1) {

@@ -165,7 +165,10 @@ export function createRateLimiter(options: RateLimiterOptions, deps: RateLimiter
   const now = deps.now ?? (() => performance.now());
   const redis = deps.redis;
   const failMode = options.failMode ?? 'open';
-  const expectedInstances = Math.max(1, Math.floor(options.expectedInstances ?? DEFAULT_EXPECTED_INSTANCES));
+  const expectedInstances = Math.max(
+    1,
+    Math.floor(options.expectedInstances ?? DEFAULT_EXPECTED_INSTANCES),
+  );
   const commandTimeoutMs = options.commandTimeoutMs ?? DEFAULT_REDIS_COMMAND_TIMEOUT_MS;
   const probeIntervalMs = options.probeIntervalMs ?? DEFAULT_PROBE_INTERVAL_MS;
   const pollIntervalMs = options.policyPollIntervalMs ?? DEFAULT_POLICY_POLL_INTERVAL_MS;
@@ -175,17 +178,31 @@ export function createRateLimiter(options: RateLimiterOptions, deps: RateLimiter
 
   const configured = validatePolicies({ ...DEFAULT_RATE_LIMIT_POLICIES, ...options.policies });
   if (!Object.hasOwn(configured, fallbackTier)) {
-    throw new Error(`rate-limit fallbackTier "${fallbackTier}" has no policy (tiers: ${Object.keys(configured).join(', ')})`);
+    const tiers = Object.keys(configured).join(', ');
+    throw new Error(`rate-limit fallbackTier "${fallbackTier}" has no policy (tiers: ${tiers})`);
   }
   // Overrides may add or change tiers but never remove one, so the fallback tier always resolves.
   let effective: RateLimitPolicies = configured;
   let lastDocument: string | null = null;
 
-  const local = new MemoryStore({ maxBuckets: options.maxLocalBuckets ?? DEFAULT_MEMORY_STORE_MAX_BUCKETS }, { now });
-  const shared = redis ? new RedisStore({ keyPrefix: options.keyPrefix ?? RATE_LIMIT_KEY_PREFIX, commandTimeoutMs }, { redis }) : undefined;
-  const hotKeys = new HotKeyCache({ maxBlockMs: options.hotKeyMaxBlockMs ?? DEFAULT_HOT_KEY_MAX_BLOCK_MS }, { now });
+  const local = new MemoryStore(
+    { maxBuckets: options.maxLocalBuckets ?? DEFAULT_MEMORY_STORE_MAX_BUCKETS },
+    { now },
+  );
+  const shared = redis
+    ? new RedisStore({ keyPrefix: options.keyPrefix ?? RATE_LIMIT_KEY_PREFIX, commandTimeoutMs }, { redis })
+    : undefined;
+  const hotKeys = new HotKeyCache(
+    { maxBlockMs: options.hotKeyMaxBlockMs ?? DEFAULT_HOT_KEY_MAX_BLOCK_MS },
+    { now },
+  );
 
-  let state: State = !redis ? { kind: 'memory' } : redis.status === 'ready' ? { kind: 'redis' } : { kind: 'local-fallback', reason: 'connecting' };
+  // Waiting for the first connection is not a failure: it starts in fallback without a warning.
+  let state: State = !shared
+    ? { kind: 'memory' }
+    : redis?.status === 'ready'
+      ? { kind: 'redis' }
+      : { kind: 'local-fallback', reason: 'connecting' };
   // Bumped on every mode change: a Redis failure that started before the last change (e.g. a
   // command sent before Redis froze, answered after it came back) must not flip the mode again.
   let epoch = 0;
@@ -200,13 +217,17 @@ export function createRateLimiter(options: RateLimiterOptions, deps: RateLimiter
 
   function describe(): string {
     if (!redis) {
-      return 'rate limits: in-process memory store (no Redis configured, PORTICO_REDIS_URL): each instance enforces the full quota on its own';
+      return (
+        'rate limits: in-process memory store (no Redis configured, PORTICO_REDIS_URL): ' +
+        'each instance enforces the full quota on its own'
+      );
     }
     const onFailure =
       failMode === 'open'
         ? `falls back to per-instance limits at 1/${expectedInstances} of each quota`
         : 'rejects requests (503) while Redis is unreachable';
-    return `rate limits: shared through Redis at ${redisAddress(redis)} (command timeout ${commandTimeoutMs} ms); ${onFailure}`;
+    const where = `${redisAddress(redis)} (command timeout ${commandTimeoutMs} ms)`;
+    return `rate limits: shared through Redis at ${where}; ${onFailure}`;
   }
 
   function setState(next: State, reason: string, error?: unknown): void {
@@ -215,7 +236,10 @@ export function createRateLimiter(options: RateLimiterOptions, deps: RateLimiter
     const currentMode = mode();
     const fields = { event: 'rate_limit_mode', mode: currentMode, reason, failMode, expectedInstances };
     if (currentMode === 'redis') logger.info(fields, 'rate limiting is shared through Redis');
-    else logger.warn({ ...fields, err: error }, `rate limiting fell back to per-instance limits: ${reason}`);
+    else {
+      const effect = failMode === 'open' ? 'fell back to per-instance limits' : 'is rejecting requests (failMode closed)';
+      logger.warn({ ...fields, err: error }, `rate limiting ${effect}: ${reason}`);
+    }
     metrics.onModeChange(currentMode);
   }
 
@@ -286,10 +310,15 @@ export function createRateLimiter(options: RateLimiterOptions, deps: RateLimiter
     logger.info({ event: 'rate_limit_policies', source, policies: effective }, 'rate-limit policies updated');
   }
 
-  function localDecision(bucketId: string, policy: NamedRateLimitPolicy, cost: number, source: RateLimitSource): RateLimitResult {
+  function localDecision(
+    bucketId: string,
+    policy: NamedRateLimitPolicy,
+    cost: number,
+    source: RateLimitSource,
+  ): RateLimitResult {
     if (cost > policy.limit) return costTooHigh(bucketId, policy);
     const decision = local.consumeSync(bucketId, policy, cost);
-    return { ...decision, tier: policy.name, bucketId, policy, source, rejection: decision.allowed ? undefined : 'quota' };
+    return { ...decision, tier: policy.name, bucketId, policy, source, rejection: rejectionOf(decision) };
   }
 
   function fallbackDecision(bucketId: string, policy: NamedRateLimitPolicy, cost: number): RateLimitResult {
@@ -312,7 +341,12 @@ export function createRateLimiter(options: RateLimiterOptions, deps: RateLimiter
     return localDecision(bucketId, share, cost, 'local-fallback');
   }
 
-  async function sharedDecision(bucketId: string, policy: NamedRateLimitPolicy, cost: number): Promise<RateLimitResult> {
+  async function sharedDecision(
+    store: RedisStore,
+    bucketId: string,
+    policy: NamedRateLimitPolicy,
+    cost: number,
+  ): Promise<RateLimitResult> {
     if (cost > policy.limit) return costTooHigh(bucketId, policy);
     const blocked = hotKeys.blockedFor(bucketId, cost);
     if (blocked) {
@@ -334,10 +368,10 @@ export function createRateLimiter(options: RateLimiterOptions, deps: RateLimiter
     const started = now();
     counters.redisCalls++;
     try {
-      const decision = await shared!.consume(bucketId, policy, cost);
+      const decision = await store.consume(bucketId, policy, cost);
       metrics.onRedisCommand((now() - started) / 1_000, true);
       if (!decision.allowed) hotKeys.block(bucketId, cost, decision.limit, decision.retryAfterMs);
-      return { ...decision, tier: policy.name, bucketId, policy, source: 'redis', rejection: decision.allowed ? undefined : 'quota' };
+      return { ...decision, tier: policy.name, bucketId, policy, source: 'redis', rejection: rejectionOf(decision) };
     } catch (error) {
       counters.redisErrors++;
       metrics.onRedisCommand((now() - started) / 1_000, false);
@@ -348,7 +382,9 @@ export function createRateLimiter(options: RateLimiterOptions, deps: RateLimiter
   }
 
   async function check(subject: RateLimitSubject, cost: number = 1): Promise<RateLimitResult> {
-    if (!Number.isFinite(cost) || cost < 0) throw new RangeError(`rate-limit cost must be a finite number >= 0, got ${cost}`);
+    if (!Number.isFinite(cost) || cost < 0) {
+      throw new RangeError(`rate-limit cost must be a finite number >= 0, got ${cost}`);
+    }
     const units = Math.ceil(cost);
     const policy = policyForTier(effective, subject.tier, fallbackTier)!;
     const bucketId = `${policy.name}:${subject.key}`;
@@ -359,7 +395,9 @@ export function createRateLimiter(options: RateLimiterOptions, deps: RateLimiter
         result = localDecision(bucketId, policy, units, 'memory');
         break;
       case 'redis':
-        result = await sharedDecision(bucketId, policy, units);
+        result = shared
+          ? await sharedDecision(shared, bucketId, policy, units)
+          : fallbackDecision(bucketId, policy, units);
         break;
       case 'local-fallback':
         result = fallbackDecision(bucketId, policy, units);
@@ -390,7 +428,9 @@ export function createRateLimiter(options: RateLimiterOptions, deps: RateLimiter
   }
 
   // Start-up: say which mode we are in, once, and start the background work.
-  logger[redis ? 'info' : 'warn']({ event: 'rate_limit_start', mode: mode(), failMode, expectedInstances }, describe());
+  const startFields = { event: 'rate_limit_start', mode: mode(), failMode, expectedInstances };
+  if (redis) logger.info(startFields, describe());
+  else logger.warn(startFields, describe());
   metrics.onModeChange(mode());
   const onReady = (): void => {
     void probe();
@@ -424,4 +464,8 @@ export function createRateLimiter(options: RateLimiterOptions, deps: RateLimiter
       return Promise.resolve();
     },
   };
+}
+
+function rejectionOf(decision: RateLimitDecision): RateLimitRejection | undefined {
+  return decision.allowed ? undefined : 'quota';
 }

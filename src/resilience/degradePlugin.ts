@@ -24,7 +24,9 @@ type Path = (string | number)[];
  */
 export function concretePaths(data: unknown, record: Pick<DegradedFetch, 'pathPattern' | 'fields'>, limit = Infinity): { paths: Path[]; count: number } {
   const parents: Path[] = [];
-  walk(data, record.pathPattern, 0, [], parents);
+  // A root fetch's fields hang off the root, whether or not null propagation removed `data`.
+  if (record.pathPattern.length === 0) parents.push([]);
+  else walk(data, record.pathPattern, 0, [], parents);
   const paths: Path[] = [];
   let count = 0;
   for (const parent of parents) {

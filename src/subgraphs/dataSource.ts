@@ -53,8 +53,13 @@ export interface DataSourceDeps {
   inflight: InflightDedup<SharedCall>;
   stale: StaleStore;
   observer?: SubgraphCallObserver;
-  /** Extra headers for a request: forwarded identity, trace context. */
-  headersFor?: (ctx: PorticoContext) => Record<string, string>;
+  /**
+   * Headers that change what a subgraph answers (forwarded identity). Part of the dedup key:
+   * two principals never share an answer.
+   */
+  identityHeadersFor?: (ctx: PorticoContext) => Record<string, string>;
+  /** Headers that only correlate (request id, traceparent); not part of the dedup key. */
+  traceHeadersFor?: (ctx: PorticoContext) => Record<string, string>;
 }
 
 /** A subgraph's answer as received: the text is shared between deduplicated callers. */
@@ -158,7 +163,9 @@ export class SubgraphDataSource implements GraphQLDataSource<PorticoContext & Re
     if (remaining <= 0) throw new SubgraphFailure('deadline', 'request deadline reached before the call');
     const isDeadline = remaining < policy.timeoutMs;
     const timeoutMs = Math.max(1, Math.floor(Math.min(policy.timeoutMs, remaining)));
-    const headers = this.deps.headersFor?.(ctx) ?? {};
+    const identity = this.deps.identityHeadersFor?.(ctx) ?? {};
+    // A deduplicated call carries the leader's request id; followers log theirs with the call.
+    const headers = { ...this.deps.traceHeadersFor?.(ctx), ...identity };
     const canRetry = this.options.retry && shape.operationType === 'query';
 
     const exec = async (): Promise<SharedCall> => {
@@ -176,7 +183,7 @@ export class SubgraphDataSource implements GraphQLDataSource<PorticoContext & Re
     // Mutations are never shared or retried: each must reach the subgraph exactly as sent.
     if (this.options.dedup && shape.operationType === 'query') {
       // Identity headers are part of the key: two principals never share an answer.
-      const dedupKey = `${body}\u0000${JSON.stringify(headers)}`;
+      const dedupKey = `${body}\u0000${JSON.stringify(identity)}`;
       const { value, shared } = await this.deps.inflight.run(`${this.name}\u0000${dedupKey}`, exec);
       if (shared) {
         this.deps.observer?.deduplicated?.(this.name);

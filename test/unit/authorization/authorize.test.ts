@@ -183,19 +183,29 @@ describe('authorizeOperation: filtering', () => {
   });
 
   it('applies a removal only to the concrete types it belongs to in abstract selections', () => {
-    const source = '{ search { ... on Product { id x: costPrice } ... on Article { x: title } } }';
-    const { data, errors } = run(source, user([]));
+    // Both branches lose a field, so both kinds of object carry the helper typename: the
+    // Product removal must still not add `x` to the Article.
+    const source = '{ search { ... on Product { id x: costPrice } ... on Article { title label } } }';
+    const { data, errors } = run(source, ANONYMOUS);
     expect(data).toEqual({
       search: [
         { id: 'p1', x: null },
-        { x: 'News' },
+        { title: 'News', label: null },
         { id: 'p2', x: null },
       ],
     });
     expect(errors.map((error) => error.path)).toEqual([
       ['search', 0, 'x'],
       ['search', 2, 'x'],
+      ['search', 1, 'label'],
     ]);
+  });
+
+  it('keeps a value another branch produced under the same response name', () => {
+    const source = '{ search { ... on Product { x: costPrice } ... on Article { x: title } } }';
+    const { data, errors } = run(source, user([]));
+    expect(data).toEqual({ search: [{ x: null }, { x: 'News' }, { x: null }] });
+    expect(errors).toHaveLength(2);
   });
 
   it('checks an interface field against every implementation (conservative)', () => {

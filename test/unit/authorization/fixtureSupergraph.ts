@@ -1,5 +1,6 @@
 import { createRequire } from 'node:module';
 import { composeServices } from '@apollo/composition';
+import type * as esmGraphql from 'graphql';
 import { buildSchema, parse, type GraphQLSchema } from 'graphql';
 
 /**
@@ -67,7 +68,7 @@ function compose(): { supergraphSdl: string; apiSchema: GraphQLSchema } {
   if (result.errors !== undefined) throw new Error(result.errors.map(String).join('\n'));
   // Rebuilt from SDL rather than `toGraphQLJSSchema()`: under vitest, `graphql` resolves to its
   // ESM build while @apollo/* load the CJS one, and graphql-js refuses objects from the other.
-  const cjsGraphql = createRequire(import.meta.url)('graphql') as typeof import('graphql');
+  const cjsGraphql = createRequire(import.meta.url)('graphql') as typeof esmGraphql;
   const apiSdl = cjsGraphql.printSchema(result.schema.toAPISchema().toGraphQLJSSchema());
   return { supergraphSdl: result.supergraphSdl, apiSchema: buildSchema(apiSdl) };
 }
