@@ -23,6 +23,8 @@ import { BASELINE, GATEWAY_ORDER, GATEWAYS, commonGatewayEnv } from './gateways.
 import type { GatewayName, GatewaySpec } from './gateways.ts';
 import { canonicalJson, firstDifference } from './lib/golden.ts';
 import { freePort, getJson, postJson, waitUntil } from './lib/http.ts';
+import { startCpuMeter } from './lib/cpu.ts';
+import type { CpuUse } from './lib/cpu.ts';
 import { runLoad } from './lib/load.ts';
 import type { LoadStats } from './lib/load.ts';
 import { countCores, installCleanupHandlers, pinSelf, spawnChild, stopAllChildren } from './lib/processes.ts';
@@ -356,8 +358,8 @@ async function runRounds(ctx: RunContext, gateways: GatewaySpec[], measurements:
       const workloads = opts.workloads.filter((w) => WORKLOADS[w].set === set).map((w) => WORKLOADS[w]);
       for (const spec of gateways) {
         progress(`round ${round}/${opts.rounds} · ${set} subgraphs · ${spec.name}`);
-        const record = (w: Workload, status: Measurement['status'], message: string | undefined, stats?: LoadStats) =>
-          measurements.push({ round, gateway: spec.name, workload: w.id, status, message, stats });
+        const record = (w: Workload, status: Measurement['status'], message: string | undefined, stats?: LoadStats, cpu?: CpuUse) =>
+          measurements.push({ round, gateway: spec.name, workload: w.id, status, message, stats, cpu });
         let gw: RunningGateway;
         try {
           gw = await startGateway(spec, running, ctx.ports, ctx.env, ctx.workDir, ctx.gatewayCpu, `r${round}-${set}`);
@@ -388,13 +390,18 @@ async function runRounds(ctx: RunContext, gateways: GatewaySpec[], measurements:
             }
             if (i === 0) afterWarmup = await readMemory(ctx.ports);
             progress(`  ${w.id} ${w.name}: measure ${opts.measureS} s`);
+            const meter = startCpuMeter(gw.child.pid, [running.child.pid]);
             const stats = await loadFor(gw, w, opts, opts.measureS);
+            const cpu = meter();
             if (gw.child.hasExited()) {
               record(w, 'failed', `exited during the run; last output: ${gw.child.tail().split('\n').slice(-3).join(' | ')}`);
               break;
             }
-            progress(`  ${w.id} ${w.name}: ${describe(stats)}`);
-            record(w, 'ok', undefined, stats);
+            progress(
+              `  ${w.id} ${w.name}: ${describe(stats)} · CPU gateway ${cpu.gatewayPct.toFixed(0)}%, subgraphs ` +
+                `${cpu.subgraphsPct.toFixed(0)}%, load generator ${cpu.loadGeneratorPct.toFixed(0)}% · load avg ${cpu.loadAverage.toFixed(1)}`,
+            );
+            record(w, 'ok', undefined, stats, cpu);
           }
           memory.push({ round, gateway: spec.name, set, afterWarmup, afterRun: await readMemory(ctx.ports) });
         } finally {

@@ -19,6 +19,9 @@ const devDefaults: Record<string, string> = {
   PORTICO_JWKS_URL: backends.idp.jwksUrl,
   PORTICO_JWT_ISSUER: DEV_ISSUER,
   PORTICO_JWT_AUDIENCE: DEV_AUDIENCE,
+  // Reviews change slowly and a few-minutes-old list misleads nobody; prices and stock must
+  // never be stale (a wrong price is worse than none), so they degrade to null.
+  PORTICO_FALLBACKS: 'review:Product=stale',
 };
 let config;
 try {

@@ -3,6 +3,7 @@
  * tools). Throughput is the median over rounds; latency percentiles are pooled over every
  * response of every round; error counts are summed.
  */
+import type { CpuUse } from './cpu.ts';
 import type { LoadStats } from './load.ts';
 import { percentile } from './load.ts';
 
@@ -17,6 +18,8 @@ export interface Measurement {
   /** Why the row has no figures (aborted: golden mismatch; failed: crash, start failure). */
   readonly message: string | undefined;
   readonly stats: LoadStats | undefined;
+  /** CPU use during the measurement (not the warm-up). */
+  readonly cpu: CpuUse | undefined;
 }
 
 export interface MemorySample {
@@ -49,6 +52,12 @@ export interface SummaryRow {
   readonly graphqlErrors: number;
   /** rps / baseline rps for the same workload, or undefined without a baseline row. */
   readonly ratio: number | undefined;
+  /** Median over rounds of the gateway's CPU use, % of one core. */
+  readonly gatewayCpuPct: number;
+  /** Responses per CPU-second of the gateway, over all rounds: robust to stolen CPU time. */
+  readonly perCpuSecond: number;
+  /** perCpuSecond / the baseline's. */
+  readonly perCpuSecondRatio: number | undefined;
   /** Set when no round produced figures. */
   readonly note: string | undefined;
 }
@@ -69,6 +78,7 @@ export function summarize(
 ): SummaryRow[] {
   const rows: SummaryRow[] = [];
   const baselineRps = new Map<string, number>();
+  const baselinePerCpu = new Map<string, number>();
   for (const workload of workloads) {
     for (const gateway of gateways) {
       const mine = measurements.filter((m) => m.gateway === gateway && m.workload === workload);
@@ -83,7 +93,12 @@ export function summarize(
       }
       pooled.sort();
       const rps = median(rpsPerRound);
-      if (gateway === baseline && ok.length > 0) baselineRps.set(workload, rps);
+      const cpuS = ok.reduce((n, m) => n + (m.cpu?.gatewayCpuS ?? Number.NaN), 0);
+      const perCpuSecond = ok.reduce((n, m) => n + m.stats.responses, 0) / cpuS;
+      if (gateway === baseline && ok.length > 0) {
+        baselineRps.set(workload, rps);
+        baselinePerCpu.set(workload, perCpuSecond);
+      }
       const failures = mine.filter((m) => m.status !== 'ok');
       rows.push({
         gateway,
@@ -99,6 +114,9 @@ export function summarize(
         socketErrors: ok.reduce((n, m) => n + m.stats.socketErrors, 0),
         graphqlErrors: ok.reduce((n, m) => n + m.stats.graphqlErrors, 0),
         ratio: undefined,
+        gatewayCpuPct: median(ok.map((m) => m.cpu?.gatewayPct ?? Number.NaN)),
+        perCpuSecond,
+        perCpuSecondRatio: undefined,
         note:
           failures.length === 0
             ? undefined
@@ -108,7 +126,12 @@ export function summarize(
   }
   return rows.map((r) => {
     const base = baselineRps.get(r.workload);
-    return { ...r, ratio: base !== undefined && r.rounds > 0 ? r.rps / base : undefined };
+    const basePerCpu = baselinePerCpu.get(r.workload);
+    return {
+      ...r,
+      ratio: base !== undefined && r.rounds > 0 ? r.rps / base : undefined,
+      perCpuSecondRatio: basePerCpu !== undefined && r.rounds > 0 ? r.perCpuSecond / basePerCpu : undefined,
+    };
   });
 }
 
@@ -116,18 +139,20 @@ const fmt = (n: number, digits = 0): string => (Number.isFinite(n) ? n.toFixed(d
 
 export function summaryTable(rows: readonly SummaryRow[], workloadLabel: (id: string) => string): string {
   const header =
-    '| gateway | workload | dedup | req/s (median) | per round | p50 ms | p95 ms | p99 ms | non-2xx | GraphQL errors | vs apollo-gateway-default |';
-  const lines = [header, '|---|---|---|---:|---|---:|---:|---:|---:|---:|---:|'];
+    '| gateway | workload | dedup | req/s (median) | per round | p50 ms | p95 ms | p99 ms | non-2xx | GraphQL errors | ' +
+    'req/s vs apollo-gateway-default | gateway CPU % | req per gateway CPU-s (vs baseline) |';
+  const lines = [header, '|---|---|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|'];
   for (const r of rows) {
     if (r.rounds === 0) {
-      lines.push(`| ${r.gateway} | ${workloadLabel(r.workload)} | ${r.dedup} | – | – | – | – | – | – | – | ${r.note ?? 'no data'} |`);
+      lines.push(`| ${r.gateway} | ${workloadLabel(r.workload)} | ${r.dedup} | – | – | – | – | – | – | – | ${r.note ?? 'no data'} | – | – |`);
       continue;
     }
     const non2xx = r.socketErrors > 0 ? `${r.non2xx} (+${r.socketErrors} socket errors)` : String(r.non2xx);
     lines.push(
       `| ${r.gateway} | ${workloadLabel(r.workload)} | ${r.dedup} | **${fmt(r.rps)}** | ${r.rpsPerRound.map((x) => fmt(x)).join(' / ')} | ` +
         `${fmt(r.p50Ms, 1)} | ${fmt(r.p95Ms, 1)} | ${fmt(r.p99Ms, 1)} | ${non2xx} | ${r.graphqlErrors} | ` +
-        `${r.ratio === undefined ? 'n/a' : `${fmt(r.ratio, 2)}×`}${r.note !== undefined ? ` ⚠ ${r.note}` : ''} |`,
+        `${r.ratio === undefined ? 'n/a' : `${fmt(r.ratio, 2)}×`}${r.note !== undefined ? ` ⚠ ${r.note}` : ''} | ` +
+        `${fmt(r.gatewayCpuPct)} | ${fmt(r.perCpuSecond)}${r.perCpuSecondRatio === undefined ? '' : ` (${fmt(r.perCpuSecondRatio, 2)}×)`} |`,
     );
   }
   return lines.join('\n');

@@ -16,7 +16,14 @@ export {
   DEFAULT_TIER_CLAIM,
   DEFAULT_VERIFY_CACHE_MAX_ENTRIES,
   DEFAULT_VERIFY_CACHE_TTL_MS,
+  resolveTokenVerifierOptions,
   TokenVerifierConfigError,
 } from './options.ts';
 export { ANONYMOUS } from './principal.ts';
 export type { Principal } from './principal.ts';
+export { createAuthentication, unauthenticatedResponse } from './http.ts';
+export type { Authentication, AuthenticationDeps, AuthenticationOptions, AuthMode, UnauthenticatedBody } from './http.ts';
+export { assertForwardable, checkIdentityHeaderNames, DEFAULT_IDENTITY_HEADERS, identityHeaders } from './identity.ts';
+export type { IdentityHeaderNames } from './identity.ts';
+export { introspectionPolicyPlugin, mayIntrospect, selectsSchemaIntrospection } from './introspection.ts';
+export type { IntrospectionPolicyOptions } from './introspection.ts';

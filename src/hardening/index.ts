@@ -178,6 +178,16 @@ export function createOperationLimits(options: OperationLimitsOptions, deps: Ope
   const costIndex = buildCostIndex(deps.schema, deps.supergraphSdl, limits);
   const cache = new WeakMap<DocumentNode, Map<string, CachedFigures>>();
 
+  const maxCost = (
+    operations: readonly OperationDefinitionNode[],
+    fragments: ReadonlyMap<string, FragmentDefinitionNode>,
+    variables: Readonly<Record<string, unknown>> | null | undefined,
+  ) =>
+    operations.reduce(
+      (max, operation) => Math.max(max, estimateCost({ index: costIndex, operation, fragments, variables })),
+      0,
+    );
+
   const measure = (
     source: string,
     document: DocumentNode,
@@ -186,11 +196,14 @@ export function createOperationLimits(options: OperationLimitsOptions, deps: Ope
   ): OperationFigures => {
     let perOperation = cache.get(document);
     if (perOperation === undefined) cache.set(document, (perOperation = new Map()));
-    const key = operationName ?? '';
     const operations = operationsToMeasure(document, operationName);
-    const fragments = fragmentsOf(document);
+    // Keyed by what was measured, not by the requested name: made-up operation names all map
+    // to the "every operation" entry instead of growing the cache.
+    const key = operations.length === 1 ? (operations[0]?.name?.value ?? '') : '*';
     let cached = perOperation.get(key);
+    let fragments: ReadonlyMap<string, FragmentDefinitionNode> | undefined;
     if (cached === undefined) {
+      fragments = fragmentsOf(document);
       const text = measureText(limits, source);
       let depth = 0;
       let aliases = 0;
@@ -202,23 +215,12 @@ export function createOperationLimits(options: OperationLimitsOptions, deps: Ope
         rootFields = Math.max(rootFields, structure.rootFields);
       }
       const fixedCost = operations.every((operation) => (operation.variableDefinitions ?? []).length === 0);
-      cached = {
-        ...text,
-        depth,
-        aliases,
-        rootFields,
-        cost: fixedCost ? maxCost(operations, fragments, undefined) : undefined,
-      };
+      cached = { ...text, depth, aliases, rootFields, cost: fixedCost ? maxCost(operations, fragments, undefined) : undefined };
       perOperation.set(key, cached);
     }
-    return { ...cached, cost: cached.cost ?? maxCost(operations, fragments, variables) };
+    if (cached.cost !== undefined) return { ...cached, cost: cached.cost };
+    return { ...cached, cost: maxCost(operations, fragments ?? fragmentsOf(document), variables) };
   };
-
-  const maxCost = (
-    operations: readonly OperationDefinitionNode[],
-    fragments: ReadonlyMap<string, FragmentDefinitionNode>,
-    variables: Readonly<Record<string, unknown>> | null | undefined,
-  ) => operations.reduce((max, operation) => Math.max(max, estimateCost({ index: costIndex, operation, fragments, variables })), 0);
 
   return {
     limits,
