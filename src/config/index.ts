@@ -1,4 +1,24 @@
+import { accessSync, constants as fsConstants, readFileSync } from 'node:fs';
+import { basename, dirname } from 'node:path';
 import { z } from 'zod';
+import {
+  checkIdentityHeaderNames,
+  DEFAULT_CLOCK_TOLERANCE_S,
+  DEFAULT_IDENTITY_HEADERS,
+  DEFAULT_JWKS_CACHE_MAX_AGE_MS,
+  DEFAULT_JWKS_COOLDOWN_MS,
+  DEFAULT_JWKS_MAX_STALE_MS,
+  DEFAULT_JWKS_TIMEOUT_MS,
+  DEFAULT_MAX_TOKEN_BYTES,
+  DEFAULT_TIER_CLAIM,
+  DEFAULT_VERIFY_CACHE_TTL_MS,
+  resolveTokenVerifierOptions,
+  TokenVerifierConfigError,
+  type AuthMode,
+  type IdentityHeaderNames,
+  type TokenVerifierOptions,
+} from '../auth/index.ts';
+import { checkCorsOrigin, DEFAULT_DEV_CORS_ORIGINS } from '../http/cors.ts';
 import {
   DEFAULT_BREAKER_ERROR_PERCENT,
   DEFAULT_BREAKER_RESET_MS,
@@ -36,7 +56,18 @@ export const DEFAULT_REQUEST_DEADLINE_MS = 5_000;
 /** 256 concurrent calls per subgraph: ~5x the in-flight count at our benchmark load (50 clients x 4 fetches / 4 subgraphs). */
 export const DEFAULT_SUBGRAPH_MAX_INFLIGHT = 256;
 
+/**
+ * The development IdP (subgraphs-mock/idp.ts) signs for anyone who asks with a committed key, so a
+ * production gateway refuses to trust it unless PORTICO_ALLOW_DEV_KEYS=true. It is recognised by
+ * its issuer, its default port on loopback, and its key id in a JWKS file. (Duplicated from the
+ * mock, which src/ must not import; a unit test keeps them equal.)
+ */
+export const DEV_IDP_ISSUER = 'portico-dev-idp';
+export const DEV_IDP_PORT = 4005;
+export const DEV_KEY_ID_PREFIX = 'portico-dev-only';
+
 const NODE_ENVS = ['development', 'production', 'test'] as const;
+const AUTH_MODES = ['optional', 'required'] as const;
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 const envSchema = z.object({
@@ -60,7 +91,8 @@ const envSchema = z.object({
   PORTICO_KEEP_ALIVE_TIMEOUT_MS: int(DEFAULT_KEEP_ALIVE_TIMEOUT_MS, 100, 600_000),
   PORTICO_SUBGRAPH_TIMEOUT_MS: int(DEFAULT_SUBGRAPH_TIMEOUT_MS, 1, 600_000),
   PORTICO_REQUEST_DEADLINE_MS: int(DEFAULT_REQUEST_DEADLINE_MS, 1, 600_000),
-  PORTICO_CORS_ORIGINS: list([]),
+  PORTICO_CORS_ORIGINS: corsOrigins(),
+  PORTICO_CORS_CREDENTIALS: bool(false),
   PORTICO_SUBGRAPH_TIMEOUTS: pairs((v) => (/^\d+$/.test(v) && Number(v) >= 1 && Number(v) <= 600_000 ? undefined : 'timeout must be an integer from 1 to 600000 (ms)')),
   PORTICO_FALLBACKS: pairs((v) => (v === 'stale' || v === 'null' ? undefined : 'fallback must be stale or null')),
   PORTICO_STALE_TTL_MS: int(DEFAULT_STALE_TTL_MS, 1_000, 86_400_000),
@@ -71,6 +103,26 @@ const envSchema = z.object({
   PORTICO_SUBGRAPH_MAX_INFLIGHT: int(DEFAULT_SUBGRAPH_MAX_INFLIGHT, 1, 100_000),
   PORTICO_SUBGRAPH_DEDUP: bool(true),
   PORTICO_SUBGRAPH_RETRY: bool(true),
+  // Authentication. Key sources and claim rules are checked together by the token verifier's own
+  // validation (see authProblems); here only each value's form and range.
+  PORTICO_JWKS_URL: text(),
+  PORTICO_JWKS_FILE: text(),
+  PORTICO_JWT_HS_SECRET: text(),
+  PORTICO_JWT_ISSUER: list([]),
+  PORTICO_JWT_AUDIENCE: list([]),
+  PORTICO_JWT_ALGORITHMS: list([]),
+  PORTICO_JWT_CLOCK_TOLERANCE_S: int(DEFAULT_CLOCK_TOLERANCE_S, 0, 3_600),
+  PORTICO_JWT_MAX_BYTES: int(DEFAULT_MAX_TOKEN_BYTES, 256, 1_048_576),
+  PORTICO_JWKS_TIMEOUT_MS: int(DEFAULT_JWKS_TIMEOUT_MS, 1, 60_000),
+  PORTICO_JWKS_COOLDOWN_MS: int(DEFAULT_JWKS_COOLDOWN_MS, 0, 3_600_000),
+  PORTICO_JWKS_CACHE_MAX_AGE_MS: int(DEFAULT_JWKS_CACHE_MAX_AGE_MS, 0, 86_400_000),
+  PORTICO_JWKS_MAX_STALE_MS: int(DEFAULT_JWKS_MAX_STALE_MS, 0, 30 * 86_400_000),
+  PORTICO_JWT_TIER_CLAIM: text(),
+  PORTICO_JWT_VERIFY_CACHE_TTL_MS: int(DEFAULT_VERIFY_CACHE_TTL_MS, 0, 3_600_000),
+  PORTICO_AUTH_MODE: oneOf(AUTH_MODES, 'optional'),
+  PORTICO_IDENTITY_HEADERS: identityHeaderNames(),
+  PORTICO_INTROSPECTION_SCOPE: text(),
+  PORTICO_ALLOW_DEV_KEYS: bool(false),
 });
 
 export type NodeEnv = (typeof NODE_ENVS)[number];
@@ -88,7 +140,13 @@ export interface Config {
     readonly headersTimeoutMs: number;
     readonly requestTimeoutMs: number;
     readonly keepAliveTimeoutMs: number;
+    /**
+     * Browser origins granted CORS (exact, `scheme://host:*`, or `*`). Unset: localhost and Apollo
+     * Studio/Sandbox outside production, none in production; `none`: none anywhere.
+     */
     readonly corsOrigins: readonly string[];
+    /** `Access-Control-Allow-Credentials: true` for granted origins. */
+    readonly corsCredentials: boolean;
   };
   readonly supergraph: {
     /** Absolute or cwd-relative path of the supergraph SDL file. */
@@ -130,6 +188,22 @@ export interface Config {
   };
   /** Apollo's own usage reporting / OpenTelemetry probes: off unless explicitly opted in. */
   readonly apolloTelemetry: boolean;
+  readonly auth: {
+    /**
+     * Token verification, already validated. `undefined` when no key source (PORTICO_JWKS_URL,
+     * PORTICO_JWKS_FILE, PORTICO_JWT_HS_SECRET) is set: authentication is off, every request is
+     * anonymous, and a request carrying a token gets a 401 (it cannot be verified).
+     */
+    readonly verifier: TokenVerifierOptions | undefined;
+    /** `optional`: anonymous requests allowed; `required`: every request needs a valid token. */
+    readonly mode: AuthMode;
+    /** Claim holding the rate-limit tier. */
+    readonly tierClaim: string;
+    /** Headers carrying the verified identity to subgraphs. */
+    readonly identityHeaders: IdentityHeaderNames;
+    /** Scope that opens `__schema`/`__type` where introspection is closed; `undefined`: nobody. */
+    readonly introspectionScope: string | undefined;
+  };
 }
 
 /** Thrown when the environment is invalid; `problems` has one line per bad variable. */
@@ -158,6 +232,9 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
   }
   const e = parsed.data;
   const isProduction = e.NODE_ENV === 'production';
+  const verifier = verifierOptionsFrom(e);
+  const crossProblems = [...authProblems(e, verifier, isProduction), ...corsProblems(e)];
+  if (crossProblems.length > 0) throw new ConfigError(crossProblems);
   const introspection = e.PORTICO_INTROSPECTION === 'auto' ? !isProduction : e.PORTICO_INTROSPECTION === 'on';
   const config: Config = {
     nodeEnv: e.NODE_ENV,
@@ -170,7 +247,8 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
       headersTimeoutMs: e.PORTICO_HEADERS_TIMEOUT_MS,
       requestTimeoutMs: e.PORTICO_REQUEST_TIMEOUT_MS,
       keepAliveTimeoutMs: e.PORTICO_KEEP_ALIVE_TIMEOUT_MS,
-      corsOrigins: e.PORTICO_CORS_ORIGINS,
+      corsOrigins: e.PORTICO_CORS_ORIGINS ?? (isProduction ? [] : DEFAULT_DEV_CORS_ORIGINS),
+      corsCredentials: e.PORTICO_CORS_CREDENTIALS,
     },
     supergraph: {
       path: e.PORTICO_SUPERGRAPH_PATH ?? DEFAULT_SUPERGRAPH_PATH,
@@ -205,8 +283,171 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
       landingPage: isProduction ? 'production' : 'sandbox',
     },
     apolloTelemetry: e.PORTICO_APOLLO_TELEMETRY,
+    auth: {
+      verifier,
+      mode: e.PORTICO_AUTH_MODE,
+      tierClaim: e.PORTICO_JWT_TIER_CLAIM ?? DEFAULT_TIER_CLAIM,
+      identityHeaders: e.PORTICO_IDENTITY_HEADERS,
+      introspectionScope: e.PORTICO_INTROSPECTION_SCOPE,
+    },
   };
   return deepFreeze(config);
+}
+
+type Env = z.output<typeof envSchema>;
+
+/** PORTICO_CORS_ORIGINS: `undefined` when unset (per-environment default), `none` for no origin. */
+function corsOrigins() {
+  return list([]).transform((items, ctx): string[] | undefined => {
+    if (items.length === 0) return undefined;
+    if (items.length === 1 && items[0] === 'none') return [];
+    for (const item of items) {
+      const problem = checkCorsOrigin(item);
+      if (problem) ctx.addIssue({ code: 'custom', message: `${problem}; or use none` });
+    }
+    return items;
+  });
+}
+
+/** PORTICO_IDENTITY_HEADERS: `subject,scopes,tier` header names, lower-cased. */
+function identityHeaderNames() {
+  const defaults = [DEFAULT_IDENTITY_HEADERS.subject, DEFAULT_IDENTITY_HEADERS.scopes, DEFAULT_IDENTITY_HEADERS.tier];
+  return list(defaults).transform((items, ctx): IdentityHeaderNames => {
+    const names = items.map((n) => n.toLowerCase());
+    const problem = checkIdentityHeaderNames(names);
+    if (problem) {
+      ctx.addIssue({ code: 'custom', message: problem });
+      return z.NEVER;
+    }
+    const [subject, scopes, tier] = names as [string, string, string];
+    return { subject, scopes, tier };
+  });
+}
+
+/** Verifier options from the environment; `undefined` when no key source is set (auth off). */
+function verifierOptionsFrom(e: Env): TokenVerifierOptions | undefined {
+  if (e.PORTICO_JWKS_URL === undefined && e.PORTICO_JWKS_FILE === undefined && e.PORTICO_JWT_HS_SECRET === undefined) return undefined;
+  const some = (items: readonly string[]) => (items.length > 0 ? items : undefined);
+  return {
+    jwksUrl: e.PORTICO_JWKS_URL,
+    keyFile: e.PORTICO_JWKS_FILE,
+    hsSecret: e.PORTICO_JWT_HS_SECRET,
+    issuer: some(e.PORTICO_JWT_ISSUER),
+    audience: some(e.PORTICO_JWT_AUDIENCE),
+    algorithms: some(e.PORTICO_JWT_ALGORITHMS),
+    clockToleranceS: e.PORTICO_JWT_CLOCK_TOLERANCE_S,
+    maxTokenBytes: e.PORTICO_JWT_MAX_BYTES,
+    jwksTimeoutMs: e.PORTICO_JWKS_TIMEOUT_MS,
+    jwksCooldownMs: e.PORTICO_JWKS_COOLDOWN_MS,
+    jwksCacheMaxAgeMs: e.PORTICO_JWKS_CACHE_MAX_AGE_MS,
+    jwksMaxStaleMs: e.PORTICO_JWKS_MAX_STALE_MS,
+    tierClaim: e.PORTICO_JWT_TIER_CLAIM,
+    verifyCacheTtlMs: e.PORTICO_JWT_VERIFY_CACHE_TTL_MS,
+  };
+}
+
+/** Token verifier option name → the variable that sets it, for naming problems in config terms. */
+const VERIFIER_OPTION_ENV: Readonly<Record<string, string>> = {
+  jwksUrl: 'PORTICO_JWKS_URL',
+  keyFile: 'PORTICO_JWKS_FILE',
+  hsSecret: 'PORTICO_JWT_HS_SECRET',
+  algorithm: 'PORTICO_JWT_ALGORITHMS',
+  algorithms: 'PORTICO_JWT_ALGORITHMS',
+  issuer: 'PORTICO_JWT_ISSUER',
+  audience: 'PORTICO_JWT_AUDIENCE',
+  clockToleranceS: 'PORTICO_JWT_CLOCK_TOLERANCE_S',
+  maxTokenBytes: 'PORTICO_JWT_MAX_BYTES',
+  jwksTimeoutMs: 'PORTICO_JWKS_TIMEOUT_MS',
+  jwksCooldownMs: 'PORTICO_JWKS_COOLDOWN_MS',
+  jwksCacheMaxAgeMs: 'PORTICO_JWKS_CACHE_MAX_AGE_MS',
+  jwksMaxStaleMs: 'PORTICO_JWKS_MAX_STALE_MS',
+  tierClaim: 'PORTICO_JWT_TIER_CLAIM',
+  verifyCacheTtlMs: 'PORTICO_JWT_VERIFY_CACHE_TTL_MS',
+};
+/** Option names a problem text mentions: camelCase ones anywhere, plain words only when leading. */
+const OPTION_NAME_IN_TEXT = /\b(jwksUrl|keyFile|hsSecret|clockToleranceS|maxTokenBytes|jwksTimeoutMs|jwksCooldownMs|jwksCacheMaxAgeMs|jwksMaxStaleMs|tierClaim|verifyCacheTtlMs)\b/g;
+
+/**
+ * Restates a token verifier problem in config terms. The verifier's problems start with the option
+ * they concern (its documented format, pinned by test/unit/configAuth.test.ts); that option's
+ * variable becomes the prefix and option names in the text become variable names.
+ */
+export function verifierProblemAsConfig(problem: string): string {
+  const leading = /^(\w+)/.exec(problem)?.[1] ?? '';
+  const mentioned = [...problem.matchAll(OPTION_NAME_IN_TEXT)].map((m) => m[1] ?? '');
+  const name = VERIFIER_OPTION_ENV[leading] ?? VERIFIER_OPTION_ENV[mentioned[0] ?? ''] ?? 'PORTICO_JWKS_URL/PORTICO_JWKS_FILE/PORTICO_JWT_HS_SECRET';
+  return `${name}: ${problem.replace(OPTION_NAME_IN_TEXT, (option) => VERIFIER_OPTION_ENV[option] ?? option)}`;
+}
+
+const LOOPBACK_HOST = /^(localhost|127(\.\d{1,3}){3}|\[::1\])$/i;
+
+/** Authentication problems that involve several variables; each names the variable to fix. */
+function authProblems(e: Env, verifier: TokenVerifierOptions | undefined, isProduction: boolean): string[] {
+  const problems: string[] = [];
+  if (verifier === undefined) {
+    const noKeys = 'needs a key source: set PORTICO_JWKS_URL, PORTICO_JWKS_FILE or PORTICO_JWT_HS_SECRET';
+    if (e.PORTICO_AUTH_MODE === 'required') problems.push(`PORTICO_AUTH_MODE: required ${noKeys}`);
+    if (e.PORTICO_INTROSPECTION_SCOPE !== undefined) problems.push(`PORTICO_INTROSPECTION_SCOPE: a scope can only come from a verified token; ${noKeys}`);
+    if (e.PORTICO_JWT_ISSUER.length > 0) problems.push(`PORTICO_JWT_ISSUER: is set but no token is verified; ${noKeys}`);
+    if (e.PORTICO_JWT_AUDIENCE.length > 0) problems.push(`PORTICO_JWT_AUDIENCE: is set but no token is verified; ${noKeys}`);
+    return problems;
+  }
+  try {
+    resolveTokenVerifierOptions(verifier);
+  } catch (err) {
+    if (!(err instanceof TokenVerifierConfigError)) throw err;
+    problems.push(...err.problems.map(verifierProblemAsConfig));
+  }
+  if (e.PORTICO_JWKS_FILE !== undefined) {
+    // Read access checked here so a missing file stops the process with the other problems; the
+    // verifier parses the file when the gateway is created.
+    try {
+      accessSync(e.PORTICO_JWKS_FILE, fsConstants.R_OK);
+    } catch (err) {
+      problems.push(`PORTICO_JWKS_FILE: cannot read ${e.PORTICO_JWKS_FILE} (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+    }
+  }
+  // A token larger than the header limit can never arrive; the smaller limit would be a lie.
+  if (e.PORTICO_JWT_MAX_BYTES >= e.PORTICO_MAX_HEADER_BYTES) {
+    problems.push(`PORTICO_JWT_MAX_BYTES: must be below PORTICO_MAX_HEADER_BYTES (${e.PORTICO_MAX_HEADER_BYTES}), got ${e.PORTICO_JWT_MAX_BYTES}`);
+  }
+  if (isProduction && !e.PORTICO_ALLOW_DEV_KEYS) problems.push(...devKeyProblems(e));
+  return problems;
+}
+
+/** Production must not trust the development IdP by accident; see {@link DEV_IDP_ISSUER}. */
+function devKeyProblems(e: Env): string[] {
+  const problems: string[] = [];
+  const fix = 'the development IdP signs for anyone and is refused in production (PORTICO_ALLOW_DEV_KEYS=true overrides)';
+  if (e.PORTICO_JWT_ISSUER.includes(DEV_IDP_ISSUER)) problems.push(`PORTICO_JWT_ISSUER: ${DEV_IDP_ISSUER}: ${fix}`);
+  if (e.PORTICO_JWKS_URL !== undefined) {
+    try {
+      const url = new URL(e.PORTICO_JWKS_URL);
+      if (LOOPBACK_HOST.test(url.hostname) && url.port === String(DEV_IDP_PORT)) problems.push(`PORTICO_JWKS_URL: ${url.host} is the development IdP's address: ${fix}`);
+    } catch {
+      // Not a URL: already reported by the verifier's validation.
+    }
+  }
+  const file = e.PORTICO_JWKS_FILE;
+  if (file !== undefined) {
+    let devKey = basename(file) === 'dev-jwks.json' && basename(dirname(file)) === 'dev-keys';
+    try {
+      // The committed dev key is recognised by its key id wherever the file was copied to.
+      devKey ||= readFileSync(file, 'utf8').includes(DEV_KEY_ID_PREFIX);
+    } catch {
+      // Unreadable: already reported above.
+    }
+    if (devKey) problems.push(`PORTICO_JWKS_FILE: ${file} holds the development key: ${fix}`);
+  }
+  return problems;
+}
+
+/** CORS problems involving two variables. */
+function corsProblems(e: Env): string[] {
+  if (e.PORTICO_CORS_CREDENTIALS && e.PORTICO_CORS_ORIGINS?.includes('*')) {
+    return ['PORTICO_CORS_CREDENTIALS: true cannot be combined with PORTICO_CORS_ORIGINS=* (browsers refuse it, and it would let any site act with the user\'s cookies); list the origins'];
+  }
+  return [];
 }
 
 function deepFreeze<T>(value: T): T {

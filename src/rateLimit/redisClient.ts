@@ -8,6 +8,13 @@ export const RECONNECT_BASE_DELAY_MS = 50;
 export const RECONNECT_MAX_DELAY_MS = 2_000;
 /** ± share of each reconnect delay randomised, so N instances do not reconnect in lockstep. */
 export const RECONNECT_JITTER_RATIO = 0.2;
+/**
+ * Floor of ioredis's own `commandTimeout`, ms. The limiter enforces the short timeout itself
+ * (`withDeadline`), letting replies that arrived during an event-loop stall win; ioredis rejects
+ * straight from its timer, so its timeout must stay well behind ours. It is only a backstop for
+ * commands nobody waits for any more (e.g. while Redis is frozen).
+ */
+export const IOREDIS_COMMAND_TIMEOUT_BACKSTOP_MS = 1_000;
 /** TCP connect budget, ms: Redis is on the local network; a slow connect is a dead Redis. */
 export const DEFAULT_REDIS_CONNECT_TIMEOUT_MS = 1_000;
 
@@ -25,8 +32,10 @@ export interface RateLimitRedisOptions {
   /** `redis://[user:password@]host:port[/db]` (PORTICO_REDIS_URL). */
   readonly url: string;
   /**
-   * Per-command timeout, ms (PORTICO_REDIS_COMMAND_TIMEOUT_MS). Default
-   * `DEFAULT_REDIS_COMMAND_TIMEOUT_MS` (50).
+   * Per-command timeout, ms (PORTICO_REDIS_COMMAND_TIMEOUT_MS); pass the limiter the same value.
+   * The limiter enforces it itself; ioredis's own `commandTimeout` is only a backstop, set to
+   * max(`IOREDIS_COMMAND_TIMEOUT_BACKSTOP_MS`, 2 × this).
+   * Default `DEFAULT_REDIS_COMMAND_TIMEOUT_MS` (50).
    */
   readonly commandTimeoutMs?: number;
   /** TCP connect timeout, ms. Default `DEFAULT_REDIS_CONNECT_TIMEOUT_MS` (1,000). */
@@ -44,7 +53,8 @@ export interface RateLimitRedisDeps {
  * - `enableOfflineQueue: false`, `maxRetriesPerRequest: 0`, `autoResendUnfulfilledCommands:
  *   false`: a command either goes out now or fails now, and nothing is replayed after a
  *   reconnect (a replayed increment would charge a client twice).
- * - short `commandTimeout`, jittered capped reconnect (`reconnectDelayMs`), forever.
+ * - a long `commandTimeout` backstop (the limiter enforces the short one itself).
+ * - jittered, capped reconnect (`reconnectDelayMs`), forever.
  * The caller owns the client and `quit()`s it at shutdown.
  */
 export function createRateLimitRedis(options: RateLimitRedisOptions, deps: RateLimitRedisDeps): Redis {
@@ -54,7 +64,10 @@ export function createRateLimitRedis(options: RateLimitRedisOptions, deps: RateL
     maxRetriesPerRequest: 0,
     autoResendUnfulfilledCommands: false,
     enableAutoPipelining: false,
-    commandTimeout: options.commandTimeoutMs ?? DEFAULT_REDIS_COMMAND_TIMEOUT_MS,
+    commandTimeout: Math.max(
+      IOREDIS_COMMAND_TIMEOUT_BACKSTOP_MS,
+      2 * (options.commandTimeoutMs ?? DEFAULT_REDIS_COMMAND_TIMEOUT_MS),
+    ),
     connectTimeout: options.connectTimeoutMs ?? DEFAULT_REDIS_CONNECT_TIMEOUT_MS,
     retryStrategy: (attempt) => reconnectDelayMs(attempt),
     connectionName: 'portico-ratelimit',

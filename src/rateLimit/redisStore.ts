@@ -68,8 +68,8 @@ export interface RedisStoreOptions {
   /** Key namespace. Default `RATE_LIMIT_KEY_PREFIX` (`portico:rl:`). */
   readonly keyPrefix?: string;
   /**
-   * Longest a `consume` may take, ms, whatever the client's own `commandTimeout` is: the store
-   * enforces it itself so an injected client without one cannot stall requests.
+   * Longest a `consume` may take, ms. The store enforces it itself (see `withDeadline`), so an
+   * injected client without a `commandTimeout` cannot stall requests either.
    * Default `DEFAULT_REDIS_COMMAND_TIMEOUT_MS` (50).
    */
   readonly commandTimeoutMs?: number;
@@ -132,17 +132,35 @@ function toDecision(reply: unknown, policy: RateLimitPolicy): RateLimitDecision 
   };
 }
 
-/** `promise`, or a `RedisCommandTimeoutError` after `ms`. The loser's rejection is swallowed. */
+/**
+ * `promise`, or a `RedisCommandTimeoutError` after `ms`. The loser's outcome is ignored.
+ *
+ * When the deadline fires, the verdict waits for one `setImmediate`: timers run before I/O in
+ * each event-loop turn, so after a stall (GC, a CPU-heavy query plan) a reply that already sits
+ * in the socket would otherwise be declared a timeout, and a healthy Redis would push the whole
+ * instance into fallback. The immediate runs right after the I/O poll, so such replies win.
+ */
 export function withDeadline<T>(promise: Promise<T>, ms: number): Promise<T> {
   return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new RedisCommandTimeoutError(ms)), ms);
+    let settled = false;
+    const timer = setTimeout(() => {
+      setImmediate(() => {
+        if (settled) return;
+        settled = true;
+        reject(new RedisCommandTimeoutError(ms));
+      });
+    }, ms);
     promise.then(
       (value) => {
         clearTimeout(timer);
+        if (settled) return;
+        settled = true;
         resolve(value);
       },
       (error: unknown) => {
         clearTimeout(timer);
+        if (settled) return;
+        settled = true;
         reject(error);
       },
     );

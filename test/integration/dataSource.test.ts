@@ -57,7 +57,7 @@ function context(): PorticoContext {
 it('one of 50 concurrent calls times out; the other 49 on the same breaker key succeed', async () => {
   const logger = createLogger({ level: 'silent' });
   const ds = new SubgraphDataSource(
-    { name: 'pricing', url, policyFor: () => ({ timeoutMs: 300, fallback: 'null' }), maxInFlight: 100, dedup: true, retry: true },
+    { name: 'pricing', url, policyFor: () => ({ timeoutMs: 2_000, fallback: 'null' }), maxInFlight: 100, dedup: true, retry: true },
     { logger, breakers: createBreakerRegistry({ volumeThreshold: 1000 }, { logger }), inflight: createInflightDedup<SharedCall>(), stale: createMemoryStaleStore() },
   );
   const document = parse(QUERY);

@@ -135,6 +135,21 @@ describe('limits shared through Redis', () => {
     expect(instances.every((x) => x.logs.find({ event: 'rate_limit_policies_rejected' }).length === 1)).toBe(true);
   });
 
+  it('an event-loop stall past the command timeout does not push a healthy Redis into fallback', async () => {
+    // Default 50 ms timeout. The EVALSHA is on the wire before the stall; Redis answers at once,
+    // but the reply is only read after the stall, when the timeout has long expired.
+    fleet = await startFleet(server.url, 1, { policies });
+    const limiter = fleet.instances[0]!.limiter;
+    const pending = limiter.check({ key: 'ip:198.51.100.77', tier: 'anonymous' });
+    const stallUntil = performance.now() + 300;
+    while (performance.now() < stallUntil) {
+      // Busy: simulates a CPU-heavy query plan or a long GC pause on this instance.
+    }
+    expect(await pending).toMatchObject({ allowed: true, source: 'redis', remaining: 99 });
+    expect(limiter.mode()).toBe('redis');
+    expect(limiter.stats().redisErrors).toBe(0);
+  });
+
   it('an abusive client is answered from the hot-key cache: far fewer Redis calls than requests', async () => {
     fleet = await startFleet(server.url, 3, { policies: { anonymous: { limit: 10, windowMs: HOUR_MS } }, commandTimeoutMs: 500 });
     await admin.config('RESETSTAT');
