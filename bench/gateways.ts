@@ -10,6 +10,7 @@
  */
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { DEV_AUDIENCE, DEV_ISSUER, DEV_JWKS_FILE, signDevToken } from '../subgraphs-mock/idp.ts';
 
 export type PorticoVariantName = 'portico-full' | 'portico-lean';
 
@@ -25,8 +26,26 @@ export interface PorticoVariant {
   /** What deduplicates requests in this variant (shown in the results' dedup column). */
   readonly dedup: string;
   env(run: VariantRun): Record<string, string>;
-  readonly headers: Readonly<Record<string, string>>;
+  /** Headers for every benchmark request; resolved once per harness run. */
+  headers(): Promise<Record<string, string>>;
 }
+
+/** Lifetime of the benchmark's dev token, s: longer than any run. */
+const BENCH_TOKEN_TTL_S = 6 * 3_600;
+
+/**
+ * Above the public benchmark's TestQuery (Portico estimates it at ~103,000) so that the cost
+ * limit is computed on every request but rejects none of the benchmark's operations.
+ */
+const BENCH_MAX_COST = '1000000';
+
+/**
+ * Rate limits the benchmark never reaches, for every tier, so the limiter decides on every
+ * request without refusing one. Portico caps a quota's rate at 1,000 units per ms, and limits may
+ * be cost-weighted (TestQuery ~103,000 units), so the allowance lives in the burst: a day's window
+ * holds 8.64e10 units, hours of any workload here.
+ */
+const BENCH_RATE_LIMITS = ['anonymous', 'free', 'premium'].map((tier) => `${tier}=86400000000/1d`).join(',');
 
 export const PORTICO_VARIANTS: Readonly<Record<PorticoVariantName, PorticoVariant>> = {
   'portico-full': {
@@ -42,13 +61,22 @@ export const PORTICO_VARIANTS: Readonly<Record<PorticoVariantName, PorticoVarian
       PORTICO_FALLBACKS: run.subgraphs.map((name) => `${name}=stale`).join(','),
       PORTICO_OPS_ENABLED: 'true',
       PORTICO_OPS_HOST: '127.0.0.1',
-      // TODO(lead): as they land, e.g. JWT verification (+ headers.authorization below),
-      // the Redis limiter (PORTICO_REDIS_URL=redis://127.0.0.1:…, a limit >> 5,000 req/s),
-      // metrics, query hardening limits, APQ.
+      PORTICO_MAX_COST: BENCH_MAX_COST,
+      // Every request carries a token that is verified (offline JWKS file: nothing leaves the box).
+      PORTICO_AUTH_MODE: 'required',
+      PORTICO_JWKS_FILE: DEV_JWKS_FILE,
+      PORTICO_JWT_ISSUER: DEV_ISSUER,
+      PORTICO_JWT_AUDIENCE: DEV_AUDIENCE,
+      PORTICO_ALLOW_DEV_KEYS: 'true',
+      // In-process limiter store: the harness starts no Redis.
+      PORTICO_RATE_LIMIT_ENABLED: 'true',
+      PORTICO_RATE_LIMITS: BENCH_RATE_LIMITS,
+      // TODO(lead): the Redis limiter (PORTICO_REDIS_URL=redis://127.0.0.1:…, needs a Redis the
+      // harness does not start), metrics switches, APQ, as they land.
     }),
-    headers: {
-      // TODO(lead): authorization: `Bearer ${token}` once JWT verification is on.
-    },
+    headers: async () => ({
+      authorization: `Bearer ${await signDevToken({ sub: 'bench', scopes: [], ttlS: BENCH_TOKEN_TTL_S })}`,
+    }),
   },
   'portico-lean': {
     summary: 'optional features off',
@@ -60,9 +88,13 @@ export const PORTICO_VARIANTS: Readonly<Record<PorticoVariantName, PorticoVarian
       PORTICO_SUBGRAPH_DEDUP: 'false',
       PORTICO_SUBGRAPH_RETRY: 'false',
       PORTICO_OPS_ENABLED: 'false',
-      // TODO(lead): switch every later optional feature off explicitly (auth, limiter, metrics, …).
+      // Hardening has no off switch; the limit is only raised, as for portico-full.
+      PORTICO_MAX_COST: BENCH_MAX_COST,
+      PORTICO_AUTH_MODE: 'optional',
+      PORTICO_RATE_LIMIT_ENABLED: 'false',
+      // TODO(lead): switch every later optional feature off explicitly (metrics, APQ, …).
     }),
-    headers: {},
+    headers: async () => ({}),
   },
 };
 
@@ -98,7 +130,8 @@ export interface GatewaySpec {
   readonly name: GatewayName;
   readonly summary: string;
   readonly dedup: string;
-  readonly headers: Readonly<Record<string, string>>;
+  /** Headers for every request to this gateway; resolved once per harness run. */
+  headers(): Promise<Record<string, string>>;
   /** Why it cannot run here, or undefined when it can. */
   unavailable(root: string): string | undefined;
   /** Node arguments after the executable (the preload is added by the harness). */
@@ -141,7 +174,7 @@ function apollo(name: 'apollo-gateway-default' | 'apollo-gateway-fetch', fetcher
         ? 'bare @apollo/gateway + @apollo/server standalone, default fetcher (make-fetch-happen)'
         : 'bare @apollo/gateway + @apollo/server standalone, fetcher: globalThis.fetch (undici)',
     dedup: 'none',
-    headers: {},
+    headers: async () => ({}),
     unavailable: () => undefined,
     entry: (root) => [resolve(root, 'bench/gateways/apollo.ts')],
     env: (ctx) => ({ PORT: String(ctx.port), BENCH_SUPERGRAPH_PATH: ctx.supergraphPath, BENCH_APOLLO_FETCHER: fetcher }),
@@ -157,7 +190,7 @@ export const GATEWAYS: Readonly<Record<GatewayName, GatewaySpec>> = {
     name: 'hive-gateway',
     summary: 'Hive Gateway 2 CLI `supergraph`, defaults (1 process)',
     dedup: 'subgraph in-flight dedup on (default); inbound dedup off (default)',
-    headers: {},
+    headers: async () => ({}),
     unavailable: () => undefined,
     entry: (root) => [resolve(root, 'bench/gateways/hive.ts')],
     env: (ctx) => ({ PORT: String(ctx.port), BENCH_SUPERGRAPH_PATH: ctx.supergraphPath }),

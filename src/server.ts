@@ -2,15 +2,31 @@ import { ApolloGateway } from '@apollo/gateway';
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginLandingPageLocalDefault, ApolloServerPluginLandingPageProductionDefault } from '@apollo/server/plugin/landingPage/default';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { ANONYMOUS } from './auth/principal.ts';
+import { createAuthentication, createTokenVerifier, identityHeaders, introspectionPolicyPlugin, type JwksFetchOutcome } from './auth/index.ts';
 import type { Config } from './config/index.ts';
 import type { PorticoContext } from './context.ts';
 import { formatErrorFor } from './errors/format.ts';
 import { readinessOf } from './health/readiness.ts';
 import { createHttpApp } from './http/app.ts';
+import { correlationOf, echoRequestId } from './http/correlation.ts';
+import { createCorsHook } from './http/cors.ts';
 import { graphqlHandler } from './http/graphql.ts';
-import { requestIdFrom, traceIdOf, traceparentFrom } from './http/tracing.ts';
 import { createLogger, type Logger } from './logging/index.ts';
+import { createAccessLog } from './logging/access.ts';
+import { Registry } from 'prom-client';
+import { createSubgraphStats, type SubgraphStats } from './health/subgraphStats.ts';
+import { createMetrics, type PorticoMetrics } from './metrics/index.ts';
+import { createOpsServer } from './ops/index.ts';
+import { rateLimitAdminFor } from './ops/rateLimitAdmin.ts';
+import { combineObservers } from './subgraphs/observers.ts';
+import { buildAuthorizationIndex, type AuthorizationIndex, type PolicyEvaluator } from './authorization/index.ts';
+import { authorizationPlugin } from './authorization/plugin.ts';
+import { createOperationLimits, type OperationLimits } from './hardening/index.ts';
+import { createQueryTextLimitHook } from './hardening/http.ts';
+import { hardeningPlugin } from './hardening/plugin.ts';
+import { createRateLimiter, createRateLimitRedis, type RateLimiter, type RateLimiterMetrics } from './rateLimit/index.ts';
+import { createRateLimitHook } from './rateLimit/hook.ts';
+import { createRedisStaleStore } from './resilience/redisStaleStore.ts';
 import { createBreakerRegistry } from './resilience/breakers.ts';
 import { createInflightDedup } from './resilience/dedup.ts';
 import { degradationPlugin } from './resilience/degradePlugin.ts';
@@ -24,11 +40,22 @@ export type LifecycleState = 'created' | 'starting' | 'ready' | 'draining' | 'st
 export interface PorticoDeps {
   /** Defaults to a pino logger at the configured level on stdout. */
   logger?: Logger;
+  /** Called on every JWKS fetch outcome (success, failure, stale keys used); for metrics. */
+  onJwksFetch?: (outcome: JwksFetchOutcome) => void;
+  /** Decides `@policy` requirements; without one every policy is denied (fail closed). */
+  policy?: PolicyEvaluator;
+  /** Rate-limit decision / mode / Redis hooks, for metrics. */
+  rateLimitMetrics?: RateLimiterMetrics;
+  /** Metrics registry served on the ops listener; default a fresh one per instance. */
+  registry?: Registry;
 }
 
 export interface Portico {
-  /** Loads the supergraph and listens. Rejects (fatal) when the supergraph cannot be loaded. */
-  start(): Promise<{ url: string; port: number }>;
+  /**
+   * Loads the supergraph and listens. Rejects (fatal) when the supergraph cannot be loaded.
+   * `opsUrl` is the ops listener's base URL (undefined when PORTICO_OPS_ENABLED=false).
+   */
+  start(): Promise<{ url: string; port: number; opsUrl: string | undefined }>;
   /** Idempotent. Stops listening, finishes in-flight requests, releases everything. */
   stop(): Promise<void>;
   state(): LifecycleState;
@@ -41,6 +68,11 @@ export interface PorticoParts {
   readonly breakers: ReturnType<typeof createBreakerRegistry>;
   readonly supergraph: ReturnType<typeof createFileSupergraphManager>;
   readonly dataSources: ReadonlyMap<string, SubgraphDataSource>;
+  /** Absent when rate limiting is disabled. */
+  readonly limiter: RateLimiter | undefined;
+  readonly metrics: PorticoMetrics;
+  /** Per-subgraph request stats behind the ops view. */
+  readonly stats: SubgraphStats;
 }
 
 /**
@@ -54,17 +86,43 @@ export function createPortico(config: Config, deps: PorticoDeps = {}): Portico {
 
   const logger = deps.logger ?? createLogger({ level: config.log.level });
   let lifecycle: LifecycleState = 'created';
+  // Observability: every metric on this instance's registry; per-subgraph stats for the ops view.
+  const metrics = createMetrics(deps.registry ?? new Registry());
+  const stats = createSubgraphStats();
+  const observer = combineObservers([metrics.subgraphs, stats.observer], logger);
 
   // Resilience: shared by every subgraph data source of this instance.
   const breakers = createBreakerRegistry(config.subgraphs.breaker, { logger });
+  breakers.onTransition(metrics.onBreakerTransition);
   const inflight = createInflightDedup<SharedCall>();
-  const stale = createMemoryStaleStore({ ttlMs: config.subgraphs.staleTtlMs });
+  // Shared state lives in Redis when configured; without it every piece has an in-memory
+  // equivalent and says so (the limiter's start-up line).
+  const redis = config.redis.url ? createRateLimitRedis({ url: config.redis.url, commandTimeoutMs: config.redis.commandTimeoutMs }, { logger }) : undefined;
+  const stale = redis ? createRedisStaleStore(redis, { ttlMs: config.subgraphs.staleTtlMs }) : createMemoryStaleStore({ ttlMs: config.subgraphs.staleTtlMs });
+  const limiter = config.rateLimit.enabled
+    ? createRateLimiter(
+        {
+          policies: config.rateLimit.policies,
+          failMode: config.rateLimit.failMode,
+          expectedInstances: config.rateLimit.expectedInstances,
+          commandTimeoutMs: config.redis.commandTimeoutMs,
+        },
+        { logger, redis, metrics: deps.rateLimitMetrics ?? metrics.rateLimit },
+      )
+    : undefined;
   const policyFor = policyResolver(config.subgraphs);
   const dataSources = new Map<string, SubgraphDataSource>();
 
+  // Authentication: one verifier per instance, holding the JWKS and verification caches.
+  const verifier = config.auth.verifier && createTokenVerifier(config.auth.verifier, { logger, onJwksFetch: deps.onJwksFetch ?? metrics.onJwksFetch });
+  const authentication = createAuthentication({ mode: config.auth.mode, tierClaim: config.auth.tierClaim }, { verifier, logger });
+  if (!verifier) logger.info('authentication is off (no PORTICO_JWKS_URL, PORTICO_JWKS_FILE or PORTICO_JWT_HS_SECRET): every request is anonymous, tokens get 401');
+  // Subgraphs learn who is calling only from these headers, built from the verified principal.
+  const identityHeadersFor = (ctx: PorticoContext) => identityHeaders(ctx.principal, config.auth.identityHeaders);
+
   const supergraph = createFileSupergraphManager(
     { path: config.supergraph.path, watch: config.supergraph.watch },
-    { logger },
+    { logger, onReload: (outcome) => metrics.onSupergraphReload(outcome) },
   );
 
   const gateway = new ApolloGateway({
@@ -84,17 +142,30 @@ export function createPortico(config: Config, deps: PorticoDeps = {}): Portico {
           dedup: config.subgraphs.dedup,
           retry: config.subgraphs.retry,
         },
-        { logger, breakers, inflight, stale, traceHeadersFor: traceHeaders },
+        { logger, breakers, inflight, stale, traceHeadersFor: traceHeaders, identityHeadersFor, observer },
       );
       dataSources.set(name, ds);
       return ds;
     },
   });
 
+  // Derived from each (re)loaded supergraph: who may see which field, what a query may cost.
+  let authorizationIndex: AuthorizationIndex | undefined;
+  let operationLimits: OperationLimits | undefined;
+  gateway.onSchemaLoadOrUpdate(({ apiSchema, coreSupergraphSdl }) => {
+    authorizationIndex = buildAuthorizationIndex(apiSchema, coreSupergraphSdl);
+    operationLimits = createOperationLimits(config.limits, { schema: apiSchema, supergraphSdl: coreSupergraphSdl });
+  });
+
+  // One access-log line and the request metrics per client request (plugin + Fastify onResponse).
+  const access = createAccessLog({}, { logger, metrics, principalOf: (req) => authentication.principalOf(req) });
+
   const apollo = new ApolloServer<PorticoContext>({
     gateway,
     logger: logger.child({ component: 'apollo' }),
-    introspection: config.graphql.introspection,
+    // Apollo's switch is global; with an introspection scope it stays on and the policy plugin
+    // below refuses __schema/__type to everyone without the scope.
+    introspection: config.graphql.introspection || config.auth.introspectionScope !== undefined,
     csrfPrevention: true,
     allowBatchedHttpRequests: false,
     includeStacktraceInErrorResponses: false,
@@ -105,62 +176,113 @@ export function createPortico(config: Config, deps: PorticoDeps = {}): Portico {
       config.graphql.landingPage === 'sandbox'
         ? ApolloServerPluginLandingPageLocalDefault({ embed: true, includeCookies: false })
         : ApolloServerPluginLandingPageProductionDefault({ footer: false }),
+      // Order matters: hooks start in this order. Hardening refuses before anything is
+      // filtered or planned; authorization filters before the gateway plans.
+      hardeningPlugin({ limits: () => operationLimits }),
+      authorizationPlugin({ mode: config.authorization.mode, policy: deps.policy }, { index: () => authorizationIndex }),
       degradationPlugin(),
+      ...(config.graphql.introspection ? [] : [introspectionPolicyPlugin<PorticoContext>({ scope: config.auth.introspectionScope })]),
+      // Last: counts the errors every plugin above may have added.
+      access.plugin,
     ],
   });
 
   const app = createHttpApp(config, logger);
+  // CORS first: preflights are answered before authentication, and 401s carry the grant too.
+  app.addHook('onRequest', createCorsHook({ origins: config.server.corsOrigins, credentials: config.server.corsCredentials }));
+  // Every answer, refusals at the edge included, carries x-request-id and is logged once.
+  app.addHook('onSend', echoRequestId);
+  app.addHook('onResponse', access.onResponse);
 
   async function contextFor(req: FastifyRequest, reply: FastifyReply): Promise<PorticoContext> {
-    const requestId = requestIdFrom(req.headers['x-request-id']);
-    const traceparent = traceparentFrom(req.headers['traceparent']);
+    const { requestId, traceparent, traceId } = correlationOf(req);
     const controller = new AbortController();
     // A client that goes away should not keep subgraph calls running on its behalf.
     reply.raw.once('close', () => {
       if (!reply.raw.writableFinished) controller.abort();
     });
-    return {
+    const ctx: PorticoContext = {
       requestId,
       traceparent,
-      log: logger.child({ requestId, traceId: traceIdOf(traceparent) }),
-      principal: ANONYMOUS,
+      log: logger.child({ requestId, traceId }),
+      principal: authentication.principalOf(req),
       deadlineAt: performance.now() + config.subgraphs.requestDeadlineMs,
       signal: controller.signal,
       subgraphsTouched: new Set(),
       degraded: [],
     };
+    access.bind(req, ctx);
+    return ctx;
+  }
+
+  function limiterReasons(): string[] {
+    const mode = limiter?.mode();
+    return mode === 'local-fallback' ? ['rate limiter in local fallback: Redis unreachable'] : [];
   }
 
   const handle = graphqlHandler(apollo, contextFor);
-  app.route({ method: ['GET', 'POST'], url: '/graphql', handler: handle });
-  // Browsers opening the root get the landing page (Sandbox outside production).
-  app.get('/', handle);
+  const queryTextLimit = createQueryTextLimitHook(config.limits);
+  // Rate limit before anything that costs: parsing, planning, subgraph calls.
+  const preHandler = limiter
+    ? [createRateLimitHook(limiter, config.rateLimit, { principalOf: (req) => authentication.principalOf(req) }), queryTextLimit]
+    : [queryTextLimit];
+  // Authentication runs on onRequest, before the body is read: a refused token costs no parsing.
+  app.route({ method: ['GET', 'POST'], url: '/graphql', onRequest: authentication.hook, preHandler, handler: handle });
+  // Browsers opening the root get the landing page (Sandbox outside production). GET / also
+  // executes queries, so it is authenticated like /graphql.
+  app.get('/', { onRequest: authentication.hook, preHandler }, handle);
   app.get('/health/live', async (_req, reply) => reply.send({ status: 'live' }));
   app.get('/health/ready', async (_req, reply) => {
-    const r = readinessOf(lifecycle, breakers.snapshot());
+    const r = readinessOf(lifecycle, breakers.snapshot(), limiterReasons());
     return reply.code(r.ready ? 200 : 503).send(r.body);
   });
 
+  // The ops plane: its own listener for metrics, per-subgraph health, the status page and admin.
+  const ops = config.ops.enabled
+    ? createOpsServer(
+        { host: config.ops.host, port: config.ops.port, adminToken: config.ops.adminToken },
+        {
+          logger,
+          registry: metrics.registry,
+          breakers,
+          supergraph,
+          stats,
+          subgraphNames: () => [...dataSources.keys()],
+          lifecycle: () => lifecycle,
+          readiness: () => readinessOf(lifecycle, breakers.snapshot(), limiterReasons()),
+          limiter: limiter && (() => ({ mode: limiter.mode(), description: limiter.describe(), policies: limiter.policies(), stats: limiter.stats() })),
+          rateLimitAdmin: limiter && rateLimitAdminFor(limiter),
+        },
+      )
+    : undefined;
+  metrics.bind({ breakers: () => breakers.snapshot(), ready: () => lifecycle === 'ready' });
+
   return {
     logger,
-    parts: { breakers, supergraph, dataSources },
+    parts: { breakers, supergraph, dataSources, limiter, metrics, stats },
     state: () => lifecycle,
     async start() {
       lifecycle = 'starting';
       await apollo.start();
+      const opsAddress = await ops?.start();
       await app.listen({ port: config.server.port, host: config.server.host });
       const addr = app.server.address();
       const port = typeof addr === 'object' && addr ? addr.port : config.server.port;
       lifecycle = 'ready';
       const host = config.server.host === '0.0.0.0' || config.server.host === '::' ? '127.0.0.1' : config.server.host;
-      return { url: `http://${host}:${port}`, port };
+      return { url: `http://${host}:${port}`, port, opsUrl: opsAddress?.url };
     },
     async stop() {
       if (lifecycle === 'stopped') return;
       lifecycle = 'stopped';
       await app.close();
       await apollo.stop();
+      // Last of the listeners: metrics and the status page stay up while the gateway drains.
+      await ops?.stop();
       breakers.shutdown();
+      verifier?.close();
+      limiter?.close();
+      await redis?.quit().catch(() => redis.disconnect());
     },
   };
 }

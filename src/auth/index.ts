@@ -1,4 +1,7 @@
-/** Authentication: bearer token verification. The gateway imports from here only. */
+/**
+ * Authentication: bearer token verification, the HTTP authentication step, identity forwarding
+ * and the introspection policy. The gateway imports from here only.
+ */
 export { createTokenVerifier } from './jwt.ts';
 export type { TokenVerifier, TokenVerifierDeps, TokenVerifierOptions } from './jwt.ts';
 export type { JwksFetchOutcome } from './jwks.ts';
@@ -19,6 +22,7 @@ export {
   resolveTokenVerifierOptions,
   TokenVerifierConfigError,
 } from './options.ts';
+export { createFileKeySource } from './keys.ts';
 export { ANONYMOUS } from './principal.ts';
 export type { Principal } from './principal.ts';
 export { createAuthentication, unauthenticatedResponse } from './http.ts';

@@ -151,3 +151,30 @@ export function checkHttpUrl(value: string): string | undefined {
     return 'not an absolute URL';
   }
 }
+
+/** Window lengths like `60s`, `1m`, `1h`, `1d`, `500ms` → milliseconds. */
+const UNIT_MS: Record<string, number> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/**
+ * Rate-limit policies: `tier=limit/window` pairs, e.g. `anonymous=60/1m,premium=10000/1d`.
+ */
+export function ratePolicies() {
+  return z
+    .string()
+    .optional()
+    .transform((raw, ctx) => {
+      const out: Record<string, { limit: number; windowMs: number }> = {};
+      if (raw === undefined || raw.trim() === '') return out;
+      for (const part of raw.split(',')) {
+        const item = part.trim();
+        if (!item) continue;
+        const m = /^([A-Za-z0-9_-]{1,64})=(\d{1,12})\/(\d{1,9})(ms|s|m|h|d)$/.exec(item);
+        if (!m || Number(m[2]) < 1 || Number(m[3]) < 1) {
+          ctx.addIssue({ code: 'custom', message: `expected tier=limit/window pairs like anonymous=60/1m,premium=10000/1d (window units ms, s, m, h, d); got ${JSON.stringify(item)}` });
+          return z.NEVER;
+        }
+        out[m[1]!] = { limit: Number(m[2]), windowMs: Number(m[3]) * UNIT_MS[m[4]!]! };
+      }
+      return out;
+    });
+}

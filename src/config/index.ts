@@ -1,8 +1,9 @@
-import { accessSync, constants as fsConstants, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import { z } from 'zod';
 import {
   checkIdentityHeaderNames,
+  createFileKeySource,
   DEFAULT_CLOCK_TOLERANCE_S,
   DEFAULT_IDENTITY_HEADERS,
   DEFAULT_JWKS_CACHE_MAX_AGE_MS,
@@ -26,7 +27,17 @@ import {
   DEFAULT_BREAKER_WINDOW_MS,
 } from '../resilience/breakers.ts';
 import { DEFAULT_STALE_TTL_MS } from '../resilience/staleStore.ts';
-import { bool, checkHttpUrl, int, list, oneOf, pairs, text } from './env.ts';
+import { DEFAULT_EXPECTED_INSTANCES } from '../rateLimit/limiter.ts';
+import { DEFAULT_REDIS_COMMAND_TIMEOUT_MS } from '../rateLimit/redisStore.ts';
+import {
+  DEFAULT_MAX_ALIASES,
+  DEFAULT_MAX_COST,
+  DEFAULT_MAX_DEPTH,
+  DEFAULT_MAX_DOCUMENT_BYTES,
+  DEFAULT_MAX_ROOT_FIELDS,
+  DEFAULT_MAX_TOKENS,
+} from '../hardening/index.ts';
+import { bool, checkHttpUrl, int, list, oneOf, pairs, ratePolicies, text, url } from './env.ts';
 
 /**
  * The one reader of `process.env`. Every setting Portico has is declared here, validated whole
@@ -103,6 +114,22 @@ const envSchema = z.object({
   PORTICO_SUBGRAPH_MAX_INFLIGHT: int(DEFAULT_SUBGRAPH_MAX_INFLIGHT, 1, 100_000),
   PORTICO_SUBGRAPH_DEDUP: bool(true),
   PORTICO_SUBGRAPH_RETRY: bool(true),
+  PORTICO_AUTHZ_MODE: oneOf(['filter', 'reject'] as const, 'filter'),
+  PORTICO_REDIS_URL: url(['redis:', 'rediss:']),
+  PORTICO_REDIS_COMMAND_TIMEOUT_MS: int(DEFAULT_REDIS_COMMAND_TIMEOUT_MS, 1, 10_000),
+  PORTICO_RATE_LIMIT_ENABLED: bool(true),
+  PORTICO_RATE_LIMITS: ratePolicies(),
+  PORTICO_RATE_LIMIT_FAIL_MODE: oneOf(['open', 'closed'] as const, 'open'),
+  PORTICO_RATE_LIMIT_INSTANCES: int(DEFAULT_EXPECTED_INSTANCES, 1, 10_000),
+  PORTICO_TRUSTED_PROXY_HOPS: int(0, 0, 10),
+  PORTICO_API_KEY_HEADER: text(),
+  PORTICO_API_KEYS: pairs((v) => (/^[A-Za-z0-9_-]{1,64}$/.test(v) ? undefined : 'tier must be a word')),
+  PORTICO_MAX_QUERY_BYTES: int(DEFAULT_MAX_DOCUMENT_BYTES, 64, 10 * 1_048_576),
+  PORTICO_MAX_TOKENS: int(DEFAULT_MAX_TOKENS, 1, 1_000_000),
+  PORTICO_MAX_DEPTH: int(DEFAULT_MAX_DEPTH, 1, 1_000),
+  PORTICO_MAX_ALIASES: int(DEFAULT_MAX_ALIASES, 0, 100_000),
+  PORTICO_MAX_ROOT_FIELDS: int(DEFAULT_MAX_ROOT_FIELDS, 1, 10_000),
+  PORTICO_MAX_COST: int(DEFAULT_MAX_COST, 1, 1_000_000_000),
   // Authentication. Key sources and claim rules are checked together by the token verifier's own
   // validation (see authProblems); here only each value's form and range.
   PORTICO_JWKS_URL: text(),
@@ -188,6 +215,30 @@ export interface Config {
   };
   /** Apollo's own usage reporting / OpenTelemetry probes: off unless explicitly opted in. */
   readonly apolloTelemetry: boolean;
+  /** Redis for shared state (rate limits, APQ, stale values); absent = embedded in-memory. */
+  readonly redis: { readonly url: string | undefined; readonly commandTimeoutMs: number };
+  readonly rateLimit: {
+    readonly enabled: boolean;
+    /** Tier quotas overriding the defaults (anonymous 60/min, free 500/day, premium 10,000/day). */
+    readonly policies: Readonly<Record<string, { limit: number; windowMs: number }>>;
+    readonly failMode: 'open' | 'closed';
+    readonly expectedInstances: number;
+    readonly trustedHops: number;
+    readonly apiKeyHeader: string;
+    /** sha256 hex of an API key → tier. */
+    readonly apiKeys: Readonly<Record<string, string>>;
+  };
+  /** Field authorization (`@authenticated`, `@requiresScopes`, `@policy`). */
+  readonly authorization: { readonly mode: 'filter' | 'reject' };
+  /** Query hardening limits, checked before planning. */
+  readonly limits: {
+    readonly maxDocumentBytes: number;
+    readonly maxTokens: number;
+    readonly maxDepth: number;
+    readonly maxAliases: number;
+    readonly maxRootFields: number;
+    readonly maxCost: number;
+  };
   readonly auth: {
     /**
      * Token verification, already validated. `undefined` when no key source (PORTICO_JWKS_URL,
@@ -283,6 +334,25 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
       landingPage: isProduction ? 'production' : 'sandbox',
     },
     apolloTelemetry: e.PORTICO_APOLLO_TELEMETRY,
+    authorization: { mode: e.PORTICO_AUTHZ_MODE },
+    redis: { url: e.PORTICO_REDIS_URL, commandTimeoutMs: e.PORTICO_REDIS_COMMAND_TIMEOUT_MS },
+    rateLimit: {
+      enabled: e.PORTICO_RATE_LIMIT_ENABLED,
+      policies: e.PORTICO_RATE_LIMITS,
+      failMode: e.PORTICO_RATE_LIMIT_FAIL_MODE,
+      expectedInstances: e.PORTICO_RATE_LIMIT_INSTANCES,
+      trustedHops: e.PORTICO_TRUSTED_PROXY_HOPS,
+      apiKeyHeader: e.PORTICO_API_KEY_HEADER ?? 'x-api-key',
+      apiKeys: Object.fromEntries(Object.entries(e.PORTICO_API_KEYS).map(([hash, tier]) => [hash.toLowerCase(), tier])),
+    },
+    limits: {
+      maxDocumentBytes: e.PORTICO_MAX_QUERY_BYTES,
+      maxTokens: e.PORTICO_MAX_TOKENS,
+      maxDepth: e.PORTICO_MAX_DEPTH,
+      maxAliases: e.PORTICO_MAX_ALIASES,
+      maxRootFields: e.PORTICO_MAX_ROOT_FIELDS,
+      maxCost: e.PORTICO_MAX_COST,
+    },
     auth: {
       verifier,
       mode: e.PORTICO_AUTH_MODE,
@@ -393,19 +463,13 @@ function authProblems(e: Env, verifier: TokenVerifierOptions | undefined, isProd
     return problems;
   }
   try {
-    resolveTokenVerifierOptions(verifier);
+    const resolved = resolveTokenVerifierOptions(verifier);
+    // A key file is read and parsed here too (it is small, and read once more by the verifier), so
+    // a missing or unusable file stops the process with the other problems, named.
+    if (resolved.keySource.kind === 'file') createFileKeySource(resolved.keySource.path, resolved.algorithms).close();
   } catch (err) {
     if (!(err instanceof TokenVerifierConfigError)) throw err;
     problems.push(...err.problems.map(verifierProblemAsConfig));
-  }
-  if (e.PORTICO_JWKS_FILE !== undefined) {
-    // Read access checked here so a missing file stops the process with the other problems; the
-    // verifier parses the file when the gateway is created.
-    try {
-      accessSync(e.PORTICO_JWKS_FILE, fsConstants.R_OK);
-    } catch (err) {
-      problems.push(`PORTICO_JWKS_FILE: cannot read ${e.PORTICO_JWKS_FILE} (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
-    }
   }
   // A token larger than the header limit can never arrive; the smaller limit would be a lie.
   if (e.PORTICO_JWT_MAX_BYTES >= e.PORTICO_MAX_HEADER_BYTES) {
@@ -435,7 +499,7 @@ function devKeyProblems(e: Env): string[] {
       // The committed dev key is recognised by its key id wherever the file was copied to.
       devKey ||= readFileSync(file, 'utf8').includes(DEV_KEY_ID_PREFIX);
     } catch {
-      // Unreadable: already reported above.
+      // Unreadable: already reported by the key file check.
     }
     if (devKey) problems.push(`PORTICO_JWKS_FILE: ${file} holds the development key: ${fix}`);
   }

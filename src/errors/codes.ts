@@ -11,6 +11,8 @@ export const ErrorCode = {
   FORBIDDEN: 'FORBIDDEN',
   /** Over the client's quota (HTTP 429). */
   RATE_LIMITED: 'RATE_LIMITED',
+  /** Redis unreachable and the limiter is configured fail-closed (HTTP 503). */
+  RATE_LIMITER_UNAVAILABLE: 'RATE_LIMITER_UNAVAILABLE',
   /** The subgraph could not be reached (refused, reset, DNS) or its bulkhead was full. */
   SUBGRAPH_UNAVAILABLE: 'SUBGRAPH_UNAVAILABLE',
   /** The subgraph did not answer within its timeout or the request deadline. */

@@ -48,6 +48,8 @@ const PORT_WILDCARD = /^(https?):\/\/([^/:]+|\[[0-9a-fA-F:.]+\]):\*$/;
  */
 export function checkCorsOrigin(entry: string): string | undefined {
   if (entry === '*' || PORT_WILDCARD.test(entry)) return undefined;
+  // Subdomain wildcards are not offered: one hijacked subdomain would be granted with the rest.
+  if (entry.includes('*')) return `${JSON.stringify(entry)}: a wildcard is allowed only as * or scheme://host:*`;
   let url: URL;
   try {
     url = new URL(entry);

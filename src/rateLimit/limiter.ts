@@ -387,7 +387,10 @@ export function createRateLimiter(options: RateLimiterOptions, deps: RateLimiter
     }
     const units = Math.ceil(cost);
     const policy = policyForTier(effective, subject.tier, fallbackTier)!;
-    const bucketId = `${policy.name}:${subject.key}`;
+    // The policy is part of the bucket: a changed quota (an operator raising an exhausted
+    // client's limit, or applying an emergency cap) starts fresh counters under the new rule
+    // instead of reinterpreting a state computed under the old one. Old buckets expire by TTL.
+    const bucketId = `${policy.name}:${subject.key}:${policy.limit}/${policy.windowMs}`;
     let result: RateLimitResult;
     const current = state.kind === 'closed' ? state.last : state.kind;
     switch (current) {

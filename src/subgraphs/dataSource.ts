@@ -21,8 +21,11 @@ export type CallOutcome = 'success' | FailureKind;
 
 export interface SubgraphCallObserver {
   started(subgraph: string): void;
-  /** `seconds` is the wall time of the call including retries; 0 when never sent. */
-  finished(subgraph: string, key: string, outcome: CallOutcome, seconds: number, detail?: string): void;
+  /**
+   * `seconds` is the wall time of the call including retries; 0 when never sent. `detail` is
+   * for logs only (may hold addresses or bodies); `reason` is client-safe (health view).
+   */
+  finished(subgraph: string, key: string, outcome: CallOutcome, seconds: number, detail?: string, reason?: string): void;
   deduplicated?(subgraph: string): void;
   retried?(subgraph: string): void;
 }
@@ -149,7 +152,7 @@ export class SubgraphDataSource implements GraphQLDataSource<PorticoContext & Re
       const remaining = Math.max(0, Math.round(ctx.deadlineAt - started));
       const failure = classifyFetchError(err, Math.min(policy.timeoutMs, remaining));
       const seconds = failure.kind === 'circuit_open' || failure.kind === 'bulkhead_full' || failure.kind === 'deadline' ? 0 : (performance.now() - started) / 1000;
-      this.deps.observer?.finished(this.name, key, failure.kind, seconds, failure.detail);
+      this.deps.observer?.finished(this.name, key, failure.kind, seconds, failure.detail, failure.reason);
       ctx.log.warn(
         { event: 'subgraph_failure', subgraph: this.name, key, kind: failure.kind, reason: failure.reason, detail: failure.detail, url: this.url },
         `[${this.name}] ${failure.reason}`,

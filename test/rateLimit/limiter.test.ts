@@ -105,7 +105,7 @@ describe('createRateLimiter without Redis (memory mode)', () => {
   it('applies the tier policy, maps unknown tiers to the fallback tier, and reports each decision', async () => {
     const { limiter, decisions } = memoryLimiter({ policies: { premium: { limit: 2, windowMs: 60_000 } } });
     const gold = await limiter.check({ key: 'sub:a', tier: 'gold' });
-    expect(gold).toMatchObject({ allowed: true, tier: 'free', limit: 500, remaining: 499, source: 'memory', bucketId: 'free:sub:a' });
+    expect(gold).toMatchObject({ allowed: true, tier: 'free', limit: 500, remaining: 499, source: 'memory', bucketId: 'free:sub:a:500/86400000' });
     expect((await limiter.check({ key: 'sub:b', tier: 'premium' })).remaining).toBe(1);
     expect((await limiter.check({ key: 'sub:b', tier: 'premium' })).remaining).toBe(0);
     expect(await limiter.check({ key: 'sub:b', tier: 'premium' })).toMatchObject({ allowed: false, rejection: 'quota' });

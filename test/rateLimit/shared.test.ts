@@ -91,19 +91,19 @@ describe('limits shared through Redis', () => {
     const keys = (await admin.keys('portico:rl:*')).sort();
     const buckets = keys.filter((k) => k !== RATE_LIMIT_POLICIES_KEY);
     expect(buckets).toEqual([
-      'portico:rl:{anonymous:ip:203.0.113.1}',
-      'portico:rl:{free:sub:alice}',
-      'portico:rl:{free:sub:carol}',
-      'portico:rl:{premium:sub:bob}',
+      'portico:rl:{anonymous:ip:203.0.113.1:60/60000}',
+      'portico:rl:{free:sub:alice:500/86400000}',
+      'portico:rl:{free:sub:carol:500/86400000}',
+      'portico:rl:{premium:sub:bob:10000/86400000}',
     ]);
     for (const key of buckets) {
       const ttl = await admin.pttl(key);
       expect(ttl, key).toBeGreaterThan(0);
     }
     // Anonymous: 30 of 60 per minute used → full again in 30 s. Free: 30 of 500 per day → 30 × 172.8 s.
-    expect(await admin.pttl('portico:rl:{anonymous:ip:203.0.113.1}')).toBeLessThanOrEqual(30_000);
-    expect(await admin.pttl('portico:rl:{free:sub:alice}')).toBeGreaterThan(30 * 172_800 - 60_000);
-    expect(await admin.pttl('portico:rl:{free:sub:alice}')).toBeLessThanOrEqual(30 * 172_800);
+    expect(await admin.pttl('portico:rl:{anonymous:ip:203.0.113.1:60/60000}')).toBeLessThanOrEqual(30_000);
+    expect(await admin.pttl('portico:rl:{free:sub:alice:500/86400000}')).toBeGreaterThan(30 * 172_800 - 60_000);
+    expect(await admin.pttl('portico:rl:{free:sub:alice:500/86400000}')).toBeLessThanOrEqual(30 * 172_800);
     // The policy document is configuration, deliberately without a TTL.
     expect(await admin.pttl(RATE_LIMIT_POLICIES_KEY)).toBe(-1);
   });

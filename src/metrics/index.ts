@@ -1,0 +1,327 @@
+import { ApolloServerErrorCode } from '@apollo/server/errors';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import type { JwksFetchOutcome } from '../auth/jwks.ts';
+import { ErrorCode } from '../errors/codes.ts';
+import { OperationLimitCode } from '../hardening/errors.ts';
+import type { RateLimiterMetrics, RateLimiterMode, RateLimitResult } from '../rateLimit/limiter.ts';
+import type { BreakerSnapshot, BreakerState, BreakerTransitionListener } from '../resilience/breakers.ts';
+import type { FailureKind } from '../resilience/failures.ts';
+import type { CallOutcome, SubgraphCallObserver } from '../subgraphs/dataSource.ts';
+import { cappedLabel, operationTypeLabel, statusClass, type OperationTypeLabel } from './labels.ts';
+
+export { operationTypeLabel, statusClass, type OperationTypeLabel } from './labels.ts';
+
+/**
+ * Every metric Portico exports, declared here and nowhere else, on a registry the caller owns
+ * (one per gateway instance, so tests running several instances in one process never collide).
+ * Names are snake_case with unit suffixes; every label has a bounded set of values:
+ * `subgraph` and `key` come from the supergraph, `outcome`/`to`/`mode`/`status_class`/
+ * `operation_type` from fixed unions, `code` from the known error codes (else `OTHER`) and
+ * `tier` from the rate-limit policy set (capped). Operation names, user ids, tokens and query
+ * text are never labels: they go to the access log.
+ */
+
+// Histogram buckets, s. Each set spans what its thing can take, with resolution where SLOs sit.
+/** Client requests: 5 ms … 10 s; the request deadline is 5 s by default, so +Inf means "broken". */
+export const HTTP_DURATION_BUCKETS_S = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+/** Subgraph calls: 1 ms … 10 s; a healthy subgraph answers in ~1–50 ms, the timeout is 2 s. */
+export const SUBGRAPH_DURATION_BUCKETS_S = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+/** Redis bucket updates: 0.25 ms … 100 ms; the command budget is 50 ms. */
+export const REDIS_DURATION_BUCKETS_S = [0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1];
+/**
+ * Distinct rate-limit tiers kept as label values; later ones count as `other`. Tiers come from
+ * the policy set (3 built in), but runtime overrides may add some: this bounds the worst case.
+ */
+export const MAX_TIER_LABELS = 32;
+
+/** Label value for error codes outside {@link KNOWN_ERROR_CODES}. */
+export const OTHER_CODE = 'OTHER';
+
+/** Error codes counted under their own name: ours, the hardening limits, Apollo Server's. */
+export const KNOWN_ERROR_CODES: ReadonlySet<string> = new Set([
+  ...Object.values(ErrorCode),
+  ...Object.values(OperationLimitCode),
+  ...Object.values(ApolloServerErrorCode),
+  'RATE_LIMITER_UNAVAILABLE',
+]);
+
+const SUBGRAPH_OUTCOMES: readonly CallOutcome[] = ['success', 'connection', 'timeout', 'deadline', 'circuit_open', 'bulkhead_full', 'http_5xx', 'http_4xx', 'bad_body'] satisfies readonly ('success' | FailureKind)[];
+const RELOAD_OUTCOMES = ['success', 'failure', 'unchanged'] as const;
+const JWKS_OUTCOMES: readonly JwksFetchOutcome[] = ['success', 'failure', 'stale'];
+const LIMITER_MODES: readonly RateLimiterMode[] = ['redis', 'local-fallback', 'memory'];
+
+/** `portico_breaker_state` values: ordered so "higher is worse" on a graph. */
+export const BREAKER_STATE_VALUE: Readonly<Record<BreakerState, 0 | 1 | 2>> = {
+  closed: 0,
+  'forced-closed': 0,
+  'half-open': 1,
+  open: 2,
+  'forced-open': 2,
+};
+
+/** `decision` label of `portico_ratelimit_decisions_total`. */
+export type RateLimitDecisionLabel = 'allowed' | 'rejected' | 'unavailable';
+
+export function rateLimitDecisionLabel(result: Pick<RateLimitResult, 'allowed' | 'rejection'>): RateLimitDecisionLabel {
+  if (result.allowed) return 'allowed';
+  return result.rejection === 'limiter-unavailable' ? 'unavailable' : 'rejected';
+}
+
+export interface MetricsOptions {
+  /** Also collect Node's process metrics (CPU, memory, event loop, GC). Default true. */
+  readonly defaultMetrics?: boolean;
+  /** Error codes to count under their own name besides {@link KNOWN_ERROR_CODES}. */
+  readonly extraErrorCodes?: readonly string[];
+}
+
+/** Live values read at scrape time rather than pushed (so a scrape never shows a stale state). */
+export interface MetricsSources {
+  /** Every breaker this instance has, with its state. */
+  breakers?: () => readonly BreakerSnapshot[];
+  /** True while the instance accepts traffic (lifecycle `ready`). */
+  ready?: () => boolean;
+}
+
+export interface PorticoMetrics {
+  readonly registry: Registry;
+  /** Called once per client HTTP request the gateway answered (the access-log hook). */
+  readonly http: { onResponse(statusCode: number, operationType: OperationTypeLabel, seconds: number): void };
+  readonly graphql: {
+    /** A GraphQL operation was resolved (parsed, validated, named). */
+    onOperation(operationType: OperationTypeLabel): void;
+    /** One error in a response; unknown codes are counted as `OTHER`. */
+    onError(code: string | undefined): void;
+  };
+  /** Subgraph data-source hook (`DataSourceDeps.observer`). */
+  readonly subgraphs: SubgraphCallObserver;
+  /** Register with `breakers.onTransition`. */
+  readonly onBreakerTransition: BreakerTransitionListener;
+  /** The `metrics` dep of `createRateLimiter`. */
+  readonly rateLimit: RateLimiterMetrics;
+  /** The `onJwksFetch` dep of the token verifier. */
+  onJwksFetch(outcome: JwksFetchOutcome): void;
+  /** The supergraph manager's `onReload`. */
+  onSupergraphReload(outcome: 'success' | 'failure' | 'unchanged'): void;
+  /** Connects the scrape-time sources; later calls replace earlier ones. */
+  bind(sources: MetricsSources): void;
+}
+
+/**
+ * Declares every metric on `registry` and returns the hooks the other modules call. Hooks are
+ * cheap (a label lookup and an add) and never throw into the caller's path.
+ */
+export function createMetrics(registry: Registry, options: MetricsOptions = {}): PorticoMetrics {
+  const registers = [registry];
+  const sources: MetricsSources = {};
+  const knownCodes = new Set([...KNOWN_ERROR_CODES, ...(options.extraErrorCodes ?? [])]);
+  const tierLabel = cappedLabel(MAX_TIER_LABELS, 'other');
+
+  // --- gateway, HTTP and GraphQL ---
+  const httpRequests = new Counter({
+    name: 'portico_http_requests_total',
+    help: 'Client HTTP requests answered, by status class and GraphQL operation type (none: not a GraphQL operation or refused before parsing).',
+    labelNames: ['status_class', 'operation_type'] as const,
+    registers,
+  });
+  const httpDuration = new Histogram({
+    name: 'portico_http_request_duration_seconds',
+    help: 'Time from the first byte of a client request to the last byte of its answer, s.',
+    labelNames: ['operation_type'] as const,
+    buckets: HTTP_DURATION_BUCKETS_S,
+    registers,
+  });
+  const operations = new Counter({
+    name: 'portico_graphql_operations_total',
+    help: 'GraphQL operations resolved (parsed and validated), by operation type.',
+    labelNames: ['operation_type'] as const,
+    registers,
+  });
+  const errors = new Counter({
+    name: 'portico_graphql_errors_total',
+    help: 'Errors in GraphQL responses, by extensions.code (codes outside the known set count as OTHER).',
+    labelNames: ['code'] as const,
+    registers,
+  });
+  new Gauge({
+    name: 'portico_ready',
+    help: '1 while this instance accepts traffic (lifecycle ready), else 0 (starting, draining, stopped).',
+    registers,
+    collect() {
+      this.set(sources.ready?.() ? 1 : 0);
+    },
+  });
+
+  // --- subgraphs ---
+  const subgraphDuration = new Histogram({
+    name: 'portico_subgraph_request_duration_seconds',
+    help: 'Wall time of subgraph calls that were sent (retries included), s.',
+    labelNames: ['subgraph'] as const,
+    buckets: SUBGRAPH_DURATION_BUCKETS_S,
+    registers,
+  });
+  const subgraphRequests = new Counter({
+    name: 'portico_subgraph_requests_total',
+    help: 'Subgraph fetches of client operations, by outcome (success or the failure kind; circuit_open, bulkhead_full and deadline were never sent).',
+    labelNames: ['subgraph', 'outcome'] as const,
+    registers,
+  });
+  const subgraphInFlight = new Gauge({
+    name: 'portico_subgraph_in_flight',
+    help: 'Subgraph fetches of client operations in progress (deduplicated followers included).',
+    labelNames: ['subgraph'] as const,
+    registers,
+  });
+  const bulkheadRejections = new Counter({
+    name: 'portico_bulkhead_rejections_total',
+    help: 'Subgraph fetches refused because the subgraph already had PORTICO_SUBGRAPH_MAX_INFLIGHT calls open.',
+    labelNames: ['subgraph'] as const,
+    registers,
+  });
+  const dedup = new Counter({
+    name: 'portico_subgraph_dedup_total',
+    help: 'Subgraph fetches answered by an identical call already in flight (not sent).',
+    labelNames: ['subgraph'] as const,
+    registers,
+  });
+  const retries = new Counter({
+    name: 'portico_subgraph_retries_total',
+    help: 'Subgraph query fetches retried after a connection failure (within the retry budget).',
+    labelNames: ['subgraph'] as const,
+    registers,
+  });
+
+  // --- breakers ---
+  const breakerState = new Gauge({
+    name: 'portico_breaker_state',
+    help: 'Circuit breaker state per subgraph and field group: 0 closed, 1 half-open, 2 open (forced states count as open/closed).',
+    labelNames: ['subgraph', 'key'] as const,
+    registers,
+    collect() {
+      for (const b of sources.breakers?.() ?? []) this.set({ subgraph: b.subgraph, key: b.key }, BREAKER_STATE_VALUE[b.state]);
+    },
+  });
+  new Gauge({
+    name: 'portico_breaker_forced',
+    help: '1 while an operator override holds the breaker open or closed (POST /admin/breakers), else 0.',
+    labelNames: ['subgraph', 'key'] as const,
+    registers,
+    collect() {
+      for (const b of sources.breakers?.() ?? []) this.set({ subgraph: b.subgraph, key: b.key }, b.state.startsWith('forced-') ? 1 : 0);
+    },
+  });
+  const breakerTransitions = new Counter({
+    name: 'portico_breaker_transitions_total',
+    help: 'Circuit breaker state changes, by the state entered.',
+    labelNames: ['subgraph', 'key', 'to'] as const,
+    registers,
+  });
+
+  // --- rate limiting and Redis ---
+  const rlDecisions = new Counter({
+    name: 'portico_ratelimit_decisions_total',
+    help: 'Rate-limit decisions, by tier and decision (allowed, rejected over quota, unavailable: limiter could not decide and failMode is closed).',
+    labelNames: ['tier', 'decision'] as const,
+    registers,
+  });
+  const rlMode = new Gauge({
+    name: 'portico_ratelimit_mode',
+    help: 'Rate limiter mode: 1 for the current one (redis: shared; local-fallback: Redis unreachable, per-instance limits; memory: no Redis configured).',
+    labelNames: ['mode'] as const,
+    registers,
+  });
+  const redisDuration = new Histogram({
+    name: 'portico_redis_command_duration_seconds',
+    help: 'Duration of rate-limit bucket updates sent to Redis (successful or not), s.',
+    buckets: REDIS_DURATION_BUCKETS_S,
+    registers,
+  });
+  const redisErrors = new Counter({
+    name: 'portico_redis_errors_total',
+    help: 'Rate-limit bucket updates that failed or exceeded their time budget.',
+    registers,
+  });
+
+  // --- control plane ---
+  const reloads = new Counter({
+    name: 'portico_supergraph_reloads_total',
+    help: 'Supergraph reload attempts, by outcome (failure: rejected, the last good one keeps serving).',
+    labelNames: ['outcome'] as const,
+    registers,
+  });
+  const jwks = new Counter({
+    name: 'portico_jwks_fetches_total',
+    help: 'JWKS fetches from the identity provider, by outcome (stale: a failed fetch answered from the last good keys).',
+    labelNames: ['outcome'] as const,
+    registers,
+  });
+
+  // Series that alerts use with increase()/== 1 exist from the start at 0, so a first event is
+  // an increase and an absent limiter reads as "not in fallback" rather than "no data".
+  for (const outcome of RELOAD_OUTCOMES) reloads.inc({ outcome }, 0);
+  for (const outcome of JWKS_OUTCOMES) jwks.inc({ outcome }, 0);
+  for (const mode of LIMITER_MODES) rlMode.set({ mode }, 0);
+  redisErrors.inc(0);
+
+  if (options.defaultMetrics !== false) collectDefaultMetrics({ register: registry });
+
+  return {
+    registry,
+    http: {
+      onResponse(statusCode, operationType, seconds) {
+        httpRequests.inc({ status_class: statusClass(statusCode), operation_type: operationType });
+        httpDuration.observe({ operation_type: operationType }, seconds);
+      },
+    },
+    graphql: {
+      onOperation(operationType) {
+        operations.inc({ operation_type: operationType });
+      },
+      onError(code) {
+        errors.inc({ code: code !== undefined && knownCodes.has(code) ? code : OTHER_CODE });
+      },
+    },
+    subgraphs: {
+      started(subgraph) {
+        subgraphInFlight.inc({ subgraph });
+      },
+      finished(subgraph, _key, outcome, seconds) {
+        subgraphInFlight.dec({ subgraph });
+        subgraphRequests.inc({ subgraph, outcome: SUBGRAPH_OUTCOMES.includes(outcome) ? outcome : 'connection' });
+        // Calls never sent (breaker open, bulkhead full, no time left) have no latency to report.
+        if (seconds > 0) subgraphDuration.observe({ subgraph }, seconds);
+        if (outcome === 'bulkhead_full') bulkheadRejections.inc({ subgraph });
+      },
+      deduplicated(subgraph) {
+        dedup.inc({ subgraph });
+      },
+      retried(subgraph) {
+        retries.inc({ subgraph });
+      },
+    },
+    onBreakerTransition({ subgraph, key, to }) {
+      breakerTransitions.inc({ subgraph, key, to });
+      breakerState.set({ subgraph, key }, BREAKER_STATE_VALUE[to]);
+    },
+    rateLimit: {
+      onDecision(tier, decision) {
+        rlDecisions.inc({ tier: tierLabel(tier), decision: rateLimitDecisionLabel(decision) });
+      },
+      onModeChange(mode) {
+        for (const m of LIMITER_MODES) rlMode.set({ mode: m }, m === mode ? 1 : 0);
+      },
+      onRedisCommand(seconds, ok) {
+        redisDuration.observe(seconds);
+        if (!ok) redisErrors.inc();
+      },
+    },
+    onJwksFetch(outcome) {
+      jwks.inc({ outcome: JWKS_OUTCOMES.includes(outcome) ? outcome : 'failure' });
+    },
+    onSupergraphReload(outcome) {
+      reloads.inc({ outcome });
+    },
+    bind(next) {
+      Object.assign(sources, next);
+    },
+  };
+}
