@@ -19,6 +19,8 @@ async function main(): Promise<void> {
   const portico = createPortico(config);
   const log = portico.logger;
   let stopping = false;
+  // First SIGTERM/SIGINT: graceful drain (readiness 503, keep serving, close, finish in-flight).
+  // A second one, or the grace deadline inside drain(), forces the exit.
   const shutdown = (signal: string) => {
     if (stopping) {
       log.warn({ signal }, 'second signal: exiting now');
@@ -26,8 +28,11 @@ async function main(): Promise<void> {
     }
     stopping = true;
     log.info({ signal }, 'stopping');
-    portico.stop().then(
-      () => process.exit(0),
+    portico.drain().then(
+      (clean) => {
+        log.flush?.();
+        process.exit(clean ? 0 : 1);
+      },
       (err: unknown) => {
         log.error({ err }, 'error while stopping');
         process.exit(1);

@@ -27,6 +27,7 @@ import { hardeningPlugin } from './hardening/plugin.ts';
 import { createRateLimiter, createRateLimitRedis, type RateLimiter, type RateLimiterMetrics } from './rateLimit/index.ts';
 import { createRateLimitHook } from './rateLimit/hook.ts';
 import { createRedisStaleStore } from './resilience/redisStaleStore.ts';
+import { createRedisKeyValueCache } from './cache/redisKeyValueCache.ts';
 import { createBreakerRegistry } from './resilience/breakers.ts';
 import { createInflightDedup } from './resilience/dedup.ts';
 import { degradationPlugin } from './resilience/degradePlugin.ts';
@@ -58,6 +59,13 @@ export interface Portico {
   start(): Promise<{ url: string; port: number; opsUrl: string | undefined }>;
   /** Idempotent. Stops listening, finishes in-flight requests, releases everything. */
   stop(): Promise<void>;
+  /**
+   * Graceful shutdown (SIGTERM): readiness turns 503 at once, traffic is still served for
+   * `drainDelayMs` so the load balancer notices, then the listener closes and in-flight requests
+   * get `graceMs` to finish; what is left after that is cut. Resolves `true` when everything
+   * finished in time. Idempotent.
+   */
+  drain(): Promise<boolean>;
   state(): LifecycleState;
   readonly logger: Logger;
   readonly parts: PorticoParts;
@@ -86,6 +94,7 @@ export function createPortico(config: Config, deps: PorticoDeps = {}): Portico {
 
   const logger = deps.logger ?? createLogger({ level: config.log.level });
   let lifecycle: LifecycleState = 'created';
+  let draining: Promise<boolean> | undefined;
   // Observability: every metric on this instance's registry; per-subgraph stats for the ops view.
   const metrics = createMetrics(deps.registry ?? new Registry());
   const stats = createSubgraphStats();
@@ -167,6 +176,11 @@ export function createPortico(config: Config, deps: PorticoDeps = {}): Portico {
     // below refuses __schema/__type to everyone without the scope.
     introspection: config.graphql.introspection || config.auth.introspectionScope !== undefined,
     csrfPrevention: true,
+    // Automatic persisted queries; in Redis when configured, so a hash registered through one
+    // instance resolves on every other. Redis errors are misses (the client re-sends the query).
+    persistedQueries: config.apq.enabled
+      ? { ttl: config.apq.ttlS, ...(redis ? { cache: createRedisKeyValueCache(redis, { prefix: 'portico:apq:' }) } : {}) }
+      : false,
     allowBatchedHttpRequests: false,
     includeStacktraceInErrorResponses: false,
     hideSchemaDetailsFromClientErrors: config.isProduction,
@@ -192,6 +206,11 @@ export function createPortico(config: Config, deps: PorticoDeps = {}): Portico {
   app.addHook('onRequest', createCorsHook({ origins: config.server.corsOrigins, credentials: config.server.corsCredentials }));
   // Every answer, refusals at the edge included, carries x-request-id and is logged once.
   app.addHook('onSend', echoRequestId);
+  // While draining, every answer asks the client (the load balancer) to reconnect, so keep-alive
+  // connections move to the other instances instead of waiting for ours to close.
+  app.addHook('onSend', async (_req, reply) => {
+    if (lifecycle === 'draining') void reply.header('connection', 'close');
+  });
   app.addHook('onResponse', access.onResponse);
 
   async function contextFor(req: FastifyRequest, reply: FastifyReply): Promise<PorticoContext> {
@@ -210,6 +229,7 @@ export function createPortico(config: Config, deps: PorticoDeps = {}): Portico {
       signal: controller.signal,
       subgraphsTouched: new Set(),
       degraded: [],
+      operation: { name: undefined, type: 'none' },
     };
     access.bind(req, ctx);
     return ctx;
@@ -271,6 +291,28 @@ export function createPortico(config: Config, deps: PorticoDeps = {}): Portico {
       lifecycle = 'ready';
       const host = config.server.host === '0.0.0.0' || config.server.host === '::' ? '127.0.0.1' : config.server.host;
       return { url: `http://${host}:${port}`, port, opsUrl: opsAddress?.url };
+    },
+    drain() {
+      draining ??= (async () => {
+        if (lifecycle === 'stopped') return true;
+        lifecycle = 'draining';
+        logger.info({ event: 'drain', phase: 'started', delayMs: config.shutdown.drainDelayMs }, 'draining: readiness is 503, still serving');
+        await new Promise((r) => setTimeout(r, config.shutdown.drainDelayMs));
+        logger.info({ event: 'drain', phase: 'closing', graceMs: config.shutdown.graceMs }, 'draining: no longer accepting connections');
+        let timer: NodeJS.Timeout | undefined;
+        const closed = app.close().then(() => true);
+        const deadline = new Promise<false>((r) => (timer = setTimeout(() => r(false), config.shutdown.graceMs)));
+        const clean = await Promise.race([closed, deadline]);
+        clearTimeout(timer);
+        if (!clean) {
+          logger.warn({ event: 'drain', phase: 'forced' }, `draining: in-flight requests still open after ${config.shutdown.graceMs} ms (PORTICO_SHUTDOWN_GRACE_MS); closing them`);
+          app.server.closeAllConnections();
+        }
+        await this.stop();
+        logger.info({ event: 'drain', phase: 'done', clean }, 'drained');
+        return clean;
+      })();
+      return draining;
     },
     async stop() {
       if (lifecycle === 'stopped') return;

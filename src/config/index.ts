@@ -64,6 +64,15 @@ export const DEFAULT_KEEP_ALIVE_TIMEOUT_MS = 65_000;
 export const DEFAULT_SUBGRAPH_TIMEOUT_MS = 2_000;
 /** A client request may not take longer than this end to end, whatever the plan does. */
 export const DEFAULT_REQUEST_DEADLINE_MS = 5_000;
+/** Persisted queries live a day: clients re-register on a miss, so this only bounds memory. */
+export const DEFAULT_APQ_TTL_S = 86_400;
+/**
+ * Keep serving this long after SIGTERM with readiness at 503, so the load balancer notices:
+ * HAProxy checks every 1 s and needs 2 failures (deploy/haproxy/haproxy.cfg); k8s preStop matches.
+ */
+export const DEFAULT_DRAIN_DELAY_MS = 3_000;
+/** In-flight requests get this long to finish after we stop accepting; above the 5 s request deadline. */
+export const DEFAULT_SHUTDOWN_GRACE_MS = 10_000;
 /** 256 concurrent calls per subgraph: ~5x the in-flight count at our benchmark load (50 clients x 4 fetches / 4 subgraphs). */
 export const DEFAULT_SUBGRAPH_MAX_INFLIGHT = 256;
 
@@ -115,6 +124,10 @@ const envSchema = z.object({
   PORTICO_SUBGRAPH_DEDUP: bool(true),
   PORTICO_SUBGRAPH_RETRY: bool(true),
   PORTICO_AUTHZ_MODE: oneOf(['filter', 'reject'] as const, 'filter'),
+  PORTICO_APQ_ENABLED: bool(true),
+  PORTICO_APQ_TTL_S: int(DEFAULT_APQ_TTL_S, 1, 30 * 86_400),
+  PORTICO_DRAIN_DELAY_MS: int(DEFAULT_DRAIN_DELAY_MS, 0, 600_000),
+  PORTICO_SHUTDOWN_GRACE_MS: int(DEFAULT_SHUTDOWN_GRACE_MS, 100, 600_000),
   PORTICO_REDIS_URL: url(['redis:', 'rediss:']),
   PORTICO_REDIS_COMMAND_TIMEOUT_MS: int(DEFAULT_REDIS_COMMAND_TIMEOUT_MS, 1, 10_000),
   PORTICO_RATE_LIMIT_ENABLED: bool(true),
@@ -228,6 +241,10 @@ export interface Config {
     /** sha256 hex of an API key → tier. */
     readonly apiKeys: Readonly<Record<string, string>>;
   };
+  /** Automatic persisted queries (shared through Redis when configured). */
+  readonly apq: { readonly enabled: boolean; readonly ttlS: number };
+  /** Graceful shutdown on SIGTERM. */
+  readonly shutdown: { readonly drainDelayMs: number; readonly graceMs: number };
   /** Field authorization (`@authenticated`, `@requiresScopes`, `@policy`). */
   readonly authorization: { readonly mode: 'filter' | 'reject' };
   /** Query hardening limits, checked before planning. */
@@ -335,6 +352,8 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     },
     apolloTelemetry: e.PORTICO_APOLLO_TELEMETRY,
     authorization: { mode: e.PORTICO_AUTHZ_MODE },
+    apq: { enabled: e.PORTICO_APQ_ENABLED, ttlS: e.PORTICO_APQ_TTL_S },
+    shutdown: { drainDelayMs: e.PORTICO_DRAIN_DELAY_MS, graceMs: e.PORTICO_SHUTDOWN_GRACE_MS },
     redis: { url: e.PORTICO_REDIS_URL, commandTimeoutMs: e.PORTICO_REDIS_COMMAND_TIMEOUT_MS },
     rateLimit: {
       enabled: e.PORTICO_RATE_LIMIT_ENABLED,

@@ -18,7 +18,11 @@ export function createHttpApp(config: Config, logger: Logger): FastifyInstance {
     // We log one access line per request ourselves; Fastify's request logging would double it.
     logger: false,
     bodyLimit: s.bodyLimitBytes,
-    return503OnClosing: true,
+    // While draining, requests already on their way must be served, not refused: the load
+    // balancer has stopped sending new ones by then (see Portico.drain).
+    return503OnClosing: false,
+    // On close, idle keep-alive connections are closed at once; busy ones after their response.
+    forceCloseConnections: 'idle',
     serverFactory: (handler: (req: IncomingMessage, res: ServerResponse) => void) =>
       createServer(
         {
