@@ -23,6 +23,10 @@ export const ErrorCode = {
   SUBGRAPH_ERROR: 'SUBGRAPH_ERROR',
   /** Request body is not valid JSON / GraphQL request shape (HTTP 400). */
   BAD_REQUEST: 'BAD_REQUEST',
+  /** Request headers over the configured limit (HTTP 431). */
+  HEADERS_TOO_LARGE: 'HEADERS_TOO_LARGE',
+  /** The client did not send its request in time (HTTP 408). */
+  REQUEST_TIMEOUT: 'REQUEST_TIMEOUT',
   /** Request body over the configured limit (HTTP 413). */
   PAYLOAD_TOO_LARGE: 'PAYLOAD_TOO_LARGE',
   /** The gateway is starting or draining (HTTP 503). */

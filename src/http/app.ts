@@ -15,6 +15,17 @@ const CONNECTION_CHECK_INTERVAL_MS = 1_000;
 export function createHttpApp(config: Config, logger: Logger): FastifyInstance {
   const s = config.server;
   const app = Fastify({
+    // Errors the HTTP parser raises before any handler (oversized headers, a client too slow to
+    // send them, garbage) get the same coded JSON as everything else, then the socket closes.
+    clientErrorHandler: (err: NodeJS.ErrnoException, socket) => {
+      const [status, code, message] = clientError(err.code, s);
+      const body = JSON.stringify({ errors: [{ message, extensions: { code } }] });
+      if (socket.writable) {
+        socket.end(`HTTP/1.1 ${status} ${STATUS_TEXT[status]}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+      } else {
+        socket.destroy();
+      }
+    },
     // We log one access line per request ourselves; Fastify's request logging would double it.
     logger: false,
     bodyLimit: s.bodyLimitBytes,
@@ -63,4 +74,18 @@ export function createHttpApp(config: Config, logger: Logger): FastifyInstance {
       .send(JSON.stringify({ errors: [{ message, extensions: { code } }] }));
   });
   return app;
+}
+
+const STATUS_TEXT: Record<number, string> = { 400: 'Bad Request', 408: 'Request Timeout', 431: 'Request Header Fields Too Large' };
+
+/** Maps a Node HTTP parser error code to our status, code and message. Pure. */
+export function clientError(code: string | undefined, s: Config['server']): [number, string, string] {
+  switch (code) {
+    case 'HPE_HEADER_OVERFLOW':
+      return [431, ErrorCode.HEADERS_TOO_LARGE, `request headers are larger than ${s.maxHeaderBytes} bytes (PORTICO_MAX_HEADER_BYTES)`];
+    case 'ERR_HTTP_REQUEST_TIMEOUT':
+      return [408, ErrorCode.REQUEST_TIMEOUT, `request not received within ${s.headersTimeoutMs} ms (PORTICO_HEADERS_TIMEOUT_MS / PORTICO_REQUEST_TIMEOUT_MS)`];
+    default:
+      return [400, ErrorCode.BAD_REQUEST, 'malformed HTTP request'];
+  }
 }

@@ -125,6 +125,7 @@ describe('hostile tokens against the running gateway', () => {
     if (row.status === 431) {
       // Refused by the HTTP parser before any handler runs: no body worth parsing, no challenge.
       expect(a.status).toBe(431);
+      expect(JSON.parse(a.text).errors[0].extensions.code).toBe('HEADERS_TOO_LARGE');
       return;
     }
     expectUnauthenticated(a);

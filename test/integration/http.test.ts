@@ -184,5 +184,6 @@ describe('slow clients', () => {
     expect(sent).toBeLessThan(request.length);
     // Node reports the timeout; Fastify's client-error handler answers 408 and closes the socket.
     expect(received).toMatch(/^HTTP\/1\.1 408 /);
+    expect(received).toContain('"code":"REQUEST_TIMEOUT"');
   });
 });
