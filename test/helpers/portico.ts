@@ -24,6 +24,8 @@ export class LogCapture {
 
 export interface RunningPortico {
   url: string;
+  /** Base URL of the ops listener (metrics, /health/subgraphs, /status, admin); '' when disabled. */
+  opsUrl: string;
   graphqlUrl: string;
   portico: Portico;
   config: Config;
@@ -38,8 +40,8 @@ export async function startPortico(env: Record<string, string | undefined> = {})
   const logs = new LogCapture();
   const logger = createLogger({ level: config.log.level }, logs.stream);
   const portico = createPortico(config, { logger });
-  const { url } = await portico.start();
-  return { url, graphqlUrl: `${url}/graphql`, portico, config, logs, logger, stop: () => portico.stop() };
+  const { url, opsUrl } = await portico.start();
+  return { url, opsUrl: opsUrl ?? '', graphqlUrl: `${url}/graphql`, portico, config, logs, logger, stop: () => portico.stop() };
 }
 
 export interface Stack {
@@ -52,7 +54,7 @@ export interface Stack {
 export interface GqlResult {
   status: number;
   headers: Headers;
-  body: { data?: any; errors?: any[]; extensions?: any };
+  body: { data?: any; errors?: any; extensions?: any };
 }
 
 /** The four demo mocks on free ports and a Portico pointed at them. */
