@@ -34,6 +34,7 @@ import { degradationPlugin } from './resilience/degradePlugin.ts';
 import { createMemoryStaleStore } from './resilience/staleStore.ts';
 import { createSubgraphDataSource, type SharedCall, type SubgraphDataSource } from './subgraphs/dataSource.ts';
 import { policyResolver } from './subgraphs/policy.ts';
+import { createSubgraphHttpClient } from './subgraphs/httpClient.ts';
 import { createFileSupergraphManager } from './supergraph/fileSupergraphManager.ts';
 
 export type LifecycleState = 'created' | 'starting' | 'ready' | 'draining' | 'stopped';
@@ -104,6 +105,7 @@ export function createPortico(config: Config, deps: PorticoDeps = {}): Portico {
   const breakers = createBreakerRegistry(config.subgraphs.breaker, { logger });
   breakers.onTransition(metrics.onBreakerTransition);
   const inflight = createInflightDedup<SharedCall>();
+  const http = createSubgraphHttpClient();
   // Shared state lives in Redis when configured; without it every piece has an in-memory
   // equivalent and says so (the limiter's start-up line).
   const redis = config.redis.url ? createRateLimitRedis({ url: config.redis.url, commandTimeoutMs: config.redis.commandTimeoutMs }, { logger }) : undefined;
@@ -151,7 +153,7 @@ export function createPortico(config: Config, deps: PorticoDeps = {}): Portico {
           dedup: config.subgraphs.dedup,
           retry: config.subgraphs.retry,
         },
-        { logger, breakers, inflight, stale, traceHeadersFor: traceHeaders, identityHeadersFor, observer },
+        { logger, http, breakers, inflight, stale, traceHeadersFor: traceHeaders, identityHeadersFor, observer },
       );
       dataSources.set(name, ds);
       return ds;
@@ -319,6 +321,7 @@ export function createPortico(config: Config, deps: PorticoDeps = {}): Portico {
       lifecycle = 'stopped';
       await app.close();
       await apollo.stop();
+      await http.close();
       // Last of the listeners: metrics and the status page stay up while the gateway drains.
       await ops?.stop();
       breakers.shutdown();

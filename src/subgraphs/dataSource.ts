@@ -11,6 +11,7 @@ import { classifyFetchError, SubgraphFailure, TimeoutReason, type FailureKind } 
 import { createRetryBudget, type RetryBudget } from '../resilience/retryBudget.ts';
 import type { StaleStore } from '../resilience/staleStore.ts';
 import { fetchShape, type FetchShape } from './fetchShape.ts';
+import type { SubgraphHttpClient } from './httpClient.ts';
 
 /** Retry jitter: a short random pause so retries of many requests do not arrive as one wave. */
 const RETRY_JITTER_MIN_MS = 5;
@@ -52,6 +53,8 @@ export interface DataSourceOptions {
 
 export interface DataSourceDeps {
   logger: Logger;
+  /** Keep-alive HTTP client shared by all subgraphs of this instance. */
+  http: SubgraphHttpClient;
   breakers: BreakerRegistry;
   inflight: InflightDedup<SharedCall>;
   stale: StaleStore;
@@ -209,14 +212,7 @@ export class SubgraphDataSource implements GraphQLDataSource<PorticoContext & Re
       if (canRetry) this.retryBudget.onRequest();
       for (let attempt = 0; ; attempt++) {
         try {
-          const res = await fetch(this.url, {
-            method: 'POST',
-            headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json, application/json', ...headers },
-            body,
-            signal: controller.signal,
-          });
-          const text = await res.text();
-          return { status: res.status, text };
+          return await this.deps.http.post(this.url, headers, body, controller.signal);
         } catch (err) {
           if (controller.signal.aborted) throw controller.signal.reason;
           // Only connection failures are retried: a timeout means the subgraph is slow, and

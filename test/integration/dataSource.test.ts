@@ -9,6 +9,7 @@ import { createBreakerRegistry } from '../../src/resilience/breakers.ts';
 import { createInflightDedup } from '../../src/resilience/dedup.ts';
 import { createMemoryStaleStore } from '../../src/resilience/staleStore.ts';
 import { until } from '../helpers/wait.ts';
+import { createSubgraphHttpClient } from '../../src/subgraphs/httpClient.ts';
 import { SubgraphDataSource, type SharedCall } from '../../src/subgraphs/dataSource.ts';
 
 // A subgraph that answers every entity lookup at once, except those asking for id "slow",
@@ -58,7 +59,7 @@ it('one of 50 concurrent calls times out; the other 49 on the same breaker key s
   const logger = createLogger({ level: 'silent' });
   const ds = new SubgraphDataSource(
     { name: 'pricing', url, policyFor: () => ({ timeoutMs: 2_000, fallback: 'null' }), maxInFlight: 100, dedup: true, retry: true },
-    { logger, breakers: createBreakerRegistry({ volumeThreshold: 1000 }, { logger }), inflight: createInflightDedup<SharedCall>(), stale: createMemoryStaleStore() },
+    { logger, http: createSubgraphHttpClient(), breakers: createBreakerRegistry({ volumeThreshold: 1000 }, { logger }), inflight: createInflightDedup<SharedCall>(), stale: createMemoryStaleStore() },
   );
   const document = parse(QUERY);
   const contexts = Array.from({ length: 50 }, () => context());
