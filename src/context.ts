@@ -21,6 +21,23 @@ export interface PorticoContext {
   readonly subgraphsTouched: Set<string>;
   /** What the subgraph data source could not fetch; turned into errors and `extensions.degraded`. */
   readonly degraded: DegradedFetch[];
+  /**
+   * Name and type of the operation, noted by the access-log plugin once resolved. A shared
+   * object on purpose: Apollo shallow-clones the context per operation, and the access log
+   * reads the original.
+   */
+  readonly operation?: OperationNote;
+  /**
+   * True when this request's answer is a copy of an identical in-flight request's (inbound
+   * dedup): plugins that shape the leader's response must not shape the copy again.
+   */
+  sharedResponse: boolean;
+}
+
+/** What a request turned out to be, for the access log and request metrics. */
+export interface OperationNote {
+  name: string | undefined;
+  type: 'query' | 'mutation' | 'subscription' | 'none';
 }
 
 /** One failed (or stale-served) subgraph fetch, recorded by the data source. */

@@ -31,6 +31,7 @@ import { createRedisKeyValueCache } from './cache/redisKeyValueCache.ts';
 import { createBreakerRegistry } from './resilience/breakers.ts';
 import { createInflightDedup } from './resilience/dedup.ts';
 import { degradationPlugin } from './resilience/degradePlugin.ts';
+import { inboundDedupPlugin } from './resilience/inboundDedup.ts';
 import { createMemoryStaleStore } from './resilience/staleStore.ts';
 import { createSubgraphDataSource, type SharedCall, type SubgraphDataSource } from './subgraphs/dataSource.ts';
 import { policyResolver } from './subgraphs/policy.ts';
@@ -197,6 +198,8 @@ export function createPortico(config: Config, deps: PorticoDeps = {}): Portico {
       hardeningPlugin({ limits: () => operationLimits }),
       authorizationPlugin({ mode: config.authorization.mode, policy: deps.policy }, { index: () => authorizationIndex }),
       degradationPlugin(),
+      // Last: it shares the answer the plugins above have finished shaping.
+      ...(config.subgraphs.inboundDedup ? [inboundDedupPlugin()] : []),
       ...(config.graphql.introspection ? [] : [introspectionPolicyPlugin<PorticoContext>({ scope: config.auth.introspectionScope })]),
       // Last: counts the errors every plugin above may have added.
       access.plugin,
@@ -231,6 +234,7 @@ export function createPortico(config: Config, deps: PorticoDeps = {}): Portico {
       signal: controller.signal,
       subgraphsTouched: new Set(),
       degraded: [],
+      sharedResponse: false,
       operation: { name: undefined, type: 'none' },
     };
     access.bind(req, ctx);

@@ -63,8 +63,8 @@ export function authorizationPlugin(
           const { data, errors } = applyRemovedFields({} as Record<string, unknown>, removed);
           return { http: { status: undefined, headers: new Map() as never }, body: { kind: 'single', singleResult: { data, errors: errors.map(toFormatted) } } };
         },
-        async willSendResponse({ response }) {
-          if (removed.length === 0 || nothingToExecute || response.body.kind !== 'single') return;
+        async willSendResponse({ response, contextValue }) {
+          if (removed.length === 0 || nothingToExecute || contextValue.sharedResponse || response.body.kind !== 'single') return;
           const result = response.body.singleResult;
           const { data, errors } = result.data ? applyRemovedFields(result.data, removed) : { data: result.data, errors: errorsForRemoved(undefined, removed) };
           result.data = data as typeof result.data;

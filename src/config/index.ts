@@ -125,6 +125,7 @@ const envSchema = z.object({
   PORTICO_SUBGRAPH_RETRY: bool(true),
   PORTICO_AUTHZ_MODE: oneOf(['filter', 'reject'] as const, 'filter'),
   PORTICO_APQ_ENABLED: bool(true),
+  PORTICO_INBOUND_DEDUP: bool(false),
   PORTICO_APQ_TTL_S: int(DEFAULT_APQ_TTL_S, 1, 30 * 86_400),
   PORTICO_DRAIN_DELAY_MS: int(DEFAULT_DRAIN_DELAY_MS, 0, 600_000),
   PORTICO_SHUTDOWN_GRACE_MS: int(DEFAULT_SHUTDOWN_GRACE_MS, 100, 600_000),
@@ -207,6 +208,8 @@ export interface Config {
     readonly requestDeadlineMs: number;
     readonly maxInFlight: number;
     readonly dedup: boolean;
+    /** Share one execution between identical concurrent client queries (opt-in). */
+    readonly inboundDedup: boolean;
     readonly retry: boolean;
     readonly breaker: {
       readonly windowMs: number;
@@ -331,6 +334,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
       requestDeadlineMs: e.PORTICO_REQUEST_DEADLINE_MS,
       maxInFlight: e.PORTICO_SUBGRAPH_MAX_INFLIGHT,
       dedup: e.PORTICO_SUBGRAPH_DEDUP,
+      inboundDedup: e.PORTICO_INBOUND_DEDUP,
       retry: e.PORTICO_SUBGRAPH_RETRY,
       breaker: {
         windowMs: e.PORTICO_BREAKER_WINDOW_MS,

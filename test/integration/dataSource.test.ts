@@ -52,6 +52,7 @@ function context(): PorticoContext {
     signal: new AbortController().signal,
     subgraphsTouched: new Set(),
     degraded: [],
+    sharedResponse: false,
   };
 }
 

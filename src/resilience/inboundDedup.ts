@@ -1,0 +1,44 @@
+import { HeaderMap, type ApolloServerPlugin } from '@apollo/server';
+import type { FormattedExecutionResult } from 'graphql';
+import type { Principal } from '../auth/principal.ts';
+import type { PorticoContext } from '../context.ts';
+
+/**
+ * Opt-in inbound deduplication (`PORTICO_INBOUND_DEDUP`): identical concurrent query operations
+ * — same document (after authorization, so the same permission set), operation name,
+ * variables and identity — are executed once; the others get a copy of that answer. Never for
+ * mutations. Off by default: it changes nothing about correctness for queries, but a client
+ * that polls expects each answer to be fresh, and that is a product decision.
+ */
+export function inboundDedupPlugin(): ApolloServerPlugin<PorticoContext> {
+  const inflight = new Map<string, Promise<string>>();
+  return {
+    async requestDidStart() {
+      let key: string | undefined;
+      let publish: ((json: string) => void) | undefined;
+      return {
+        async responseForOperation(rc) {
+          if (rc.operation?.operation !== 'query') return null;
+          key = `${rc.queryHash}\u0000${rc.request.operationName ?? ''}\u0000${JSON.stringify(rc.request.variables ?? {})}\u0000${identityKey(rc.contextValue.principal)}`;
+          const leader = inflight.get(key);
+          if (leader) {
+            const json = await leader;
+            rc.contextValue.sharedResponse = true;
+            return { http: { status: undefined, headers: new HeaderMap() }, body: { kind: 'single', singleResult: JSON.parse(json) as FormattedExecutionResult } };
+          }
+          inflight.set(key, new Promise<string>((resolve) => (publish = resolve)));
+          return null;
+        },
+        async willSendResponse({ response }) {
+          if (!publish || key === undefined) return;
+          inflight.delete(key);
+          publish(response.body.kind === 'single' ? JSON.stringify(response.body.singleResult) : '{"errors":[{"message":"incremental response","extensions":{"code":"INTERNAL_SERVER_ERROR"}}]}');
+        },
+      };
+    },
+  };
+}
+
+function identityKey(p: Principal): string {
+  return p.kind === 'anonymous' ? '-' : JSON.stringify([p.subject, p.scopes, p.tier]);
+}
