@@ -146,6 +146,14 @@ function porticoEntry(root: string): string {
   return process.env['BENCH_PORTICO_DIST'] === '1' && existsSync(dist) ? dist : resolve(root, 'src/main.ts');
 }
 
+/** Which Portico build runs, for the results header. */
+export function porticoEntryNote(root: string): string {
+  const entry = porticoEntry(root);
+  return entry.endsWith('.ts')
+    ? `${entry.slice(root.length + 1)} through tsx (set BENCH_PORTICO_DIST=1 after \`npm run build\` to run dist/)`
+    : `${entry.slice(root.length + 1)} (built JS)`;
+}
+
 function portico(name: PorticoVariantName): GatewaySpec {
   const variant = PORTICO_VARIANTS[name];
   return {

@@ -19,7 +19,7 @@ import { cpus, release, tmpdir, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { BASELINE, GATEWAY_ORDER, GATEWAYS, commonGatewayEnv } from './gateways.ts';
+import { BASELINE, GATEWAY_ORDER, GATEWAYS, commonGatewayEnv, porticoEntryNote } from './gateways.ts';
 import type { GatewayName, GatewaySpec } from './gateways.ts';
 import { canonicalJson, firstDifference } from './lib/golden.ts';
 import { freePort, getJson, postJson, waitUntil } from './lib/http.ts';
@@ -403,7 +403,7 @@ async function runRounds(ctx: RunContext, gateways: GatewaySpec[], measurements:
               break;
             }
             progress(
-              `  ${w.id} ${w.name}: ${describe(stats)} · CPU gateway ${cpu.gatewayPct.toFixed(0)}%, subgraphs ` +
+              `  ${w.id} ${w.name}: ${describe(stats)} · CPU gateway ${cpu.gatewayPct.toFixed(0)}% (starved ${cpu.gatewayStarvedPct.toFixed(0)}%), subgraphs ` +
                 `${cpu.subgraphsPct.toFixed(0)}%, load generator ${cpu.loadGeneratorPct.toFixed(0)}% · load avg ${cpu.loadAverage.toFixed(1)}`,
             );
             record(w, 'ok', undefined, stats, cpu);
@@ -555,6 +555,7 @@ async function main(): Promise<void> {
       `- load: autocannon, ${opts.connections} connections, no pipelining; warm-up ${opts.warmupS} s ` +
         `(+${opts.rewarmS} s before each later workload in the same process), measure ${opts.measureS} s, ${opts.rounds} round(s), gateways alternating`,
       `- subgraph latency: ${opts.latencyMs} ms`,
+      ...(gateways.some((g) => g.name.startsWith('portico')) ? [`- portico: ${porticoEntryNote(ROOT)}`] : []),
       ...notes.map((n) => `- note: ${n}`),
     ];
 

@@ -26,10 +26,26 @@ export function processCpuSeconds(pid: number): number {
   }
 }
 
+/**
+ * Seconds the process's main thread spent runnable but waiting for a CPU (second field of
+ * /proc/<pid>/schedstat), or NaN. High values mean neighbours stole the core: the gateway wanted
+ * to run and could not. The main thread is the one that matters for a Node server.
+ */
+export function runQueueWaitSeconds(pid: number): number {
+  try {
+    const [, waitNs] = readFileSync(`/proc/${pid}/schedstat`, 'utf8').trim().split(/\s+/);
+    return Number(waitNs) / 1e9;
+  } catch {
+    return Number.NaN;
+  }
+}
+
 /** CPU use of the gateway, the subgraphs and the load generator over one phase. */
 export interface CpuUse {
   /** Percent of one core over the phase's wall time. */
   readonly gatewayPct: number;
+  /** Percent of the phase the gateway's main thread was runnable but not running (stolen time). */
+  readonly gatewayStarvedPct: number;
   readonly subgraphsPct: number;
   readonly loadGeneratorPct: number;
   /** Gateway CPU seconds spent in the phase. */
@@ -42,6 +58,7 @@ export interface CpuUse {
 export function startCpuMeter(gatewayPid: number, subgraphPids: readonly number[]): () => CpuUse {
   const t0 = process.hrtime.bigint();
   const gw0 = processCpuSeconds(gatewayPid);
+  const wait0 = runQueueWaitSeconds(gatewayPid);
   const sub0 = subgraphPids.map(processCpuSeconds);
   const self0 = process.cpuUsage();
   return () => {
@@ -52,6 +69,7 @@ export function startCpuMeter(gatewayPid: number, subgraphPids: readonly number[
     const pct = (s: number) => (100 * s) / wallS;
     return {
       gatewayPct: pct(gatewayCpuS),
+      gatewayStarvedPct: pct(runQueueWaitSeconds(gatewayPid) - wait0),
       subgraphsPct: pct(subS),
       loadGeneratorPct: pct((self.user + self.system) / 1e6),
       gatewayCpuS,

@@ -54,6 +54,8 @@ export interface SummaryRow {
   readonly ratio: number | undefined;
   /** Median over rounds of the gateway's CPU use, % of one core. */
   readonly gatewayCpuPct: number;
+  /** Median over rounds of the time the gateway waited for its core (stolen by neighbours), %. */
+  readonly gatewayStarvedPct: number;
   /** Responses per CPU-second of the gateway, over all rounds: robust to stolen CPU time. */
   readonly perCpuSecond: number;
   /** perCpuSecond / the baseline's. */
@@ -115,6 +117,7 @@ export function summarize(
         graphqlErrors: ok.reduce((n, m) => n + m.stats.graphqlErrors, 0),
         ratio: undefined,
         gatewayCpuPct: median(ok.map((m) => m.cpu?.gatewayPct ?? Number.NaN)),
+        gatewayStarvedPct: median(ok.map((m) => m.cpu?.gatewayStarvedPct ?? Number.NaN)),
         perCpuSecond,
         perCpuSecondRatio: undefined,
         note:
@@ -140,7 +143,7 @@ const fmt = (n: number, digits = 0): string => (Number.isFinite(n) ? n.toFixed(d
 export function summaryTable(rows: readonly SummaryRow[], workloadLabel: (id: string) => string): string {
   const header =
     '| gateway | workload | dedup | req/s (median) | per round | p50 ms | p95 ms | p99 ms | non-2xx | GraphQL errors | ' +
-    'req/s vs apollo-gateway-default | gateway CPU % | req per gateway CPU-s (vs baseline) |';
+    'req/s vs apollo-gateway-default | gateway CPU % (starved %) | req per gateway CPU-s (vs baseline) |';
   const lines = [header, '|---|---|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|'];
   for (const r of rows) {
     if (r.rounds === 0) {
@@ -152,7 +155,7 @@ export function summaryTable(rows: readonly SummaryRow[], workloadLabel: (id: st
       `| ${r.gateway} | ${workloadLabel(r.workload)} | ${r.dedup} | **${fmt(r.rps)}** | ${r.rpsPerRound.map((x) => fmt(x)).join(' / ')} | ` +
         `${fmt(r.p50Ms, 1)} | ${fmt(r.p95Ms, 1)} | ${fmt(r.p99Ms, 1)} | ${non2xx} | ${r.graphqlErrors} | ` +
         `${r.ratio === undefined ? 'n/a' : `${fmt(r.ratio, 2)}×`}${r.note !== undefined ? ` ⚠ ${r.note}` : ''} | ` +
-        `${fmt(r.gatewayCpuPct)} | ${fmt(r.perCpuSecond)}${r.perCpuSecondRatio === undefined ? '' : ` (${fmt(r.perCpuSecondRatio, 2)}×)`} |`,
+        `${fmt(r.gatewayCpuPct)} (${fmt(r.gatewayStarvedPct)}) | ${fmt(r.perCpuSecond)}${r.perCpuSecondRatio === undefined ? '' : ` (${fmt(r.perCpuSecondRatio, 2)}×)`} |`,
     );
   }
   return lines.join('\n');

@@ -38,6 +38,7 @@ export interface WindowStats {
   latencyMs: { p50: number; p95: number; p99: number } | null;
 }
 
+/** The most recent failure; a `circuit_open` rejection does not hide the failure before it. */
 export interface LastError {
   /** ISO time. */
   at: string;
@@ -158,7 +159,10 @@ export function createSubgraphStats(options: SubgraphStatsOptions = {}): Subgrap
       if (seconds > 0) r.latency[slot * BUCKETS + bucketOf(seconds * 1_000)]!++;
       if (outcome !== 'success') {
         r.errors[slot]!++;
-        r.lastError = { at: new Date(at).toISOString(), key, outcome, reason: reason ?? GENERIC_REASON[outcome] };
+        // An open breaker is already shown as such; keep the failure that opened it visible.
+        if (outcome !== 'circuit_open' || !r.lastError) {
+          r.lastError = { at: new Date(at).toISOString(), key, outcome, reason: reason ?? GENERIC_REASON[outcome] };
+        }
       }
     },
   };

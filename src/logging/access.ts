@@ -3,7 +3,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Principal } from '../auth/principal.ts';
 import type { PorticoContext } from '../context.ts';
 import { correlationOf } from '../http/correlation.ts';
-import { operationTypeLabel, type OperationTypeLabel, type PorticoMetrics } from '../metrics/index.ts';
+import { operationTypeLabel, type PorticoMetrics } from '../metrics/index.ts';
 import type { Logger } from './index.ts';
 
 /**
@@ -45,11 +45,6 @@ export interface AccessLog {
   onResponse(req: FastifyRequest, reply: FastifyReply): Promise<void>;
 }
 
-interface OperationInfo {
-  name: string | undefined;
-  type: OperationTypeLabel;
-}
-
 /** `anonymous`, the principal's tier, or `unspecified` for a verified token without one. */
 export function tierOf(principal: Principal | undefined): string {
   if (!principal || principal.kind === 'anonymous') return 'anonymous';
@@ -60,14 +55,17 @@ export function createAccessLog(options: AccessLogOptions, deps: AccessLogDeps):
   const skip = new Set(options.skipPaths ?? DEFAULT_ACCESS_LOG_SKIP_PATHS);
   const log = deps.logger.child({ component: 'access' });
   const contexts = new WeakMap<FastifyRequest, PorticoContext>();
-  const operations = new WeakMap<PorticoContext, OperationInfo>();
 
   const plugin: ApolloServerPlugin<PorticoContext> = {
     async requestDidStart() {
       return {
         async didResolveOperation({ contextValue, operation, operationName }) {
           const type = operationTypeLabel(operation?.operation);
-          operations.set(contextValue, { name: operationName ?? undefined, type });
+          // Written into the context's shared note: see PorticoContext.operation.
+          if (contextValue.operation) {
+            contextValue.operation.name = operationName ?? undefined;
+            contextValue.operation.type = type;
+          }
           deps.metrics?.graphql.onOperation(type);
         },
         async willSendResponse({ response }) {
@@ -92,7 +90,7 @@ export function createAccessLog(options: AccessLogOptions, deps: AccessLogDeps):
       const ms = reply.elapsedTime;
       const status = reply.statusCode;
       const ctx = contexts.get(req);
-      const op = ctx ? operations.get(ctx) : undefined;
+      const op = ctx?.operation;
       const type = op?.type ?? 'none';
       deps.metrics?.http.onResponse(status, type, ms / 1_000);
       const { requestId, traceId } = correlationOf(req);

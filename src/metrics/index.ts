@@ -7,7 +7,7 @@ import type { RateLimiterMetrics, RateLimiterMode, RateLimitResult } from '../ra
 import type { BreakerSnapshot, BreakerState, BreakerTransitionListener } from '../resilience/breakers.ts';
 import type { FailureKind } from '../resilience/failures.ts';
 import type { CallOutcome, SubgraphCallObserver } from '../subgraphs/dataSource.ts';
-import { cappedLabel, operationTypeLabel, statusClass, type OperationTypeLabel } from './labels.ts';
+import { cappedLabel, statusClass, type OperationTypeLabel } from './labels.ts';
 
 export { operationTypeLabel, statusClass, type OperationTypeLabel } from './labels.ts';
 

@@ -40,15 +40,16 @@ const SCRIPT = `
         tr.dataset.state = b.state;
         tr.appendChild(td(i === 0 ? s.name : '', 'name'));
         tr.appendChild(td(b.key));
-        tr.appendChild(td(b.state + (b.openedAt ? ' since ' + b.openedAt.slice(11, 19) : ''), 'state st-' + b.state));
+        const state = td(b.state + (b.openedAt ? ' ' + b.openedAt.slice(11, 19) : ''), 'state st-' + b.state);
+        if (b.openedAt) state.title = 'open since ' + b.openedAt;
+        tr.appendChild(state);
         const w = s.windows['1m'];
         const w5 = s.windows['5m'];
-        tr.appendChild(td(i === 0 ? String(w.requests) : ''));
-        tr.appendChild(td(i === 0 ? pct(w.errorRate) : '', i === 0 && w.errorRate >= 0.05 ? 'warn' : ''));
+        tr.appendChild(td(i === 0 ? w.requests + ' · ' + pct(w.errorRate) : '', i === 0 && w.errorRate >= 0.05 ? 'warn' : ''));
         tr.appendChild(td(i === 0 && w.latencyMs ? fmtMs(w.latencyMs.p50) + ' / ' + fmtMs(w.latencyMs.p95) + ' / ' + fmtMs(w.latencyMs.p99) : ''));
-        tr.appendChild(td(i === 0 ? pct(w5.errorRate) + ' of ' + w5.requests : ''));
+        tr.appendChild(td(i === 0 ? w5.requests + ' · ' + pct(w5.errorRate) : '', i === 0 && w5.errorRate >= 0.05 ? 'warn' : ''));
         tr.appendChild(td(i === 0 ? String(s.inFlight) : ''));
-        tr.appendChild(td(i === 0 && s.lastError ? s.lastError.at.slice(11, 19) + ' ' + s.lastError.key + ': ' + s.lastError.reason : ''));
+        tr.appendChild(td(i === 0 && s.lastError ? s.lastError.at.slice(11, 19) + ' ' + s.lastError.key + ': ' + s.lastError.reason : '', 'last'));
         rows.push(tr);
       });
     }
@@ -72,15 +73,16 @@ const SCRIPT = `
 `;
 
 const STYLE = `
-body { font: 14px/1.4 system-ui, sans-serif; margin: 1.5rem; color: #1d2330; background: #f7f8fa; }
+body { font: 13px/1.4 system-ui, sans-serif; margin: 1.5rem; color: #1d2330; background: #f7f8fa; }
 h1 { font-size: 1.3rem; margin: 0 0 .75rem; }
 dl { display: grid; grid-template-columns: max-content 1fr; gap: .2rem 1rem; margin: 0 0 1rem; }
 dt { color: #5b6476; } dd { margin: 0; font-family: ui-monospace, monospace; }
 table { border-collapse: collapse; width: 100%; background: #fff; }
-th, td { text-align: left; padding: .35rem .6rem; border-bottom: 1px solid #e3e6eb; white-space: nowrap; }
+th, td { text-align: left; padding: .35rem .5rem; border-bottom: 1px solid #e3e6eb; white-space: nowrap; }
+td.last { white-space: normal; }
 th { background: #eef0f4; font-weight: 600; }
 td.name { font-weight: 600; }
-.state { font-weight: 600; border-radius: 3px; }
+.state { font-weight: 600; }
 .st-closed { color: #176d2c; } .st-forced-closed { color: #176d2c; background: #e6f4ea; }
 .st-half-open { color: #7a5200; background: #fff4d6; }
 .st-open, .st-forced-open { color: #fff; background: #c62828; }
@@ -119,7 +121,7 @@ export const STATUS_PAGE_HTML = `<!doctype html>
   <dt>rate limiter</dt><dd id="limiter">…</dd>
 </dl>
 <table>
-  <thead><tr><th>subgraph</th><th>breaker key</th><th>state</th><th>req (1 min)</th><th>errors (1 min)</th><th>p50 / p95 / p99 ms (1 min)</th><th>errors (5 min)</th><th>in flight</th><th>last error</th></tr></thead>
+  <thead><tr><th>subgraph</th><th>breaker key</th><th>state</th><th>1 min: calls · errors</th><th>1 min: p50 / p95 / p99 ms</th><th>5 min: calls · errors</th><th>in flight</th><th>last error</th></tr></thead>
   <tbody id="rows"></tbody>
 </table>
 <footer><span id="updated"></span> · refreshes every ${STATUS_REFRESH_MS / 1_000} s · JSON: <a href="health/subgraphs">/health/subgraphs</a> · <a href="metrics">/metrics</a></footer>

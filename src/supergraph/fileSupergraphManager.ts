@@ -68,7 +68,10 @@ export function createFileSupergraphManager(
       return reject(`cannot read file: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
     }
     const hash = sdlHash(sdl);
-    if (current && hash === current.hash) return 'unchanged';
+    if (current && hash === current.hash) {
+      deps.onReload?.('unchanged', { hash });
+      return 'unchanged';
+    }
     try {
       // The gateway validates and builds the new schema and planner synchronously; if that
       // throws, it keeps serving the previous one untouched.

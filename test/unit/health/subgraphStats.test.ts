@@ -95,3 +95,14 @@ describe('latency buckets', () => {
     expect(quantile(over, 1, 0.99)).toBe(10_000);
   });
 });
+
+describe('last error', () => {
+  it('a circuit-open rejection does not hide the failure that opened the breaker', () => {
+    const s = createSubgraphStats();
+    s.observer.finished('pricing', 'pricing:Product', 'circuit_open', 0, undefined, 'circuit open after repeated failures');
+    expect(s.snapshot('pricing').lastError?.outcome).toBe('circuit_open');
+    s.observer.finished('pricing', 'pricing:Product', 'timeout', 0.3, undefined, 'timed out after 300 ms');
+    s.observer.finished('pricing', 'pricing:Product', 'circuit_open', 0, undefined, 'circuit open after repeated failures');
+    expect(s.snapshot('pricing').lastError).toMatchObject({ outcome: 'timeout', reason: 'timed out after 300 ms' });
+  });
+});
