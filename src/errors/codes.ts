@@ -29,8 +29,6 @@ export const ErrorCode = {
   REQUEST_TIMEOUT: 'REQUEST_TIMEOUT',
   /** Request body over the configured limit (HTTP 413). */
   PAYLOAD_TOO_LARGE: 'PAYLOAD_TOO_LARGE',
-  /** The gateway is starting or draining (HTTP 503). */
-  NOT_READY: 'NOT_READY',
   /** Anything unexpected; details only in the log. */
   INTERNAL_SERVER_ERROR: 'INTERNAL_SERVER_ERROR',
 } as const;
