@@ -18,6 +18,7 @@ import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, release, tmpdir, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { setTimeout as delay } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { BASELINE, GATEWAY_ORDER, GATEWAYS, commonGatewayEnv, porticoEntryNote } from './gateways.ts';
 import type { GatewayName, GatewaySpec } from './gateways.ts';
@@ -29,7 +30,7 @@ import { runLoad } from './lib/load.ts';
 import type { LoadStats } from './lib/load.ts';
 import { countCores, installCleanupHandlers, pinSelf, spawnChild, stopAllChildren } from './lib/processes.ts';
 import type { Child } from './lib/processes.ts';
-import { memoryTable, statsForJson, summarize, summaryTable } from './lib/report.ts';
+import { errorSampleLines, memoryTable, statsForJson, summarize, summaryTable } from './lib/report.ts';
 import type { Measurement, MemoryRecord, MemorySample } from './lib/report.ts';
 import { forEveryGateway, formatUrlOverrides, withSubgraphUrls } from './lib/supergraph.ts';
 import { PUBLIC_SUPERGRAPH_PATH, writePublicSupergraph } from './public/compose.ts';
@@ -58,6 +59,8 @@ const SUBGRAPHS_READY_TIMEOUT_MS = 60_000;
 const START_OVERHEAD_S = 6;
 /** Soak checkpoints: memory is read this many times over the N requests. */
 const SOAK_CHECKPOINTS = 10;
+/** Pause before the one retry of a gateway that failed to start, ms. */
+const START_RETRY_DELAY_MS = 10_000;
 
 interface Options {
   quick: boolean;
@@ -321,6 +324,14 @@ function loadFor(gw: RunningGateway, workload: Workload, opts: Options, seconds:
   });
 }
 
+/** The first line of a start error plus the child's own error line, if its output has one. */
+function startFailure(err: unknown): string {
+  const text = err instanceof Error ? err.message : String(err);
+  const [first = '', ...rest] = text.split('\n');
+  const cause = rest.find((line) => /\b\w*Error\b|portico:/.test(line));
+  return cause === undefined ? first : `${first.replace(/; last output:$/, '')}: ${cause.trim()}`;
+}
+
 function describe(stats: LoadStats): string {
   const errors = stats.non2xx + stats.socketErrors + stats.graphqlErrors;
   return (
@@ -365,13 +376,21 @@ async function runRounds(ctx: RunContext, gateways: GatewaySpec[], measurements:
         progress(`round ${round}/${opts.rounds} · ${set} subgraphs · ${spec.name}`);
         const record = (w: Workload, status: Measurement['status'], message: string | undefined, stats?: LoadStats, cpu?: CpuUse) =>
           measurements.push({ round, gateway: spec.name, workload: w.id, status, message, stats, cpu });
-        let gw: RunningGateway;
-        try {
-          gw = await startGateway(spec, running, ctx.ports, ctx.env, ctx.workDir, ctx.gatewayCpu, `r${round}-${set}`);
-        } catch (err) {
-          const message = `did not start: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`;
-          progress(`  ${spec.name}: ${message}`);
-          for (const w of workloads) record(w, 'failed', message);
+        let gw: RunningGateway | undefined;
+        let failure = '';
+        // One retry: on a shared machine a start can fail for passing reasons (a colleague's
+        // `npm ci` swapping node_modules, a port grabbed between freePort() and listen()).
+        for (let attempt = 1; attempt <= 2 && gw === undefined; attempt++) {
+          try {
+            gw = await startGateway(spec, running, ctx.ports, ctx.env, ctx.workDir, ctx.gatewayCpu, `r${round}-${set}-${attempt}`);
+          } catch (err) {
+            failure = startFailure(err);
+            progress(`  ${spec.name}: did not start (attempt ${attempt}/2): ${failure}`);
+            if (attempt === 1) await delay(START_RETRY_DELAY_MS);
+          }
+        }
+        if (gw === undefined) {
+          for (const w of workloads) record(w, 'failed', `did not start: ${failure}`);
           continue;
         }
         let afterWarmup: MemorySample | undefined;
@@ -406,6 +425,7 @@ async function runRounds(ctx: RunContext, gateways: GatewaySpec[], measurements:
               `  ${w.id} ${w.name}: ${describe(stats)} · CPU gateway ${cpu.gatewayPct.toFixed(0)}% (starved ${cpu.gatewayStarvedPct.toFixed(0)}%), subgraphs ` +
                 `${cpu.subgraphsPct.toFixed(0)}%, load generator ${cpu.loadGeneratorPct.toFixed(0)}% · load avg ${cpu.loadAverage.toFixed(1)}`,
             );
+            for (const sample of stats.errorSamples) progress(`    error sample: ${sample}`);
             record(w, 'ok', undefined, stats, cpu);
           }
           memory.push({ round, gateway: spec.name, set, afterWarmup, afterRun: await readMemory(ctx.ports) });
@@ -589,6 +609,7 @@ async function main(): Promise<void> {
       '',
       summaryTable(rows, label),
       '',
+      ...(errorSampleLines(measurements).length > 0 ? ['### Error samples', '', ...errorSampleLines(measurements), ''] : []),
       '## Memory (after a full GC)',
       '',
       memoryTable(memory),

@@ -7,10 +7,13 @@
  * is restarted automatically. Ports can be moved with PORTICO_CLUSTER_LB_PORT,
  * PORTICO_CLUSTER_LB_STATS_PORT, PORTICO_CLUSTER_GATEWAY_PORTS (three, comma-separated),
  * PORTICO_CLUSTER_OPS_PORTS, PORTICO_CLUSTER_REDIS_PORT, PORTICO_MOCK_<NAME>_PORT and
- * PORTICO_MOCK_IDP_PORT; logs go to PORTICO_CLUSTER_LOG_DIR (default a new temporary folder).
+ * PORTICO_MOCK_IDP_PORT; logs go to PORTICO_CLUSTER_LOG_DIR (default .cluster/logs, replaced per run).
  * Every other PORTICO_* variable reaches the gateways as usual.
  */
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { CLUSTER_RATE_LIMITS, clusterOptionsFromEnv, startCluster, type Cluster } from './cluster/index.ts';
+import { PROJECT_ROOT } from './cluster/processes.ts';
 
 process.env.APOLLO_TELEMETRY_DISABLED = 'true';
 
@@ -40,7 +43,11 @@ process.on('SIGTERM', () => stop('SIGTERM'));
 process.on('SIGHUP', () => stop('SIGHUP'));
 
 try {
-  const options = { ...clusterOptionsFromEnv(process.env), onEvent: (line: string) => process.stdout.write(`cluster: ${line}\n`) };
+  const fromEnv = clusterOptionsFromEnv(process.env);
+  // Default: the last run's logs in .cluster/logs (git-ignored), replaced on each start.
+  const logDir = fromEnv.logDir ?? join(PROJECT_ROOT, '.cluster', 'logs');
+  if (fromEnv.logDir === undefined) rmSync(logDir, { recursive: true, force: true });
+  const options = { ...fromEnv, logDir, onEvent: (line: string) => process.stdout.write(`cluster: ${line}\n`) };
   process.stdout.write('cluster: starting Redis, mocks, three gateways and HAProxy…\n');
   cluster = await startCluster(options);
   if (stopping) await cluster.stop();

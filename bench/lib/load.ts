@@ -43,7 +43,12 @@ export interface LoadStats {
   readonly timeouts: number;
   /** Every latency sample, ms (kept to pool percentiles across rounds). */
   readonly latenciesMs: Float64Array;
+  /** Up to {@link MAX_ERROR_SAMPLES} distinct bodies of failed responses (non-2xx or with errors), truncated. */
+  readonly errorSamples: readonly string[];
 }
+
+const MAX_ERROR_SAMPLES = 3;
+const ERROR_SAMPLE_CHARS = 300;
 
 /** Nearest-rank percentile of an ascending-sorted array; NaN when empty. */
 export function percentile(sorted: Float64Array, p: number): number {
@@ -57,11 +62,18 @@ export async function runLoad(opts: LoadOptions): Promise<LoadStats> {
   let count = 0;
   let non2xx = 0;
   let graphqlErrors = 0;
+  const errorSamples = new Set<string>();
   const onResponse = (status: number, body: string) => {
-    if (status < 200 || status >= 300) non2xx += 1;
+    const badStatus = status < 200 || status >= 300;
+    if (badStatus) non2xx += 1;
     // A GraphQL response with errors has them at the top level; bodies here never contain the
     // quoted key anywhere else (checked by the golden answers, which must be error-free).
-    if (body.includes('"errors"')) graphqlErrors += 1;
+    const hasErrors = body.includes('"errors"');
+    if (hasErrors) graphqlErrors += 1;
+    if ((badStatus || hasErrors) && errorSamples.size < MAX_ERROR_SAMPLES) {
+      const start = hasErrors ? body.indexOf('"errors"') : 0;
+      errorSamples.add(`HTTP ${status} ${body.slice(start, start + ERROR_SAMPLE_CHARS)}`);
+    }
   };
   const request: autocannon.Request =
     opts.nextBody !== undefined
@@ -102,5 +114,6 @@ export async function runLoad(opts: LoadOptions): Promise<LoadStats> {
     socketErrors: result.errors,
     timeouts: result.timeouts,
     latenciesMs: samples,
+    errorSamples: [...errorSamples],
   };
 }

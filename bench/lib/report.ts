@@ -176,6 +176,17 @@ export function memoryTable(records: readonly MemoryRecord[]): string {
   return lines.join('\n');
 }
 
+/** Distinct error bodies seen per gateway × workload, for the results' notes. */
+export function errorSampleLines(measurements: readonly Measurement[]): string[] {
+  const lines: string[] = [];
+  for (const m of measurements) {
+    for (const sample of m.stats?.errorSamples ?? []) {
+      lines.push(`- ${m.gateway}, workload ${m.workload}, round ${m.round}: \`${sample.replace(/`/g, "'")}\``);
+    }
+  }
+  return lines;
+}
+
 /** A LoadStats without the raw samples, for JSON output. */
 export function statsForJson(stats: LoadStats | undefined): Omit<LoadStats, 'latenciesMs'> | undefined {
   if (stats === undefined) return undefined;

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { watch, type FSWatcher } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { basename, dirname, resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import type { SupergraphManager } from '@apollo/gateway';
 import type { Logger } from '../logging/index.ts';
 import { prepareForGateway } from './prepare.ts';
@@ -110,10 +110,11 @@ export function createFileSupergraphManager(
       }
       current = { hash: sdlHash(sdl), loadedAt: new Date(), lastRejection: undefined, reloads: { success: 0, failure: 0 } };
       if (options.watch !== false) {
-        // Watch the folder, not the file: tools replace files by rename, which ends a file watch.
-        const name = basename(path);
-        watcher = watch(dirname(path), (_event, changed) => {
-          if (changed !== null && changed !== name) return;
+        // Watch the folder, not the file: tools replace files by rename, which ends a file watch,
+        // and Kubernetes swaps a ConfigMap volume through a `..data` symlink, so the event names
+        // another entry. Any event in the folder triggers a (debounced) re-read; an unchanged
+        // hash makes it a no-op.
+        watcher = watch(dirname(path), () => {
           clearTimeout(timer);
           timer = setTimeout(() => void reload(), debounceMs);
         });

@@ -12,7 +12,7 @@ import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startCluster, type Cluster } from '../../scripts/cluster/index.ts';
 import { publishPolicies } from '../../src/rateLimit/index.ts';
 import { signDevToken } from '../../subgraphs-mock/idp.ts';
@@ -63,8 +63,15 @@ const everyInstance = async (probe: (report: any) => boolean) => {
   return reports.every(probe);
 };
 
+/** Loads still running; a failed scenario's are stopped by afterEach, so none outlives its test. */
+const running = new Set<RunningLoad>();
+function track(l: RunningLoad): RunningLoad {
+  running.add(l);
+  return { inFlight: l.inFlight, stop: () => (running.delete(l), l.stop()) };
+}
+
 function load(check?: Parameters<typeof startLoad>[0]['check']): RunningLoad {
-  return startLoad({ ratePerSecond: RATE, request: productPageMix(cluster.lbUrl), ...(check ? { check } : {}) });
+  return track(startLoad({ ratePerSecond: RATE, request: productPageMix(cluster.lbUrl), ...(check ? { check } : {}) }));
 }
 
 function record(scenario: string, report: LoadReport, notes: string): void {
@@ -78,6 +85,8 @@ const shedNote = (r: LoadReport) => (r.shed > 0 ? `; ${r.shed} not sent (in-flig
 const why = (r: LoadReport) => JSON.stringify({ sent: r.sent, non200: r.non200, failures: r.failures, problems: r.problems, shed: r.shed, examples: r.examples });
 
 beforeAll(async () => {
+  // Until the cluster is up, a failure keeps the logs (cleared at the end of this hook).
+  keepLogs = true;
   workDir = mkdtempSync(join(tmpdir(), 'portico-ha-'));
   // The instances watch this copy; the reload scenario rewrites it, never the committed file.
   supergraphPath = join(workDir, 'supergraph.graphql');
@@ -100,6 +109,7 @@ beforeAll(async () => {
     },
   });
   for (const g of ['gw1', 'gw2', 'gw3']) await waitForServer(cluster.lbStatsUrl, g, isUp);
+  keepLogs = false;
 }, SCENARIO_TIMEOUT_MS);
 
 afterAll(async () => {
@@ -117,12 +127,26 @@ afterAll(async () => {
   mkdirSync('test-artifacts', { recursive: true });
   writeFileSync('test-artifacts/ha-under-load.md', `${table}\n`);
   writeFileSync('test-artifacts/ha-under-load.json', JSON.stringify(results.map(({ scenario, report: { samples: _s, ...r }, notes }) => ({ scenario, ...r, notes })), null, 2));
-  process.stdout.write(`\n${table}\n${keepLogs ? `\n(cluster logs kept: ${cluster?.logDir})\n` : ''}`);
+  process.stdout.write(`\n${table}\n${keepLogs ? `\n(cluster logs kept: ${join(workDir, 'logs')})\n` : ''}`);
   // Keep the logs of a failed run for whoever reads the failure.
   if (!keepLogs && workDir) rmSync(workDir, { recursive: true, force: true });
 }, SCENARIO_TIMEOUT_MS);
 
 beforeEach((ctx) => ctx.onTestFailed(() => void (keepLogs = true)));
+
+// After a failed scenario: stop its load and bring back what it broke, so the next one starts
+// from three instances and a Redis. A no-op after a passing one.
+afterEach(async () => {
+  await Promise.all([...running].map((l) => l.stop()));
+  running.clear();
+  if (!cluster) return;
+  if (!cluster.redis().running()) await cluster.restartRedis();
+  for (let slot = 0; slot < 3; slot++) {
+    const g = cluster.instance(slot);
+    if (!g.process.running()) await cluster.startInstance(slot);
+    await waitForServer(cluster.lbStatsUrl, g.name, isUp);
+  }
+}, SCENARIO_TIMEOUT_MS);
 
 describe.sequential('HA under load (real processes behind HAProxy)', () => {
   it('a rolling restart of all three instances loses nothing: 0 failed, 0 non-200', async () => {
@@ -172,7 +196,7 @@ describe.sequential('HA under load (real processes behind HAProxy)', () => {
     record(
       'SIGKILL one instance, then restart it',
       r,
-      `${lost.length} lost: ${inFlightAtKill} were in flight at the kill; DOWN after ${Math.round(downAt - killedAt)} ms${shedNote(r)}`,
+      `${lost.length} lost of ${inFlightAtKill} in flight at the kill + ${startedBeforeDown} sent before HAProxy had it DOWN (${Math.round(downAt - killedAt)} ms)${shedNote(r)}`,
     );
     expect(lost.length, why(r)).toBeLessThanOrEqual(inFlightAtKill + startedBeforeDown);
     // Every loss came from the victim: the other instances answered everything they were sent.
@@ -291,7 +315,7 @@ describe.sequential('HA under load (real processes behind HAProxy)', () => {
     await fetch(`${review}/faults`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ latencyMs: 50 }) });
     const answered = new Set<string>();
     const tag = (n: number) => `ha ${runId} #${n}`;
-    const writes = startLoad({
+    const writes = track(startLoad({
       ratePerSecond: 40,
       request: (n) => ({
         kind: 'addReview',
@@ -306,7 +330,7 @@ describe.sequential('HA under load (real processes behind HAProxy)', () => {
         answered.add(added.body);
         return undefined;
       },
-    });
+    }));
     const reads = load();
     let w: LoadReport;
     let r: LoadReport;

@@ -68,12 +68,14 @@ describe('the contract with the gateway', () => {
     expect(Number(option(server, 'rise'))).toBeGreaterThanOrEqual(1);
   });
 
-  it('admits the headers the gateway admits: tune.bufsize − tune.maxrewrite ≥ PORTICO_MAX_HEADER_BYTES', () => {
+  it('admits the headers the gateway admits: tune.bufsize − tune.maxrewrite a little above PORTICO_MAX_HEADER_BYTES', () => {
     const bufsize = Number(directive('tune.bufsize')[0]?.split(/\s+/)[1]);
     const maxrewrite = Number(directive('tune.maxrewrite')[0]?.split(/\s+/)[1] ?? 1_024);
-    expect(bufsize - maxrewrite).toBeGreaterThanOrEqual(DEFAULT_MAX_HEADER_BYTES);
+    // HTX needs a few hundred bytes of its own: keep a margin so the gateway's coded 431, not
+    // HAProxy's bare 400, answers headers just over the limit.
+    expect(bufsize - maxrewrite).toBeGreaterThanOrEqual(DEFAULT_MAX_HEADER_BYTES + 512);
     // …but not far more: the excess would only reach an instance to be refused there.
-    expect(bufsize - maxrewrite).toBeLessThanOrEqual(DEFAULT_MAX_HEADER_BYTES + 1_024);
+    expect(bufsize - maxrewrite).toBeLessThanOrEqual(DEFAULT_MAX_HEADER_BYTES + 2_048);
   });
 
   it('never resends a request an instance may have executed', () => {

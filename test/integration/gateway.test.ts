@@ -1,4 +1,4 @@
-import { copyFile, mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readFile, rename, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { QueryPlanner } from '@apollo/query-planner';
@@ -105,5 +105,33 @@ describe('supergraph hot reload', () => {
     const still = await s.gql('{ products(first: 2) { id name price { amount } } }');
     expect(still.body.errors).toBeUndefined();
     expect(still.body.data.products).toHaveLength(2);
+  });
+});
+
+describe('supergraph from a Kubernetes ConfigMap volume', () => {
+  let s: Stack;
+  let dir: string;
+  beforeAll(async () => {
+    // The kubelet's layout: file -> ..data/file, ..data -> ..<timestamp>; an update writes a new
+    // timestamped folder and atomically renames a new ..data symlink over the old one.
+    dir = await mkdtemp(join(tmpdir(), 'portico-configmap-'));
+    await mkdir(join(dir, '..v1'));
+    await copyFile('schemas/supergraph.graphql', join(dir, '..v1', 'supergraph.graphql'));
+    await symlink('..v1', join(dir, '..data'));
+    await symlink('..data/supergraph.graphql', join(dir, 'supergraph.graphql'));
+    s = await startStack({ PORTICO_SUPERGRAPH_PATH: join(dir, 'supergraph.graphql') });
+  });
+  afterAll(() => s.stop());
+
+  it('picks up an updated ConfigMap (the ..data symlink swap) without a restart', async () => {
+    const before = s.gw.portico.parts.supergraph.state().hash;
+    const original = await readFile('schemas/supergraph.graphql', 'utf8');
+    await mkdir(join(dir, '..v2'));
+    await writeFile(join(dir, '..v2', 'supergraph.graphql'), original.replace(/\n\s*("""[^"]*"""\s*)?averageRating: Float[^\n]*/, ''));
+    await symlink('..v2', join(dir, '..data_tmp'));
+    await rename(join(dir, '..data_tmp'), join(dir, '..data'));
+    await until('the ConfigMap update to be served', () => s.gw.portico.parts.supergraph.state().hash !== before);
+    const gone = await s.gql('{ products(first: 1) { averageRating } }');
+    expect(gone.status).toBe(400);
   });
 });
