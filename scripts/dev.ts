@@ -16,6 +16,8 @@ const started = Date.now();
 const backends = await startDemoBackends();
 // Development defaults: trust the dev IdP's keys. Anything set in the environment wins.
 const devDefaults: Record<string, string> = {
+  // Wherever the mocks actually listen (PORTICO_MOCK_<NAME>_PORT may move them).
+  PORTICO_SUBGRAPH_URLS: Object.values(backends.mocks.mocks).map((m) => `${m.name}=${m.url}`).join(','),
   PORTICO_JWKS_URL: backends.idp.jwksUrl,
   PORTICO_JWT_ISSUER: DEV_ISSUER,
   PORTICO_JWT_AUDIENCE: DEV_AUDIENCE,

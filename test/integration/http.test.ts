@@ -100,6 +100,27 @@ describe('production mode', () => {
   });
   afterAll(() => s.stop());
 
+  it('CSRF prevention: a simple cross-site GET query is refused; with a preflight header it runs', async () => {
+    const q = encodeURIComponent('{ products(first: 1) { id } }');
+    const simple = await fetch(`${s.gw.graphqlUrl}?query=${q}`);
+    expect(simple.status).toBe(400);
+    expect(await simple.text()).toMatch(/CSRF|preflight/i);
+    const ok = await fetch(`${s.gw.graphqlUrl}?query=${q}`, { headers: { 'apollo-require-preflight': 'true' } });
+    expect(ok.status).toBe(200);
+  });
+
+  it('no query plan through request headers, and no stack traces', async () => {
+    const res = await fetch(s.gw.graphqlUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'apollo-query-plan-experimental': '1' },
+      body: JSON.stringify({ query: '{ products(first: 1) { id price { amount } } }' }),
+    });
+    const body = (await res.json()) as any;
+    expect(JSON.stringify(body)).not.toMatch(/queryPlan|Sequence|Fetch\(service/);
+    const bad = await s.gql('{ product(id: 1, extra: 2) { id } }');
+    expect(JSON.stringify(bad.body)).not.toMatch(/stacktrace|\n\s+at /);
+  });
+
   it('introspection is off and the landing page is not Sandbox', async () => {
     const r = await s.gql('{ __schema { queryType { name } } }');
     expect(r.status).toBe(400);
