@@ -5,6 +5,16 @@
  * exactly the failures these tests look for.
  */
 
+import { Agent, fetch } from 'undici';
+
+/**
+ * The load client's connections to HAProxy: idle ones are dropped after 1 s, far inside HAProxy's
+ * `timeout http-keep-alive 5s`. On a saturated CI machine the client's own timers run late; with
+ * Node's default (4 s) it could send on a connection HAProxy had just closed and count that as a
+ * gateway failure. Real clients retry such a request; this one must not need to.
+ */
+const clientAgent = new Agent({ keepAliveTimeout: 1_000, keepAliveMaxTimeout: 1_000 });
+
 /** Requests in flight at most; beyond it a due request is counted as `shed`, not sent. */
 export const DEFAULT_MAX_IN_FLIGHT = 256;
 /** A request not answered within this is a failure. Above the gateway's 5 s deadline. */
@@ -99,7 +109,7 @@ export function startLoad(options: LoadOptions & { keepBodies?: boolean }): Runn
     const req = options.request(n);
     const startedAt = performance.now();
     try {
-      const res = await fetch(req.url, { method: req.method, headers: req.headers, body: req.body, signal: AbortSignal.timeout(timeoutMs) });
+      const res = await fetch(req.url, { method: req.method, headers: req.headers, body: req.body, signal: AbortSignal.timeout(timeoutMs), dispatcher: clientAgent });
       const text = await res.text();
       const latencyMs = performance.now() - startedAt;
       if (res.status !== 200) {
