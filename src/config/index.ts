@@ -70,7 +70,7 @@ export const DEFAULT_APQ_TTL_S = 86_400;
  * Keep serving this long after SIGTERM with readiness at 503, so the load balancer notices:
  * HAProxy checks every 1 s and needs 2 failures (deploy/haproxy/haproxy.cfg); k8s preStop matches.
  */
-export const DEFAULT_DRAIN_DELAY_MS = 3_000;
+export const DEFAULT_DRAIN_DELAY_MS = 5_000;
 /** In-flight requests get this long to finish after we stop accepting; above the 5 s request deadline. */
 export const DEFAULT_SHUTDOWN_GRACE_MS = 10_000;
 /** 256 concurrent calls per subgraph: ~5x the in-flight count at our benchmark load (50 clients x 4 fetches / 4 subgraphs). */
