@@ -7,64 +7,29 @@
  *
  * Flags: --warmup=S (default 10) --duration=S (default 15) --rounds=N (default 2).
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { freePort, postJson, waitUntil } from '../lib/http.ts';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { postJson } from '../lib/http.ts';
 import { runLoad, type LoadStats } from '../lib/load.ts';
-import { countCores, installCleanupHandlers, pinSelf, spawnChild, stopAllChildren } from '../lib/processes.ts';
-import { READY_PREFIX, type SubgraphsReady } from '../lib/protocol.ts';
-import { formatUrlOverrides } from '../lib/supergraph.ts';
+import { stopAllChildren } from '../lib/processes.ts';
+import { averaged, numberArg, PRODUCT_PAGE_BODY as PAGE, ROOT, setUp } from './common.ts';
 
-process.env.APOLLO_TELEMETRY_DISABLED = 'true';
-const ROOT = resolve(import.meta.dirname, '..', '..');
-const arg = (name: string, def: number) => Number(process.argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1] ?? def);
-const WARMUP_S = arg('warmup', 10);
-const DURATION_S = arg('duration', 15);
-const ROUNDS = arg('rounds', 2);
+const WARMUP_S = numberArg('warmup', 10);
+const DURATION_S = numberArg('duration', 15);
+const ROUNDS = numberArg('rounds', 2);
 const PRICING_TIMEOUT_MS = 300;
 const ADMIN_TOKEN = 'bench-admin-token-0123456789';
-const PAGE = JSON.stringify({
-  query: '{ products(first: 20) { id name price { amount currency } inventory { inStock quantity } reviews(first: 3) { id rating } averageRating } }',
-});
 
 type Scenario = 'healthy' | 'pricing refused (breaker open)' | 'pricing slow, breaker may open' | 'pricing slow, breaker forced closed';
 const SCENARIOS: Scenario[] = ['healthy', 'pricing refused (breaker open)', 'pricing slow, breaker may open', 'pricing slow, breaker forced closed'];
 
 async function main() {
-  installCleanupHandlers();
-  const cores = countCores();
-  const gwCpu = cores >= 2 ? 1 : undefined;
-  const helperCpu = cores >= 2 ? 0 : undefined;
-  if (helperCpu !== undefined) pinSelf(helperCpu);
-  const work = mkdtempSync(join(tmpdir(), 'portico-bench-degrade-'));
-  const subgraphs = spawnChild({ name: 'subgraphs', nodeArgs: ['--import', 'tsx', join(ROOT, 'bench/subgraphs/main.ts'), 'demo'], env: process.env, cwd: ROOT, cpu: helperCpu, logPath: join(work, 'subgraphs.log') });
-  const ready = JSON.parse(await subgraphs.waitForLine(READY_PREFIX, 30_000)) as SubgraphsReady;
-  const port = await freePort();
-  const opsPort = await freePort();
-  const gw = spawnChild({
-    name: 'portico',
-    nodeArgs: ['--import', 'tsx', join(ROOT, 'src/main.ts')],
-    env: {
-      ...process.env,
-      NODE_ENV: 'production',
-      PORT: String(port),
-      PORTICO_HOST: '127.0.0.1',
-      PORTICO_OPS_PORT: String(opsPort),
-      PORTICO_ADMIN_TOKEN: ADMIN_TOKEN,
-      PORTICO_SUBGRAPH_URLS: formatUrlOverrides(ready.urls),
-      PORTICO_SUBGRAPH_TIMEOUTS: `pricing=${PRICING_TIMEOUT_MS}`,
-      PORTICO_RATE_LIMITS: 'anonymous=86400000000/1d',
-      PORTICO_LOG_LEVEL: 'warn',
-    },
-    cwd: ROOT,
-    cpu: gwCpu,
-    logPath: join(work, 'portico.log'),
-  });
-  const url = `http://127.0.0.1:${port}/graphql`;
-  const ops = `http://127.0.0.1:${opsPort}`;
-  await waitUntil('portico ready', async () => (await fetch(`http://127.0.0.1:${port}/health/ready`)).ok, 60_000, () => (gw.hasExited() ? gw.tail() : undefined));
-  const pricingFaults = ready.faultUrls.pricing!;
+  const bench = await setUp('degrade');
+  const { cores, gwCpu } = bench;
+  const gw = await bench.startPortico('portico', { PORTICO_ADMIN_TOKEN: ADMIN_TOKEN, PORTICO_SUBGRAPH_TIMEOUTS: `pricing=${PRICING_TIMEOUT_MS}` });
+  const url = gw.url;
+  const ops = gw.opsUrl;
+  const pricingFaults = bench.faultUrls.pricing!;
   const admin = (mode: string) =>
     fetch(`${ops}/admin/breakers/pricing`, { method: 'POST', headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' }, body: JSON.stringify({ mode }) });
 
@@ -89,11 +54,7 @@ async function main() {
   await enter('healthy');
   await stopAllChildren();
 
-  const rows = SCENARIOS.map((s) => {
-    const runs = results.get(s)!;
-    const avg = (f: (x: LoadStats) => number) => runs.reduce((a, r) => a + f(r), 0) / runs.length;
-    return { s, rps: avg((r) => r.rps), p50: avg((r) => r.p50Ms), p99: avg((r) => r.p99Ms), non2xx: runs.reduce((a, r) => a + r.non2xx, 0), errors: runs.reduce((a, r) => a + r.graphqlErrors, 0), socket: runs.reduce((a, r) => a + r.socketErrors, 0) };
-  });
+  const rows = SCENARIOS.map((s) => ({ s, ...averaged(results.get(s)!) }));
   const healthy = rows[0]!;
   const lines = [
     `Degradation benchmark — ${new Date().toISOString()} — ${cores} cores, gateway pinned to CPU ${gwCpu ?? '-'}, 50 connections, ${WARMUP_S} s warm-up + ${DURATION_S} s per phase, ${ROUNDS} rounds (A B C D A B C D), pricing timeout ${PRICING_TIMEOUT_MS} ms`,

@@ -9,22 +9,16 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { freePort, waitUntil } from '../lib/http.ts';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { freePort } from '../lib/http.ts';
 import { runLoad, type LoadStats } from '../lib/load.ts';
-import { countCores, installCleanupHandlers, pinSelf, spawnChild, stopAllChildren, type Child } from '../lib/processes.ts';
-import { READY_PREFIX, type SubgraphsReady } from '../lib/protocol.ts';
-import { formatUrlOverrides } from '../lib/supergraph.ts';
+import { stopAllChildren } from '../lib/processes.ts';
+import { averaged, numberArg, PRODUCT_PAGE_BODY as PAGE, ROOT, setUp } from './common.ts';
 
-process.env.APOLLO_TELEMETRY_DISABLED = 'true';
-const ROOT = resolve(import.meta.dirname, '..', '..');
-const arg = (name: string, def: number) => Number(process.argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1] ?? def);
-const WARMUP_S = arg('warmup', 10);
-const DURATION_S = arg('duration', 15);
-const ROUNDS = arg('rounds', 2);
-const PAGE = JSON.stringify({ query: '{ products(first: 20) { id name price { amount currency } inventory { inStock quantity } reviews(first: 3) { id rating } averageRating } }' });
+const WARMUP_S = numberArg('warmup', 10);
+const DURATION_S = numberArg('duration', 15);
+const ROUNDS = numberArg('rounds', 2);
 
 type Variant = 'limiter off' | 'Redis limiter' | 'Redis limiter, Redis down';
 const VARIANTS: Variant[] = ['limiter off', 'Redis limiter', 'Redis limiter, Redis down'];
@@ -44,44 +38,19 @@ async function killRedis(): Promise<void> {
 }
 
 async function main() {
-  installCleanupHandlers();
   process.once('exit', () => redisProc?.kill('SIGKILL'));
-  const cores = countCores();
-  const gwCpu = cores >= 2 ? 1 : undefined;
-  const helperCpu = cores >= 2 ? 0 : undefined;
-  if (helperCpu !== undefined) pinSelf(helperCpu);
-  const work = mkdtempSync(join(tmpdir(), 'portico-bench-rl-'));
-  const subgraphs = spawnChild({ name: 'subgraphs', nodeArgs: ['--import', 'tsx', join(ROOT, 'bench/subgraphs/main.ts'), 'demo'], env: process.env, cwd: ROOT, cpu: helperCpu, logPath: join(work, 'subgraphs.log') });
-  const ready = JSON.parse(await subgraphs.waitForLine(READY_PREFIX, 30_000)) as SubgraphsReady;
+  const bench = await setUp('rl');
+  const { cores, gwCpu, work } = bench;
   const redisPort = await freePort();
   const results = new Map<Variant, LoadStats[]>();
 
   for (let round = 1; round <= ROUNDS; round++) {
     for (const v of VARIANTS) {
       if (v !== 'limiter off') await startRedis(redisPort, work);
-      const port = await freePort();
-      const gw: Child = spawnChild({
-        name: `portico-${round}-${VARIANTS.indexOf(v)}`,
-        nodeArgs: ['--import', 'tsx', join(ROOT, 'src/main.ts')],
-        env: {
-          ...process.env,
-          NODE_ENV: 'production',
-          PORT: String(port),
-          PORTICO_HOST: '127.0.0.1',
-          PORTICO_OPS_PORT: String(await freePort()),
-          PORTICO_SUBGRAPH_URLS: formatUrlOverrides(ready.urls),
-          PORTICO_LOG_LEVEL: 'warn',
-          PORTICO_RATE_LIMIT_ENABLED: v === 'limiter off' ? 'false' : 'true',
-          // Far above what 50 connections can send, so every request is decided, none refused.
-          PORTICO_RATE_LIMITS: 'anonymous=86400000000/1d',
-          ...(v === 'limiter off' ? {} : { PORTICO_REDIS_URL: `redis://127.0.0.1:${redisPort}` }),
-        },
-        cwd: ROOT,
-        cpu: gwCpu,
-        logPath: join(work, `portico-${round}-${VARIANTS.indexOf(v)}.log`),
+      const { child: gw, url } = await bench.startPortico(`portico-${round}-${VARIANTS.indexOf(v)}`, {
+        PORTICO_RATE_LIMIT_ENABLED: v === 'limiter off' ? 'false' : 'true',
+        ...(v === 'limiter off' ? {} : { PORTICO_REDIS_URL: `redis://127.0.0.1:${redisPort}` }),
       });
-      await waitUntil('portico ready', async () => (await fetch(`http://127.0.0.1:${port}/health/ready`)).ok, 60_000, () => (gw.hasExited() ? gw.tail() : undefined));
-      const url = `http://127.0.0.1:${port}/graphql`;
       process.stderr.write(`[round ${round}] ${v}: warm-up ${WARMUP_S} s, measure ${DURATION_S} s\n`);
       await runLoad({ url, connections: 50, durationS: WARMUP_S, headers: { 'content-type': 'application/json' }, fixedBody: PAGE });
       if (v === 'Redis limiter, Redis down') await killRedis();
@@ -93,11 +62,7 @@ async function main() {
   }
   await stopAllChildren();
 
-  const rows = VARIANTS.map((v) => {
-    const runs = results.get(v)!;
-    const avg = (f: (x: LoadStats) => number) => runs.reduce((a, r) => a + f(r), 0) / runs.length;
-    return { v, rps: avg((r) => r.rps), p50: avg((r) => r.p50Ms), p99: avg((r) => r.p99Ms), non2xx: runs.reduce((a, r) => a + r.non2xx, 0), socket: runs.reduce((a, r) => a + r.socketErrors, 0) };
-  });
+  const rows = VARIANTS.map((v) => ({ v, ...averaged(results.get(v)!) }));
   const off = rows[0]!;
   const out = [
     `Rate-limit benchmark — ${new Date().toISOString()} — ${cores} cores, gateway pinned to CPU ${gwCpu ?? '-'}, 50 connections, ${WARMUP_S} s warm-up + ${DURATION_S} s per phase, ${ROUNDS} rounds (A B C A B C), identical product pages`,

@@ -1,0 +1,85 @@
+/**
+ * What the scenario benchmarks (degradation, rate limit) share: pinning, the demo subgraphs in
+ * their own process, a Portico process on the gateway core, and the markdown row averages.
+ */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { freePort, waitUntil } from '../lib/http.ts';
+import type { LoadStats } from '../lib/load.ts';
+import { countCores, installCleanupHandlers, pinSelf, spawnChild, type Child } from '../lib/processes.ts';
+import { READY_PREFIX, type SubgraphsReady } from '../lib/protocol.ts';
+import { formatUrlOverrides } from '../lib/supergraph.ts';
+
+process.env.APOLLO_TELEMETRY_DISABLED = 'true';
+export const ROOT = resolve(import.meta.dirname, '..', '..');
+
+/** `--name=value` as a number, or the default. */
+export function numberArg(name: string, def: number): number {
+  return Number(process.argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1] ?? def);
+}
+
+export interface Bench {
+  cores: number;
+  gwCpu: number | undefined;
+  work: string;
+  subgraphUrls: Readonly<Record<string, string>>;
+  faultUrls: Readonly<Record<string, string>>;
+  /** Starts Portico (production mode, quiet logs, a limit never reached) with extra env. */
+  startPortico(name: string, env: Record<string, string>): Promise<{ child: Child; url: string; port: number; opsUrl: string }>;
+}
+
+/** Pins this process (load generator) to core 0, starts the demo subgraphs there. */
+export async function setUp(tag: string): Promise<Bench> {
+  installCleanupHandlers();
+  const cores = countCores();
+  const gwCpu = cores >= 2 ? 1 : undefined;
+  const helperCpu = cores >= 2 ? 0 : undefined;
+  if (helperCpu !== undefined) pinSelf(helperCpu);
+  const work = mkdtempSync(join(tmpdir(), `portico-bench-${tag}-`));
+  const subgraphs = spawnChild({ name: 'subgraphs', nodeArgs: ['--import', 'tsx', join(ROOT, 'bench/subgraphs/main.ts'), 'demo'], env: process.env, cwd: ROOT, cpu: helperCpu, logPath: join(work, 'subgraphs.log') });
+  const ready = JSON.parse(await subgraphs.waitForLine(READY_PREFIX, 30_000)) as SubgraphsReady;
+  return {
+    cores,
+    gwCpu,
+    work,
+    subgraphUrls: ready.urls,
+    faultUrls: ready.faultUrls,
+    async startPortico(name, env) {
+      const port = await freePort();
+      const opsPort = await freePort();
+      const child = spawnChild({
+        name,
+        nodeArgs: ['--import', 'tsx', join(ROOT, 'src/main.ts')],
+        env: {
+          ...process.env,
+          NODE_ENV: 'production',
+          PORT: String(port),
+          PORTICO_HOST: '127.0.0.1',
+          PORTICO_OPS_PORT: String(opsPort),
+          PORTICO_SUBGRAPH_URLS: formatUrlOverrides(ready.urls),
+          // Far above what 50 connections can send: every request is decided, none refused.
+          PORTICO_RATE_LIMITS: 'anonymous=86400000000/1d',
+          PORTICO_LOG_LEVEL: 'warn',
+          ...env,
+        },
+        cwd: ROOT,
+        cpu: gwCpu,
+        logPath: join(work, `${name}.log`),
+      });
+      await waitUntil(`${name} ready`, async () => (await fetch(`http://127.0.0.1:${port}/health/ready`)).ok, 60_000, () => (child.hasExited() ? child.tail() : undefined));
+      return { child, url: `http://127.0.0.1:${port}/graphql`, port, opsUrl: `http://127.0.0.1:${opsPort}` };
+    },
+  };
+}
+
+/** Averages of several rounds of one row. */
+export function averaged(runs: readonly LoadStats[]) {
+  const avg = (f: (x: LoadStats) => number) => runs.reduce((a, r) => a + f(r), 0) / runs.length;
+  const sum = (f: (x: LoadStats) => number) => runs.reduce((a, r) => a + f(r), 0);
+  return { rps: avg((r) => r.rps), p50: avg((r) => r.p50Ms), p99: avg((r) => r.p99Ms), non2xx: sum((r) => r.non2xx), errors: sum((r) => r.graphqlErrors), socket: sum((r) => r.socketErrors) };
+}
+
+export const PRODUCT_PAGE_BODY = JSON.stringify({
+  query: '{ products(first: 20) { id name price { amount currency } inventory { inStock quantity } reviews(first: 3) { id rating } averageRating } }',
+});
