@@ -1,7 +1,7 @@
 /**
  * `npm run bench` — Portico beside its peers on the same supergraph, port, load and machine.
  *
- *   npm run bench                          # all gateways × workloads a,c,b, 2 rounds (~19 min with Portico)
+ *   npm run bench                          # all gateways × workloads a,c,b, 2 rounds (ETA printed; ~24 min for six)
  *   npm run bench -- --quick               # smoke run: 3 s warm-up, 5 s measure, 1 round
  *   npm run bench -- --only=apollo-gateway-default,hive-gateway --workload=a,c
  *   npm run bench -- --latency=50          # every subgraph answers 50 ms later
@@ -188,7 +188,26 @@ async function startSubgraphs(set: SubgraphSet, opts: Options, env: NodeJS.Proce
   const supergraphPath = join(workDir, `supergraph-${set}.graphql`);
   writeFileSync(supergraphPath, forEveryGateway(withSubgraphUrls(readFileSync(source, 'utf8'), ready.urls)));
   progress(`subgraphs ${set}: ${Object.entries(ready.urls).map(([n, u]) => `${n}=${u}`).join(' ')}${opts.latencyMs > 0 ? ` (+${opts.latencyMs} ms)` : ''}`);
+  void child.exited.then((how) => {
+    if (!shuttingDown) progress(`subgraphs ${set} (pid ${child.pid}) exited unexpectedly: ${how}`);
+  });
   return { set, child, ready, supergraphPath };
+}
+
+let shuttingDown = false;
+
+/**
+ * The running subgraphs of a set, restarted (on new ports, with a new supergraph file) when
+ * something outside the harness stopped them, so one lost process does not void a whole run.
+ */
+async function ensureSubgraphs(ctx: RunContext, set: SubgraphSet): Promise<RunningSet | undefined> {
+  const running = ctx.sets.get(set);
+  if (running === undefined || !running.child.hasExited()) return running;
+  progress(`subgraphs ${set}: restarting`);
+  const restarted = await startSubgraphs(set, ctx.opts, ctx.env, ctx.workDir, ctx.helperCpu);
+  ctx.sets.set(set, restarted);
+  ctx.notes.push(`subgraphs ${set} stopped during the run (not by the harness) and were restarted`);
+  return restarted;
 }
 
 // ── gateways ───────────────────────────────────────────────────────────────────────────────────
@@ -363,16 +382,18 @@ interface RunContext {
   readonly helperCpu: number | undefined;
   readonly ports: Ports;
   readonly sets: Map<SubgraphSet, RunningSet>;
+  /** Notes for the results header, added to as the run goes. */
+  readonly notes: string[];
 }
 
 async function runRounds(ctx: RunContext, gateways: GatewaySpec[], measurements: Measurement[], memory: MemoryRecord[], egress: Map<string, number>) {
   const { opts } = ctx;
   for (let round = 1; round <= opts.rounds; round++) {
     for (const set of setsOf(opts.workloads)) {
-      const running = ctx.sets.get(set);
-      if (running === undefined) continue;
       const workloads = opts.workloads.filter((w) => WORKLOADS[w].set === set).map((w) => WORKLOADS[w]);
       for (const spec of gateways) {
+        const running = await ensureSubgraphs(ctx, set);
+        if (running === undefined) continue;
         progress(`round ${round}/${opts.rounds} · ${set} subgraphs · ${spec.name}`);
         const record = (w: Workload, status: Measurement['status'], message: string | undefined, stats?: LoadStats, cpu?: CpuUse) =>
           measurements.push({ round, gateway: spec.name, workload: w.id, status, message, stats, cpu });
@@ -547,6 +568,7 @@ async function main(): Promise<void> {
     helperCpu: pinned ? 0 : undefined,
     ports,
     sets: new Map(),
+    notes,
   };
   const soakWorkload = WORKLOADS[opts.workloads[0] ?? 'a'];
   const neededSets = opts.soak !== undefined ? [soakWorkload.set] : setsOf(opts.workloads);
@@ -566,7 +588,8 @@ async function main(): Promise<void> {
     for (const set of neededSets) ctx.sets.set(set, await startSubgraphs(set, opts, env, workDir, ctx.helperCpu));
 
     const base = join(RESULTS_DIR, opts.soak !== undefined ? `${stamp}-soak` : stamp);
-    const header = [
+    // Built when written, so notes added during the run are in it.
+    const header = (): string[] => [
       `# Benchmark run ${stamp}`,
       '',
       `- machine: ${machine.cpu}, nproc ${cores}, ${machine.memoryGb} GB RAM, Linux ${machine.kernel}, Node ${machine.node}`,
@@ -583,7 +606,7 @@ async function main(): Promise<void> {
       const spec = gateways[0] as GatewaySpec;
       progress(`soak: ${opts.soak} requests to ${spec.name}, workload ${soakWorkload.id}`);
       const points = await runSoak(ctx, spec, soakWorkload, opts.soak);
-      const md = [...header, '', soakMarkdown(spec, soakWorkload, points), ''].join('\n');
+      const md = [...header(), '', soakMarkdown(spec, soakWorkload, points), ''].join('\n');
       writeFileSync(`${base}.md`, md);
       writeFileSync(`${base}.json`, JSON.stringify({ stamp, machine, options: opts, gateway: spec.name, workload: soakWorkload.id, points: points.map((p) => ({ ...p, stats: statsForJson(p.stats) })) }, null, 2));
       process.stdout.write(`\n${soakMarkdown(spec, soakWorkload, points)}\n\nwrote ${base}.md and .json\n`);
@@ -601,7 +624,7 @@ async function main(): Promise<void> {
     const goldenLines = opts.workloads.map((w) => `- golden ${w}: ${golden.get(w)?.source ?? 'none (no gateway answered acceptably)'}`);
     const egressLine = `- egress beyond loopback blocked by the guard: ${names.map((n) => `${n} ${egress.get(n) ?? 0}`).join(', ')}`;
     const md = [
-      ...header,
+      ...header(),
       ...goldenLines,
       egressLine,
       '',
@@ -643,6 +666,7 @@ async function main(): Promise<void> {
     for (const n of notes) process.stdout.write(`note: ${n}\n`);
     progress(`wrote ${base}.md and .json`);
   } finally {
+    shuttingDown = true;
     await stopAllChildren();
   }
 }
