@@ -10,9 +10,10 @@
  */
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { PORTICO_NODE_FLAGS } from '../src/runtime/nodeFlags.ts';
 import { DEV_AUDIENCE, DEV_ISSUER, DEV_JWKS_FILE, signDevToken } from '../subgraphs-mock/idp.ts';
 
-export type PorticoVariantName = 'portico-full' | 'portico-full-inbound-dedup' | 'portico-lean';
+export type PorticoVariantName = 'portico-full' | 'portico-full-inbound-dedup' | 'portico-lean' | 'portico-full-default-gc';
 
 /** What a variant's env may depend on. */
 export interface VariantRun {
@@ -28,6 +29,8 @@ export interface PorticoVariant {
   env(run: VariantRun): Record<string, string>;
   /** Headers for every benchmark request; resolved once per harness run. */
   headers(): Promise<Record<string, string>>;
+  /** Node flags; default: the ones Portico ships with (src/runtime/nodeFlags.ts). */
+  readonly nodeFlags?: readonly string[];
 }
 
 /** Lifetime of the benchmark's dev token, s: longer than any run. */
@@ -98,6 +101,15 @@ export const PORTICO_VARIANTS: Readonly<Record<PorticoVariantName, PorticoVarian
       authorization: `Bearer ${await signDevToken({ sub: 'bench', scopes: [], ttlS: BENCH_TOKEN_TTL_S })}`,
     }),
   },
+  'portico-full-default-gc': {
+    summary: 'every feature on, V8\'s default young generation (what PORTICO_NODE_FLAGS buys)',
+    dedup: 'as portico-full',
+    env: PORTICO_FULL_ENV,
+    headers: async () => ({
+      authorization: `Bearer ${await signDevToken({ sub: 'bench', scopes: [], ttlS: BENCH_TOKEN_TTL_S })}`,
+    }),
+    nodeFlags: [],
+  },
   'portico-lean': {
     summary: 'optional features off',
     dedup: 'none (PORTICO_INBOUND_DEDUP=false, PORTICO_SUBGRAPH_DEDUP=false)',
@@ -123,7 +135,7 @@ export const PORTICO_VARIANTS: Readonly<Record<PorticoVariantName, PorticoVarian
 
 // ─────────────────────────────────────────────────────────────────────────────────────────────
 
-export type GatewayName = PorticoVariantName | 'apollo-gateway-default' | 'apollo-gateway-fetch' | 'hive-gateway';
+export type GatewayName = PorticoVariantName | 'apollo-gateway-default' | 'apollo-gateway-fetch' | 'hive-gateway' | 'apollo-gateway-tuned-gc';
 
 /** Default run order within a round: baseline first, so it also supplies the golden answers. */
 export const GATEWAY_ORDER: readonly GatewayName[] = [
@@ -134,6 +146,12 @@ export const GATEWAY_ORDER: readonly GatewayName[] = [
   'portico-full',
   'portico-full-inbound-dedup',
 ];
+
+/**
+ * Also runnable with --only=, but not in a default run: what Portico's Node flags buy
+ * (portico-full without them) and what they would buy bare @apollo/gateway.
+ */
+export const EXTRA_GATEWAYS: readonly GatewayName[] = ['portico-full-default-gc', 'apollo-gateway-tuned-gc'];
 
 /** The gateway every req/s ratio is taken against. */
 export const BASELINE: GatewayName = 'apollo-gateway-default';
@@ -164,18 +182,25 @@ export interface GatewaySpec {
   env(ctx: LaunchContext): Record<string, string>;
 }
 
-/** Portico's entry: the built JS when BENCH_PORTICO_DIST=1 and it exists, else the TS source. */
+/**
+ * Portico's entry: the built JS, as the Docker image runs it (run.ts builds it first), or the
+ * TypeScript source through tsx when BENCH_PORTICO_SOURCE=1 (tsx adds ~2-3 % of CPU per request).
+ */
 function porticoEntry(root: string): string {
-  const dist = resolve(root, 'dist/src/main.js');
-  return process.env['BENCH_PORTICO_DIST'] === '1' && existsSync(dist) ? dist : resolve(root, 'src/main.ts');
+  return process.env['BENCH_PORTICO_SOURCE'] === '1' ? resolve(root, 'src/main.ts') : resolve(root, 'dist/src/main.js');
 }
 
 /** Which Portico build runs, for the results header. */
 export function porticoEntryNote(root: string): string {
   const entry = porticoEntry(root);
   return entry.endsWith('.ts')
-    ? `${entry.slice(root.length + 1)} through tsx (set BENCH_PORTICO_DIST=1 after \`npm run build\` to run dist/)`
-    : `${entry.slice(root.length + 1)} (built JS)`;
+    ? `${entry.slice(root.length + 1)} through tsx (BENCH_PORTICO_SOURCE=1)`
+    : `${entry.slice(root.length + 1)}, built by \`npm run build\` at the start of the run, as the Docker image runs it`;
+}
+
+/** True when the selected gateways include a Portico that runs from dist/ (the harness builds it). */
+export function needsPorticoBuild(names: readonly GatewayName[]): boolean {
+  return process.env['BENCH_PORTICO_SOURCE'] !== '1' && names.some((n) => n.startsWith('portico'));
 }
 
 function portico(name: PorticoVariantName): GatewaySpec {
@@ -185,9 +210,8 @@ function portico(name: PorticoVariantName): GatewaySpec {
     summary: `Portico, ${variant.summary}`,
     dedup: variant.dedup,
     headers: variant.headers,
-    unavailable: (root) =>
-      existsSync(porticoEntry(root)) ? undefined : 'src/main.ts does not exist yet: Portico rows skipped',
-    entry: (root) => [porticoEntry(root)],
+    unavailable: (root) => (existsSync(porticoEntry(root)) ? undefined : `${porticoEntry(root)} does not exist: Portico rows skipped`),
+    entry: (root) => [...(variant.nodeFlags ?? PORTICO_NODE_FLAGS), porticoEntry(root)],
     env: (ctx) => ({
       PORT: String(ctx.port),
       PORTICO_SUPERGRAPH_PATH: ctx.supergraphPath,
@@ -198,17 +222,19 @@ function portico(name: PorticoVariantName): GatewaySpec {
   };
 }
 
-function apollo(name: 'apollo-gateway-default' | 'apollo-gateway-fetch', fetcher: 'default' | 'fetch'): GatewaySpec {
+function apollo(name: 'apollo-gateway-default' | 'apollo-gateway-fetch' | 'apollo-gateway-tuned-gc', fetcher: 'default' | 'fetch'): GatewaySpec {
+  const tuned = name === 'apollo-gateway-tuned-gc';
   return {
     name,
     summary:
-      fetcher === 'default'
+      (fetcher === 'default'
         ? 'bare @apollo/gateway + @apollo/server standalone, default fetcher (make-fetch-happen)'
-        : 'bare @apollo/gateway + @apollo/server standalone, fetcher: globalThis.fetch (undici)',
+        : 'bare @apollo/gateway + @apollo/server standalone, fetcher: globalThis.fetch (undici)') +
+      (tuned ? `, with Portico's Node flags (${PORTICO_NODE_FLAGS.join(' ')})` : ''),
     dedup: 'none',
     headers: async () => ({}),
     unavailable: () => undefined,
-    entry: (root) => [resolve(root, 'bench/gateways/apollo.ts')],
+    entry: (root) => [...(tuned ? PORTICO_NODE_FLAGS : []), resolve(root, 'bench/gateways/apollo.ts')],
     env: (ctx) => ({ PORT: String(ctx.port), BENCH_SUPERGRAPH_PATH: ctx.supergraphPath, BENCH_APOLLO_FETCHER: fetcher }),
   };
 }
@@ -217,6 +243,8 @@ export const GATEWAYS: Readonly<Record<GatewayName, GatewaySpec>> = {
   'portico-full': portico('portico-full'),
   'portico-full-inbound-dedup': portico('portico-full-inbound-dedup'),
   'portico-lean': portico('portico-lean'),
+  'portico-full-default-gc': portico('portico-full-default-gc'),
+  'apollo-gateway-tuned-gc': apollo('apollo-gateway-tuned-gc', 'default'),
   'apollo-gateway-default': apollo('apollo-gateway-default', 'default'),
   'apollo-gateway-fetch': apollo('apollo-gateway-fetch', 'fetch'),
   'hive-gateway': {

@@ -14,13 +14,14 @@
  * answers; a gateway that answers differently gets no figures. Results go to stdout and
  * bench/results/<timestamp>.{md,json}.
  */
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, release, tmpdir, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as delay } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
-import { BASELINE, GATEWAY_ORDER, GATEWAYS, commonGatewayEnv, porticoEntryNote } from './gateways.ts';
+import { BASELINE, EXTRA_GATEWAYS, GATEWAY_ORDER, GATEWAYS, commonGatewayEnv, needsPorticoBuild, porticoEntryNote } from './gateways.ts';
 import type { GatewayName, GatewaySpec } from './gateways.ts';
 import { canonicalJson, firstDifference } from './lib/golden.ts';
 import { freePort, getJson, postJson, waitUntil } from './lib/http.ts';
@@ -111,7 +112,7 @@ function parseOptions(argv: string[]): Options {
   const workloads = parseList(values.workload, WORKLOAD_ORDER, 'workload') ?? [...WORKLOAD_ORDER];
   return {
     quick,
-    gateways: parseList(values.only, GATEWAY_ORDER, 'only') ?? [...GATEWAY_ORDER],
+    gateways: parseList(values.only, [...GATEWAY_ORDER, ...EXTRA_GATEWAYS], 'only') ?? [...GATEWAY_ORDER],
     // Always run in the canonical order (a before c: c reuses a's warm process).
     workloads: WORKLOAD_ORDER.filter((w) => workloads.includes(w)),
     rounds: Math.floor(parseNumber(values.rounds, quick ? 1 : DEFAULT_ROUNDS, 'rounds', 1)),
@@ -538,6 +539,11 @@ async function main(): Promise<void> {
     if (failure !== undefined) pinNote = `pinning failed (${failure}); gateways still on core 1`;
   }
   const machine = machineInfo(cores);
+
+  if (needsPorticoBuild(opts.gateways)) {
+    progress('building Portico (npm run build): the benchmark runs dist/, as the Docker image does');
+    execFileSync('npm', ['run', '--silent', 'build'], { cwd: ROOT, stdio: 'inherit' });
+  }
 
   const notes: string[] = [];
   const gateways: GatewaySpec[] = [];

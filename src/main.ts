@@ -1,3 +1,5 @@
+// First: swaps a dependency's re-export getters for plain values before anything loads it.
+import './runtime/flatExports.ts';
 import { ConfigError, loadConfig } from './config/index.ts';
 import { createPortico } from './server.ts';
 

@@ -1,3 +1,5 @@
+// First: swaps a dependency's re-export getters for plain values before anything loads it.
+import './runtime/flatExports.ts';
 import { ApolloGateway } from '@apollo/gateway';
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginLandingPageLocalDefault, ApolloServerPluginLandingPageProductionDefault } from '@apollo/server/plugin/landingPage/default';
@@ -225,10 +227,14 @@ export function createPortico(config: Config, deps: PorticoDeps = {}): Portico {
     reply.raw.once('close', () => {
       if (!reply.raw.writableFinished) controller.abort();
     });
+    let log: Logger | undefined;
     const ctx: PorticoContext = {
       requestId,
       traceparent,
-      log: logger.child({ requestId, traceId }),
+      // Made on first use: most requests never log beyond the access line.
+      get log() {
+        return (log ??= logger.child({ requestId, traceId }));
+      },
       principal: authentication.principalOf(req),
       deadlineAt: performance.now() + config.subgraphs.requestDeadlineMs,
       signal: controller.signal,

@@ -20,6 +20,7 @@ import { DEFAULT_MOCK_PORTS, MOCK_NAMES, type MockName } from '../../subgraphs-m
 import { HAPROXY_SERVERS, startHaproxy } from './haproxy.ts';
 import { PROJECT_ROOT, spawnManaged, startReaper, type ManagedProcess, type Reaper } from './processes.ts';
 import { startRedisServer } from './redis.ts';
+import { PORTICO_NODE_FLAGS } from '../../src/runtime/nodeFlags.ts';
 
 /** Gateway ports; HAProxy's config has these as defaults (and three servers, gw1..gw3). */
 export const DEFAULT_GATEWAY_PORTS = [4010, 4011, 4012] as const;
@@ -195,7 +196,7 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
     const port = options.gatewayPorts[slot]!;
     const opsPort = options.opsPorts[slot]!;
     const proc = track(
-      spawnManaged(name, process.execPath, ['--import', 'tsx', 'src/main.ts'], { env: gatewayEnv(slot), logFile: logFile(name), reaper }),
+      spawnManaged(name, process.execPath, [...PORTICO_NODE_FLAGS, '--import', 'tsx', 'src/main.ts'], { env: gatewayEnv(slot), logFile: logFile(name), reaper }),
     );
     const url = `http://127.0.0.1:${port}`;
     const instance: GatewayInstance = { name, port, opsPort, url, opsUrl: `http://127.0.0.1:${opsPort}`, process: proc };

@@ -69,6 +69,9 @@ export function createBreakerRegistry(options: BreakerOptions, deps: { logger: L
     timeout: false as const,
     rollingCountTimeout: windowMs,
     rollingCountBuckets: 10,
+    // We never read opossum's latency percentiles (Prometheus has ours); kept on, it stores every
+    // call's latency and sorts the whole window on each failure.
+    rollingPercentilesEnabled: false,
     volumeThreshold: options.volumeThreshold ?? DEFAULT_BREAKER_VOLUME_THRESHOLD,
     errorThresholdPercentage: options.errorThresholdPercent ?? DEFAULT_BREAKER_ERROR_PERCENT,
     resetTimeout: Math.max(options.resetTimeoutMs ?? DEFAULT_BREAKER_RESET_MS, windowMs),

@@ -1,5 +1,6 @@
 import type { GraphQLDataSource, GraphQLDataSourceProcessOptions } from '@apollo/gateway';
 import type { GatewayGraphQLResponse } from '@apollo/server-gateway-interface';
+import { createHash } from 'node:crypto';
 import { parse, type DocumentNode } from 'graphql';
 import { LRUCache } from 'lru-cache';
 import type { DegradedFetch, PorticoContext } from '../context.ts';
@@ -9,7 +10,7 @@ import { createBulkhead, type Bulkhead } from '../resilience/bulkhead.ts';
 import type { InflightDedup } from '../resilience/dedup.ts';
 import { classifyFetchError, SubgraphFailure, TimeoutReason, type FailureKind } from '../resilience/failures.ts';
 import { createRetryBudget, type RetryBudget } from '../resilience/retryBudget.ts';
-import type { StaleStore } from '../resilience/staleStore.ts';
+import { StaleWriteSampler, type StaleStore } from '../resilience/staleStore.ts';
 import { fetchShape, type FetchShape } from './fetchShape.ts';
 import type { SubgraphHttpClient } from './httpClient.ts';
 
@@ -112,6 +113,8 @@ export class SubgraphDataSource implements GraphQLDataSource<PorticoContext & Re
   private readonly bulkhead: Bulkhead;
   private readonly retryBudget: RetryBudget;
   private readonly log: Logger;
+  /** Which good answers are stored for stale-if-error (not every one under load). */
+  private readonly staleWrites = new StaleWriteSampler();
 
   constructor(
     private readonly options: DataSourceOptions,
@@ -149,7 +152,7 @@ export class SubgraphDataSource implements GraphQLDataSource<PorticoContext & Re
     try {
       const response = await this.call(ctx, key, shape, body, policy);
       this.deps.observer?.finished(this.name, key, 'success', (performance.now() - started) / 1000);
-      if (policy.fallback === 'stale') void this.remember(key, shape, request.variables, response).catch(() => undefined);
+      if (policy.fallback === 'stale') this.rememberSampled(staleScope(key, document, query, request.variables), shape, request.variables, response);
       return response;
     } catch (err) {
       const remaining = Math.max(0, Math.round(ctx.deadlineAt - started));
@@ -160,7 +163,7 @@ export class SubgraphDataSource implements GraphQLDataSource<PorticoContext & Re
         { event: 'subgraph_failure', subgraph: this.name, key, kind: failure.kind, reason: failure.reason, detail: failure.detail, url: this.url },
         `[${this.name}] ${failure.reason}`,
       );
-      return this.degrade(ctx, key, shape, request.variables, o.pathInIncomingRequest ?? [], failure, policy);
+      return this.degrade(ctx, key, staleScope(key, document, query, request.variables), shape, request.variables, o.pathInIncomingRequest ?? [], failure, policy);
     }
   }
 
@@ -202,35 +205,34 @@ export class SubgraphDataSource implements GraphQLDataSource<PorticoContext & Re
     return parsed ?? checkResponse(raw);
   }
 
-  /** One HTTP exchange (plus at most one budgeted retry on a connection failure), aborted on timeout. */
+  /**
+   * One HTTP exchange (plus at most one budgeted retry on a connection failure), all within
+   * `timeoutMs`, and given up when the client goes away.
+   */
   private async send(body: string, headers: Record<string, string>, timeoutMs: number, isDeadline: boolean | undefined, clientSignal: AbortSignal | undefined, canRetry: boolean): Promise<RawResponse> {
-    const controller = new AbortController();
-    const timer = setTimeout(() => controller.abort(new TimeoutReason(isDeadline === true)), timeoutMs);
-    const onClientAbort = () => controller.abort(new TimeoutReason(true));
-    clientSignal?.addEventListener('abort', onClientAbort, { once: true });
-    try {
-      if (canRetry) this.retryBudget.onRequest();
-      for (let attempt = 0; ; attempt++) {
-        try {
-          return await this.deps.http.post(this.url, headers, body, controller.signal);
-        } catch (err) {
-          if (controller.signal.aborted) throw controller.signal.reason;
-          // Only connection failures are retried: a timeout means the subgraph is slow, and
-          // asking again would double its load exactly when it can least take it.
-          if (!canRetry || attempt > 0 || !this.retryBudget.tryRetry()) throw err;
-          this.deps.observer?.retried?.(this.name);
-          await jitter(controller.signal);
-        }
+    const endsAt = performance.now() + timeoutMs;
+    const onTimeout = () => new TimeoutReason(isDeadline === true);
+    if (canRetry) this.retryBudget.onRequest();
+    for (let attempt = 0; ; attempt++) {
+      const left = Math.max(1, Math.ceil(endsAt - performance.now()));
+      try {
+        return await this.deps.http.post(this.url, headers, body, { timeoutMs: left, onTimeout, signal: clientSignal, onAbort: clientGone });
+      } catch (err) {
+        // Only connection failures are retried: a timeout means the subgraph is slow, and
+        // asking again would double its load exactly when it can least take it.
+        if (err instanceof TimeoutReason || !canRetry || attempt > 0 || !this.retryBudget.tryRetry()) throw err;
+        this.deps.observer?.retried?.(this.name);
+        await jitter(endsAt - performance.now());
+        if (clientSignal?.aborted) throw clientGone();
+        if (performance.now() >= endsAt) throw onTimeout();
       }
-    } finally {
-      clearTimeout(timer);
-      clientSignal?.removeEventListener('abort', onClientAbort);
     }
   }
 
   private async degrade(
     ctx: PorticoContext,
     key: string,
+    scope: string,
     shape: FetchShape,
     variables: Record<string, any> | undefined,
     path: readonly (string | number)[],
@@ -243,7 +245,7 @@ export class SubgraphDataSource implements GraphQLDataSource<PorticoContext & Re
       const reps = (variables?.representations ?? []) as unknown[];
       let entities: unknown[] = reps.map(() => null);
       if (policy.fallback === 'stale' && reps.length > 0) {
-        const cached = await this.deps.stale.getMany(reps.map((r) => staleKey(key, r))).catch(() => []);
+        const cached = await this.deps.stale.getMany(reps.map((r) => staleKey(scope, r))).catch(() => []);
         entities = reps.map((_, i) => (cached[i] ? JSON.parse(cached[i]!) : null));
         stale = entities.some((e) => e !== null);
       }
@@ -251,7 +253,7 @@ export class SubgraphDataSource implements GraphQLDataSource<PorticoContext & Re
     } else {
       let data: Record<string, unknown> | null = null;
       if (policy.fallback === 'stale') {
-        const [cached] = await this.deps.stale.getMany([staleKey(key, variables ?? {})]).catch(() => []);
+        const [cached] = await this.deps.stale.getMany([scope]).catch(() => []);
         if (cached) {
           data = JSON.parse(cached) as Record<string, unknown>;
           stale = true;
@@ -274,25 +276,51 @@ export class SubgraphDataSource implements GraphQLDataSource<PorticoContext & Re
     return response;
   }
 
-  /** Keeps the last good values of a `fallback: stale` field group. */
-  private async remember(key: string, shape: FetchShape, variables: Record<string, any> | undefined, response: GatewayGraphQLResponse): Promise<void> {
-    if (response.errors?.length || !response.data) return;
+  /** Keeps the good values of a `fallback: stale` field group, sampled (see StaleWriteSampler). */
+  private rememberSampled(scope: string, shape: FetchShape, variables: Record<string, any> | undefined, response: GatewayGraphQLResponse): void {
+    if (response.errors?.length || !response.data || !this.staleWrites.due(scope)) return;
+    const entries: [string, string][] = [];
     if (shape.kind === 'entity') {
       const reps = (variables?.representations ?? []) as unknown[];
       const entities = (response.data as { _entities?: unknown[] })._entities ?? [];
-      const entries: [string, string][] = [];
       reps.forEach((r, i) => {
-        if (entities[i] != null) entries.push([staleKey(key, r), JSON.stringify(entities[i])]);
+        if (entities[i] != null) entries.push([staleKey(scope, r), JSON.stringify(entities[i])]);
       });
-      if (entries.length) await this.deps.stale.setMany(entries);
     } else {
-      await this.deps.stale.setMany([[staleKey(key, variables ?? {}), JSON.stringify(response.data)]]);
+      entries.push([scope, JSON.stringify(response.data)]);
     }
+    if (entries.length) void this.deps.stale.setMany(entries).catch(() => undefined);
   }
 }
 
-function staleKey(key: string, value: unknown): string {
-  return `${key}|${JSON.stringify(value)}`;
+/** Short stable id of a fetch document: the same on every instance (Redis store) and restart. */
+const documentIds = new WeakMap<DocumentNode, string>();
+
+/**
+ * What a stale value answered: the field group, the exact fetch document and its variables
+ * (other than the entity representations, which key each entity). A value stored for
+ * `reviews(first: 5)` must never answer `reviews(first: 3)`, nor one selected with fewer fields
+ * answer a fetch that needs more.
+ */
+function staleScope(key: string, document: DocumentNode, query: string, variables: Record<string, any> | undefined): string {
+  let id = documentIds.get(document);
+  if (id === undefined) {
+    id = createHash('sha1').update(query).digest('base64url').slice(0, 16);
+    documentIds.set(document, id);
+  }
+  let rest = '';
+  if (variables) {
+    const { representations: _representations, ...others } = variables;
+    for (const _name in others) {
+      rest = JSON.stringify(others);
+      break;
+    }
+  }
+  return `${key}|${id}|${rest}`;
+}
+
+function staleKey(scope: string, representation: unknown): string {
+  return `${scope}|${JSON.stringify(representation)}`;
 }
 
 function cachedParse(query: string): DocumentNode {
@@ -323,15 +351,15 @@ export function checkResponse(raw: RawResponse): GatewayGraphQLResponse {
   return parsed as GatewayGraphQLResponse;
 }
 
-function jitter(signal: AbortSignal): Promise<void> {
-  const ms = RETRY_JITTER_MIN_MS + Math.random() * (RETRY_JITTER_MAX_MS - RETRY_JITTER_MIN_MS);
-  return new Promise((resolve, reject) => {
-    const t = setTimeout(resolve, ms);
-    signal.addEventListener('abort', () => {
-      clearTimeout(t);
-      reject(signal.reason);
-    }, { once: true });
-  });
+/** A client that went away ends its calls like a reached deadline: nobody waits for them. */
+function clientGone(): TimeoutReason {
+  return new TimeoutReason(true);
+}
+
+/** A short random pause (never past `leftMs`), so retries of many requests do not arrive as one wave. */
+function jitter(leftMs: number): Promise<void> {
+  const ms = Math.min(Math.max(0, leftMs), RETRY_JITTER_MIN_MS + Math.random() * (RETRY_JITTER_MAX_MS - RETRY_JITTER_MIN_MS));
+  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 export function createSubgraphDataSource(options: DataSourceOptions, deps: DataSourceDeps): SubgraphDataSource {

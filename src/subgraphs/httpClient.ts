@@ -1,4 +1,4 @@
-import { Agent } from 'undici';
+import { Agent, type Dispatcher } from 'undici';
 import type { RawResponse } from './dataSource.ts';
 
 /** Idle keep-alive connections to a subgraph live 30 s: well under a typical 60 s server idle timeout. */
@@ -6,16 +6,30 @@ export const DEFAULT_KEEP_ALIVE_MS = 30_000;
 /** At most 256 connections per subgraph origin, matching the bulkhead's default in-flight cap. */
 export const DEFAULT_CONNECTIONS_PER_ORIGIN = 256;
 
+/** How one exchange may end early. */
+export interface CallLimits {
+  /** The exchange is aborted after this many ms, failing with `onTimeout()`. */
+  readonly timeoutMs: number;
+  readonly onTimeout: () => Error;
+  /** Aborted when this signal fires (the client went away), failing with `onAbort()`. */
+  readonly signal?: AbortSignal | undefined;
+  readonly onAbort?: () => Error;
+}
+
 export interface SubgraphHttpClient {
-  /** POSTs `body`; resolves with status and text, rejects on connection errors or abort. */
-  post(url: string, headers: Record<string, string>, body: string, signal: AbortSignal): Promise<RawResponse>;
+  /** POSTs `body`; resolves with status and text, rejects on connection errors, timeout or abort. */
+  post(url: string, headers: Record<string, string>, body: string, limits: CallLimits): Promise<RawResponse>;
   close(): Promise<void>;
 }
 
+const BASE_HEADERS = { 'content-type': 'application/json', accept: 'application/graphql-response+json, application/json' };
+
 /**
- * The one HTTP client for subgraph calls: undici's request API over a keep-alive pool. It is
- * several times cheaper per call than `fetch` (no WHATWG streams or Request/Response objects),
- * which matters at four fetches per product page.
+ * The one HTTP client for subgraph calls: undici's dispatcher over a keep-alive pool, with a
+ * handler of our own. `fetch` builds WHATWG streams and Request/Response objects per call and
+ * undici's `request()` a Readable stream, an AsyncResource and parsed header objects; a
+ * gateway needs only the status and the body text, four times per product page. The timeout
+ * and the client's abort are wired here too, so a call costs one timer and no AbortController.
  */
 export function createSubgraphHttpClient(options: { keepAliveMs?: number; connections?: number } = {}): SubgraphHttpClient {
   const agent = new Agent({
@@ -25,22 +39,75 @@ export function createSubgraphHttpClient(options: { keepAliveMs?: number; connec
   });
   const parsed = new Map<string, { origin: string; path: string }>();
   return {
-    async post(url, headers, body, signal) {
+    post(url, headers, body, limits) {
       let target = parsed.get(url);
       if (!target) {
         const u = new URL(url);
         target = { origin: u.origin, path: `${u.pathname}${u.search}` };
         parsed.set(url, target);
       }
-      const res = await agent.request({
-        origin: target.origin,
-        path: target.path,
-        method: 'POST',
-        headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json, application/json', ...headers },
-        body,
-        signal,
+      const { origin, path } = target;
+      return new Promise<RawResponse>((resolve, reject) => {
+        const { signal } = limits;
+        if (signal?.aborted) {
+          reject(limits.onAbort?.() ?? signal.reason);
+          return;
+        }
+        let abortCall: ((reason: Error) => void) | undefined;
+        /** Set when we ended the call before undici did (timeout, client gone). */
+        let endedBy: Error | undefined;
+        let settled = false;
+        const finish = () => {
+          settled = true;
+          clearTimeout(timer);
+          signal?.removeEventListener('abort', onAbort);
+        };
+        const end = (reason: Error) => {
+          if (settled) return;
+          endedBy = reason;
+          finish();
+          // Settle now: a call still waiting for a connection (a black-holed subgraph) has no
+          // abort handle until onConnect, which then aborts it at once.
+          reject(reason);
+          abortCall?.(reason);
+        };
+        const timer = setTimeout(() => end(limits.onTimeout()), limits.timeoutMs);
+        const onAbort = () => end(limits.onAbort?.() ?? (signal?.reason as Error));
+        signal?.addEventListener('abort', onAbort, { once: true });
+        let status = 0;
+        const chunks: Buffer[] = [];
+        const handler: Dispatcher.DispatchHandlers = {
+          onConnect(abort) {
+            abortCall = abort as (reason: Error) => void;
+            if (endedBy) abort(endedBy);
+          },
+          onHeaders(statusCode) {
+            status = statusCode;
+            return true;
+          },
+          onData(chunk) {
+            chunks.push(chunk);
+            return true;
+          },
+          onComplete() {
+            if (settled) return;
+            finish();
+            const text = chunks.length === 1 ? (chunks[0] as Buffer).toString('utf8') : Buffer.concat(chunks).toString('utf8');
+            resolve({ status, text });
+          },
+          onError(err) {
+            if (settled) return;
+            finish();
+            reject(err);
+          },
+        };
+        try {
+          agent.dispatch({ origin, path, method: 'POST', headers: { ...BASE_HEADERS, ...headers }, body }, handler);
+        } catch (err) {
+          finish();
+          reject(err as Error);
+        }
       });
-      return { status: res.statusCode, text: await res.body.text() };
     },
     close: () => agent.close(),
   };

@@ -213,6 +213,22 @@ describe('per-key timeouts, bulkhead, dedup, stale fallback, mutations', () => {
     expect(r2.body.data.products[0].price).toBeNull();
   });
 
+  it('a stale value answers only the fetch it came from: reviews(first: 1) never answers reviews(first: 2)', async () => {
+    const one = `{ products(first: 2, category: "garden") { id reviews(first: 1) { id } } }`;
+    const two = `{ products(first: 2, category: "garden") { id reviews(first: 2) { id } } }`;
+    const warm = await ask(s, one);
+    expect(warm.body.errors).toBeUndefined();
+    for (const p of warm.body.data.products) expect(p.reviews).toHaveLength(1);
+    s.mocks.mocks.review.faults.set({ mode: 'refuse' });
+    const same = await ask(s, one);
+    expect(same.body.data.products).toEqual(warm.body.data.products);
+    expect(same.body.errors[0].extensions.stale).toBe(true);
+    const other = await ask(s, two);
+    for (const p of other.body.data.products) expect(p.reviews).toBeNull();
+    expect(other.body.errors[0].extensions.stale).toBeUndefined();
+    expect(other.body.extensions.degraded[0]).toMatchObject({ service: 'review', stale: false });
+  });
+
   it('bulkhead: concurrent calls over the cap fail fast into the degraded shape', async () => {
     s.mocks.mocks.pricing.faults.set({ latencyMs: 300 });
     const rs = await Promise.all(Array.from({ length: 10 }, (_, i) => ask(s, PAGE, { first: 1 + i })));

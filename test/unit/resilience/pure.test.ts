@@ -6,6 +6,7 @@ import { createBulkhead } from '../../../src/resilience/bulkhead.ts';
 import { concretePaths, degradationReport } from '../../../src/resilience/degradePlugin.ts';
 import { classifyFetchError, countsAsFailure, SubgraphFailure, TimeoutReason } from '../../../src/resilience/failures.ts';
 import { createRetryBudget } from '../../../src/resilience/retryBudget.ts';
+import { StaleWriteSampler } from '../../../src/resilience/staleStore.ts';
 import { fetchShape } from '../../../src/subgraphs/fetchShape.ts';
 import { policyResolver } from '../../../src/subgraphs/policy.ts';
 import { prepareForGateway } from '../../../src/supergraph/prepare.ts';
@@ -119,5 +120,28 @@ describe('edges', () => {
   it('security links Portico enforces lose only their purpose', () => {
     const sdl = '@link(url: "https://specs.apollo.dev/authenticated/v0.1", for: SECURITY)\n@link(url: "https://specs.apollo.dev/join/v0.5", for: EXECUTION)';
     expect(prepareForGateway(sdl)).toBe('@link(url: "https://specs.apollo.dev/authenticated/v0.1")\n@link(url: "https://specs.apollo.dev/join/v0.5", for: EXECUTION)');
+  });
+});
+
+describe('StaleWriteSampler', () => {
+  it('stores one answer per scope per interval; other scopes are independent', () => {
+    let now = 0;
+    const sampler = new StaleWriteSampler(100, 100, () => now);
+    expect(sampler.due('review:Product|doc|')).toBe(true);
+    expect(sampler.due('review:Product|doc|')).toBe(false);
+    expect(sampler.due('review:Product|doc|{"reviews":3}')).toBe(true);
+    now = 99;
+    expect(sampler.due('review:Product|doc|')).toBe(false);
+    now = 100;
+    expect(sampler.due('review:Product|doc|')).toBe(true);
+  });
+
+  it('starts over when the scope table is full, so memory stays bounded', () => {
+    const sampler = new StaleWriteSampler(60_000, 2, () => 0);
+    expect(sampler.due('a')).toBe(true);
+    expect(sampler.due('b')).toBe(true);
+    expect(sampler.due('c')).toBe(true); // table full: cleared, then c noted
+    expect(sampler.due('a')).toBe(true);
+    expect(sampler.due('c')).toBe(false);
   });
 });
