@@ -35,3 +35,20 @@ it('the Dockerfile is multi-stage, runs as non-root, and health-checks readiness
   expect(df).toMatch(/HEALTHCHECK[\s\S]*\/health\/ready/);
   expect(df).toMatch(/APOLLO_TELEMETRY_DISABLED=true/);
 });
+
+it('every launcher of Portico passes the Node flags it is tuned for (src/runtime/nodeFlags.ts)', async () => {
+  const { PORTICO_NODE_FLAGS } = await import('../../src/runtime/nodeFlags.ts');
+  const flags = PORTICO_NODE_FLAGS.join(' ');
+  expect(flags).toMatch(/^--max-semi-space-size=\d+$/);
+  // The image: NODE_OPTIONS, so `node dist/src/main.js` and any exec'd node get them.
+  expect(readFileSync('Dockerfile', 'utf8')).toContain(`NODE_OPTIONS=${flags}`);
+  const scripts = (JSON.parse(readFileSync('package.json', 'utf8')) as { scripts: Record<string, string> }).scripts;
+  expect(scripts['start']).toContain(`node ${flags} `);
+  expect(scripts['start:gateway']).toContain(`node ${flags} `);
+  // The local cluster and the benchmark import the constant itself.
+  expect(readFileSync('scripts/cluster/index.ts', 'utf8')).toContain('...PORTICO_NODE_FLAGS');
+  expect(readFileSync('bench/gateways.ts', 'utf8')).toContain('PORTICO_NODE_FLAGS');
+  // And V8 accepts them (a typo would stop every process at start).
+  const out = execFileSync(process.execPath, [...PORTICO_NODE_FLAGS, '-e', 'process.stdout.write("ok")'], { encoding: 'utf8' });
+  expect(out).toBe('ok');
+});
