@@ -9,6 +9,16 @@ export interface LoggerOptions {
 }
 
 /**
+ * Lines are written in batches of at least this many bytes (about ten access lines), so a busy
+ * gateway makes one write to stdout per ten requests instead of one each: the per-line write
+ * was ~2 % of a request's CPU at `info`. pino flushes the buffer when the process exits (also
+ * after SIGTERM's drain); a SIGKILL loses at most this much.
+ */
+const LOG_BUFFER_BYTES = 4_096;
+/** ...and at least this often, ms, so a quiet gateway's lines are never held back for long. */
+const LOG_FLUSH_MS = 250;
+
+/**
  * The one structured logger. JSON lines on stdout; every other module takes it (or a child)
  * as a dependency. Secrets never get here: no log line carries request headers (pino's
  * `redact` was dropped for that reason: it cost ~2 % of CPU on every line of the hot path).
@@ -21,6 +31,6 @@ export function createLogger(options: LoggerOptions, destination?: NodeJS.Writab
       timestamp: pino.stdTimeFunctions.isoTime,
       formatters: { level: (label) => ({ level: label }) },
     },
-    destination ?? pino.destination({ sync: false }),
+    destination ?? pino.destination({ sync: false, minLength: LOG_BUFFER_BYTES, periodicFlush: LOG_FLUSH_MS }),
   );
 }

@@ -96,6 +96,17 @@ export interface SharedCall {
   parsed?: GatewayGraphQLResponse;
 }
 
+interface RequestHeaders {
+  readonly headers: Record<string, string>;
+  readonly identityKey: string;
+}
+
+/**
+ * Per client request (its context). Every data source of one Portico shares the same header
+ * builders (server.ts), so whichever source makes the entry first makes it for all.
+ */
+const requestHeaders = new WeakMap<PorticoContext, RequestHeaders>();
+
 /** Parsed fetch documents for callers that do not hand us the plan's DocumentNode. */
 const parsedQueries = new LRUCache<string, DocumentNode>({ max: 2_000 });
 
@@ -172,9 +183,7 @@ export class SubgraphDataSource implements GraphQLDataSource<PorticoContext & Re
     if (remaining <= 0) throw new SubgraphFailure('deadline', 'request deadline reached before the call');
     const isDeadline = remaining < policy.timeoutMs;
     const timeoutMs = Math.max(1, Math.floor(Math.min(policy.timeoutMs, remaining)));
-    const identity = this.deps.identityHeadersFor?.(ctx) ?? {};
-    // A deduplicated call carries the leader's request id; followers log theirs with the call.
-    const headers = { ...this.deps.traceHeadersFor?.(ctx), ...identity };
+    const { headers, identityKey } = this.requestHeaders(ctx);
     const canRetry = this.options.retry && shape.operationType === 'query';
 
     const exec = async (): Promise<SharedCall> => {
@@ -192,8 +201,7 @@ export class SubgraphDataSource implements GraphQLDataSource<PorticoContext & Re
     // Mutations are never shared or retried: each must reach the subgraph exactly as sent.
     if (this.options.dedup && shape.operationType === 'query') {
       // Identity headers are part of the key: two principals never share an answer.
-      const dedupKey = `${body}\u0000${JSON.stringify(identity)}`;
-      const { value, shared } = await this.deps.inflight.run(`${this.name}\u0000${dedupKey}`, exec);
+      const { value, shared } = await this.deps.inflight.run(`${this.name}\u0000${identityKey}`, body, exec);
       if (shared) {
         this.deps.observer?.deduplicated?.(this.name);
         // The leader's parsed object belongs to the leader's plan; parse our own copy.
@@ -203,6 +211,21 @@ export class SubgraphDataSource implements GraphQLDataSource<PorticoContext & Re
     }
     const { raw, parsed } = await exec();
     return parsed ?? checkResponse(raw);
+  }
+
+  /**
+   * The headers of this request's subgraph calls and the identity part of their dedup key,
+   * made once per client request (a product page makes four calls).
+   */
+  private requestHeaders(ctx: PorticoContext): RequestHeaders {
+    let made = requestHeaders.get(ctx);
+    if (!made) {
+      const identity = this.deps.identityHeadersFor?.(ctx) ?? {};
+      // A deduplicated call carries the leader's request id; followers log theirs with the call.
+      made = { headers: { ...this.deps.traceHeadersFor?.(ctx), ...identity }, identityKey: JSON.stringify(identity) };
+      requestHeaders.set(ctx, made);
+    }
+    return made;
   }
 
   /**
