@@ -71,7 +71,8 @@ export const PORTICO_VARIANTS: Readonly<Record<PorticoVariantName, PorticoVarian
       PORTICO_DRAIN_DELAY_MS: '0',
       // Stale-if-error where it makes sense (reviews), as `npm start` does; prices never.
       PORTICO_FALLBACKS: run.subgraphs.filter((name) => name.startsWith('review')).map((name) => `${name}=stale`).join(','),
-      // The Redis limiter (and Redis stale store / APQ) when the harness is given a Redis.
+      // The Redis limiter (and Redis stale store / APQ): the harness starts a private
+      // redis-server (or takes BENCH_REDIS_URL); without one, the in-process limiter.
       ...(process.env.BENCH_REDIS_URL ? { PORTICO_REDIS_URL: process.env.BENCH_REDIS_URL } : {}),
       PORTICO_OPS_ENABLED: 'true',
       PORTICO_OPS_HOST: '127.0.0.1',
@@ -82,12 +83,9 @@ export const PORTICO_VARIANTS: Readonly<Record<PorticoVariantName, PorticoVarian
       PORTICO_JWT_ISSUER: DEV_ISSUER,
       PORTICO_JWT_AUDIENCE: DEV_AUDIENCE,
       PORTICO_ALLOW_DEV_KEYS: 'true',
-      // In-process limiter store: the harness starts no Redis.
       PORTICO_RATE_LIMIT_ENABLED: 'true',
       PORTICO_RATE_LIMITS: BENCH_RATE_LIMITS,
       // Metrics and status page on the ops listener (PORTICO_OPS_*, above).
-      // TODO(lead): the Redis limiter and Redis stale store (PORTICO_REDIS_URL=redis://127.0.0.1:…,
-      // needs a Redis the harness does not start), and any feature that lands later.
     }),
     headers: async () => ({
       authorization: `Bearer ${await signDevToken({ sub: 'bench', scopes: [], ttlS: BENCH_TOKEN_TTL_S })}`,

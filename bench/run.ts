@@ -15,7 +15,8 @@
  * bench/results/<timestamp>.{md,json}.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
 import { cpus, release, tmpdir, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -526,6 +527,44 @@ function soakMarkdown(spec: GatewaySpec, workload: Workload, points: readonly So
   return lines.join('\n');
 }
 
+// ── redis ──────────────────────────────────────────────────────────────────────────────────────
+const REDIS_SERVER = ['/usr/bin/redis-server', '/usr/local/bin/redis-server'].find((p) => existsSync(p));
+
+/** Answers PING within `timeoutMs`? */
+function redisPing(port: number, timeoutMs: number): Promise<boolean> {
+  return new Promise((done) => {
+    const socket = connect({ host: '127.0.0.1', port });
+    const timer = setTimeout(() => finish(false), timeoutMs);
+    const finish = (ok: boolean) => {
+      clearTimeout(timer);
+      socket.destroy();
+      done(ok);
+    };
+    socket.once('connect', () => socket.write('PING\r\n'));
+    socket.once('data', (d) => finish(d.toString('utf8').startsWith('+PONG')));
+    socket.once('error', () => finish(false));
+  });
+}
+
+/**
+ * A private redis-server for portico-full's Redis limiter (the issue's "Redis rate limiter with a
+ * high limit"), on a free loopback port beside the subgraphs on core 0; stopped with the other
+ * children. Undefined when no redis-server is installed.
+ */
+async function startPrivateRedis(dir: string, cpu: number | undefined): Promise<string | undefined> {
+  if (REDIS_SERVER === undefined) return undefined;
+  const port = await freePort();
+  // prettier-ignore
+  const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, '--daemonize', 'no'];
+  const child = spawnChild({ name: 'redis', command: REDIS_SERVER, nodeArgs: args, env: process.env, cwd: dir, cpu, logPath: join(dir, 'redis.log') });
+  const deadline = Date.now() + 10_000;
+  while (Date.now() < deadline && !child.hasExited()) {
+    if (await redisPing(port, 500)) return `redis://127.0.0.1:${port}`;
+    await delay(50);
+  }
+  throw new Error(`redis-server did not answer PING on ${port}: ${child.tail()}`);
+}
+
 // ── main ───────────────────────────────────────────────────────────────────────────────────────
 async function main(): Promise<void> {
   const opts = parseOptions(process.argv.slice(2));
@@ -547,6 +586,21 @@ async function main(): Promise<void> {
 
   const notes: string[] = [];
   const gateways: GatewaySpec[] = [];
+  const stampForRedis = new Date().toISOString().replace(/[:.]/g, '-');
+  if (process.env['BENCH_REDIS_URL'] === undefined && opts.gateways.some((n) => n.startsWith('portico-full'))) {
+    const redisDir = mkdtempSync(join(tmpdir(), `portico-bench-redis-${stampForRedis}-`));
+    const url = await startPrivateRedis(redisDir, pinned ? 0 : undefined);
+    if (url !== undefined) {
+      process.env['BENCH_REDIS_URL'] = url;
+      notes.push(`portico-full* rate limiter, stale store and APQ in a private redis-server (${url}, core 0)`);
+      progress(`redis-server for portico-full*: ${url}`);
+    } else {
+      notes.push('portico-full* on the in-process limiter: no redis-server found (apt-get install redis-server)');
+      progress('no redis-server: portico-full* falls back to its in-process limiter');
+    }
+  } else if (process.env['BENCH_REDIS_URL'] !== undefined) {
+    notes.push(`portico-full* rate limiter, stale store and APQ in Redis at BENCH_REDIS_URL=${process.env['BENCH_REDIS_URL']}`);
+  }
   for (const name of opts.soak !== undefined ? (opts.gateways.length === GATEWAY_ORDER.length ? ['portico-full' as const] : opts.gateways.slice(0, 1)) : opts.gateways) {
     const spec = GATEWAYS[name];
     const reason = spec.unavailable(ROOT);

@@ -15,8 +15,10 @@ const TAIL_LINES = 40;
 export interface ChildOptions {
   /** Short name for logs and messages. */
   name: string;
-  /** Arguments after the node executable. */
+  /** Arguments after the node executable (or after `command`). */
   nodeArgs: string[];
+  /** Run this executable instead of Node (e.g. redis-server). */
+  command?: string;
   env: NodeJS.ProcessEnv;
   cwd: string;
   /** Pin to this CPU with `taskset -c`; undefined = no pinning. */
@@ -80,10 +82,11 @@ export function installCleanupHandlers(): void {
 }
 
 export function spawnChild(opts: ChildOptions): Child {
+  const executable = opts.command ?? process.execPath;
   const [command, args] =
     opts.cpu === undefined
-      ? [process.execPath, opts.nodeArgs]
-      : ['taskset', ['-c', String(opts.cpu), process.execPath, ...opts.nodeArgs]];
+      ? [executable, opts.nodeArgs]
+      : ['taskset', ['-c', String(opts.cpu), executable, ...opts.nodeArgs]];
   const proc = spawn(command, args, { cwd: opts.cwd, env: opts.env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
   if (proc.pid === undefined) throw new Error(`[${opts.name}] could not be spawned (${command})`);
   const pid = proc.pid;
