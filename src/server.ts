@@ -32,6 +32,7 @@ import { createRedisStaleStore } from './resilience/redisStaleStore.ts';
 import { createRedisKeyValueCache } from './cache/redisKeyValueCache.ts';
 import { createBreakerRegistry } from './resilience/breakers.ts';
 import { createInflightDedup } from './resilience/dedup.ts';
+import { createQueryPlanCache } from './planning/planCache.ts';
 import { degradationPlugin } from './resilience/degradePlugin.ts';
 import { inboundDedupPlugin } from './resilience/inboundDedup.ts';
 import { createMemoryStaleStore } from './resilience/staleStore.ts';
@@ -139,11 +140,12 @@ export function createPortico(config: Config, deps: PorticoDeps = {}): Portico {
     { logger, onReload: (outcome) => metrics.onSupergraphReload(outcome) },
   );
 
+  const planCache = createQueryPlanCache({ maxMb: config.supergraph.planCacheMb }, { onLookup: (hit) => metrics.onQueryPlanLookup(hit) });
   const gateway = new ApolloGateway({
     supergraphSdl: supergraph,
     logger: logger.child({ component: 'gateway' }),
     // The plan keeps each fetch's parsed document, so the data source needs no parse per call.
-    queryPlannerConfig: { exposeDocumentNodeInFetchNode: true },
+    queryPlannerConfig: { exposeDocumentNodeInFetchNode: true, cache: planCache },
     // Query plans are never shown through request headers.
     __exposeQueryPlanExperimental: false,
     buildService: ({ name, url }) => {
@@ -287,7 +289,7 @@ export function createPortico(config: Config, deps: PorticoDeps = {}): Portico {
         },
       )
     : undefined;
-  metrics.bind({ breakers: () => breakers.snapshot(), ready: () => lifecycle === 'ready' });
+  metrics.bind({ breakers: () => breakers.snapshot(), ready: () => lifecycle === 'ready', queryPlanCache: () => planCache });
 
   return {
     logger,

@@ -26,6 +26,7 @@ import {
   DEFAULT_BREAKER_VOLUME_THRESHOLD,
   DEFAULT_BREAKER_WINDOW_MS,
 } from '../resilience/breakers.ts';
+import { DEFAULT_QUERY_PLAN_CACHE_MB } from '../planning/planCache.ts';
 import { DEFAULT_STALE_TTL_MS } from '../resilience/staleStore.ts';
 import { DEFAULT_EXPECTED_INSTANCES } from '../rateLimit/limiter.ts';
 import { DEFAULT_REDIS_COMMAND_TIMEOUT_MS } from '../rateLimit/redisStore.ts';
@@ -96,6 +97,7 @@ const envSchema = z.object({
   PORTICO_HOST: text(),
   PORTICO_SUPERGRAPH_PATH: text(),
   PORTICO_SUPERGRAPH_WATCH: bool(true),
+  PORTICO_QUERY_PLAN_CACHE_MB: int(DEFAULT_QUERY_PLAN_CACHE_MB, 1, 4_096),
   PORTICO_SUBGRAPH_URLS: pairs(checkHttpUrl),
   PORTICO_LOG_LEVEL: oneOf(LOG_LEVELS, 'info'),
   PORTICO_OPS_PORT: int(DEFAULT_OPS_PORT, 0, 65_535),
@@ -194,6 +196,8 @@ export interface Config {
     readonly path: string;
     /** Watch the file and hot-reload it (last known good on failure). */
     readonly watch: boolean;
+    /** Query-plan cache budget, MiB (plans measured as JSON). */
+    readonly planCacheMb: number;
   };
   readonly subgraphs: {
     /** Subgraph URL overrides by subgraph name; others come from the supergraph. */
@@ -324,6 +328,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     supergraph: {
       path: e.PORTICO_SUPERGRAPH_PATH ?? DEFAULT_SUPERGRAPH_PATH,
       watch: e.PORTICO_SUPERGRAPH_WATCH,
+      planCacheMb: e.PORTICO_QUERY_PLAN_CACHE_MB,
     },
     subgraphs: {
       urlOverrides: e.PORTICO_SUBGRAPH_URLS,

@@ -80,6 +80,8 @@ export interface MetricsSources {
   breakers?: () => readonly BreakerSnapshot[];
   /** True while the instance accepts traffic (lifecycle `ready`). */
   ready?: () => boolean;
+  /** Query plans cached and their approximate size. */
+  queryPlanCache?: () => { entries: number; sizeBytes: number };
 }
 
 export interface PorticoMetrics {
@@ -102,6 +104,8 @@ export interface PorticoMetrics {
   onJwksFetch(outcome: JwksFetchOutcome): void;
   /** The supergraph manager's `onReload`. */
   onSupergraphReload(outcome: 'success' | 'failure' | 'unchanged'): void;
+  /** The query-plan cache's `onLookup`. */
+  onQueryPlanLookup(hit: boolean): void;
   /** Connects the scrape-time sources; later calls replace earlier ones. */
   bind(sources: MetricsSources): void;
 }
@@ -188,6 +192,34 @@ export function createMetrics(registry: Registry, options: MetricsOptions = {}):
     help: 'Subgraph query fetches retried after a connection failure (within the retry budget).',
     labelNames: ['subgraph'] as const,
     registers,
+  });
+
+  // --- query planning ---
+  const planLookups = new Counter({
+    name: 'portico_query_plan_cache_lookups_total',
+    help: 'Query-plan cache lookups by result (hit: the plan was reused; miss: the operation was planned).',
+    labelNames: ['result'] as const,
+    registers,
+  });
+  const planHit = planLookups.labels({ result: 'hit' });
+  const planMiss = planLookups.labels({ result: 'miss' });
+  new Gauge({
+    name: 'portico_query_plan_cache_entries',
+    help: 'Query plans in the cache (cleared when a new supergraph loads).',
+    registers,
+    collect() {
+      const c = sources.queryPlanCache?.();
+      if (c) this.set(c.entries);
+    },
+  });
+  new Gauge({
+    name: 'portico_query_plan_cache_bytes',
+    help: 'Approximate size of the cached query plans (JSON length), against PORTICO_QUERY_PLAN_CACHE_MB.',
+    registers,
+    collect() {
+      const c = sources.queryPlanCache?.();
+      if (c) this.set(c.sizeBytes);
+    },
   });
 
   // --- breakers ---
@@ -319,6 +351,9 @@ export function createMetrics(registry: Registry, options: MetricsOptions = {}):
     },
     onSupergraphReload(outcome) {
       reloads.inc({ outcome });
+    },
+    onQueryPlanLookup(hit) {
+      (hit ? planHit : planMiss).inc();
     },
     bind(next) {
       Object.assign(sources, next);

@@ -31,6 +31,9 @@ const REQUIRED_FAMILIES = [
   'portico_redis_command_duration_seconds',
   'portico_redis_errors_total',
   'portico_supergraph_reloads_total',
+  'portico_query_plan_cache_lookups_total',
+  'portico_query_plan_cache_entries',
+  'portico_query_plan_cache_bytes',
   'portico_jwks_fetches_total',
   'portico_ready',
   // Node's default process metrics, on the same registry.
