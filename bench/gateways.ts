@@ -13,7 +13,7 @@ import { resolve } from 'node:path';
 import { PORTICO_NODE_FLAGS } from '../src/runtime/nodeFlags.ts';
 import { DEV_AUDIENCE, DEV_ISSUER, DEV_JWKS_FILE, signDevToken } from '../subgraphs-mock/idp.ts';
 
-export type PorticoVariantName = 'portico-full' | 'portico-full-inbound-dedup' | 'portico-lean' | 'portico-full-default-gc';
+export type PorticoVariantName = 'portico-full' | 'portico-full-inbound-dedup' | 'portico-lean' | 'portico-full-default-gc' | 'portico-lean-subgraph-dedup';
 
 /** What a variant's env may depend on. */
 export interface VariantRun {
@@ -108,6 +108,12 @@ export const PORTICO_VARIANTS: Readonly<Record<PorticoVariantName, PorticoVarian
     }),
     nodeFlags: [],
   },
+  'portico-lean-subgraph-dedup': {
+    summary: 'optional features off, subgraph in-flight dedup on (portico-full\'s dedup settings)',
+    dedup: 'subgraph in-flight dedup on (PORTICO_SUBGRAPH_DEDUP); inbound dedup off — as portico-full',
+    env: (run) => ({ ...PORTICO_VARIANTS['portico-lean'].env(run), PORTICO_SUBGRAPH_DEDUP: 'true' }),
+    headers: async () => ({}),
+  },
   'portico-lean': {
     summary: 'optional features off',
     dedup: 'none (PORTICO_INBOUND_DEDUP=false, PORTICO_SUBGRAPH_DEDUP=false)',
@@ -147,9 +153,10 @@ export const GATEWAY_ORDER: readonly GatewayName[] = [
 
 /**
  * Also runnable with --only=, but not in a default run: what Portico's Node flags buy
- * (portico-full without them) and what they would buy bare @apollo/gateway.
+ * (portico-full without them), what they would buy bare @apollo/gateway, and features-off
+ * Portico with portico-full's dedup settings.
  */
-export const EXTRA_GATEWAYS: readonly GatewayName[] = ['portico-full-default-gc', 'apollo-gateway-tuned-gc'];
+export const EXTRA_GATEWAYS: readonly GatewayName[] = ['portico-full-default-gc', 'apollo-gateway-tuned-gc', 'portico-lean-subgraph-dedup'];
 
 /** The gateway every req/s ratio is taken against. */
 export const BASELINE: GatewayName = 'apollo-gateway-default';
@@ -242,6 +249,7 @@ export const GATEWAYS: Readonly<Record<GatewayName, GatewaySpec>> = {
   'portico-full-inbound-dedup': portico('portico-full-inbound-dedup'),
   'portico-lean': portico('portico-lean'),
   'portico-full-default-gc': portico('portico-full-default-gc'),
+  'portico-lean-subgraph-dedup': portico('portico-lean-subgraph-dedup'),
   'apollo-gateway-tuned-gc': apollo('apollo-gateway-tuned-gc', 'default'),
   'apollo-gateway-default': apollo('apollo-gateway-default', 'default'),
   'apollo-gateway-fetch': apollo('apollo-gateway-fetch', 'fetch'),
