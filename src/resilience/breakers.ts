@@ -1,6 +1,6 @@
 import CircuitBreaker from 'opossum';
 import type { Logger } from '../logging/index.ts';
-import { SubgraphFailure } from './failures.ts';
+import { countsAgainstBreaker, SubgraphFailure } from './failures.ts';
 
 // Defaults, each with its reason.
 /** Stats over the last 10 s: long enough to see a trend at 1 req/s, short enough to react. */
@@ -75,8 +75,8 @@ export function createBreakerRegistry(options: BreakerOptions, deps: { logger: L
     volumeThreshold: options.volumeThreshold ?? DEFAULT_BREAKER_VOLUME_THRESHOLD,
     errorThresholdPercentage: options.errorThresholdPercent ?? DEFAULT_BREAKER_ERROR_PERCENT,
     resetTimeout: Math.max(options.resetTimeoutMs ?? DEFAULT_BREAKER_RESET_MS, windowMs),
-    // Return true = "not a failure": 4xx, our own deadline and bulkhead do not count.
-    errorFilter: (err: unknown) => err instanceof SubgraphFailure && !err.countsAsFailure,
+    // Return true = "not a failure": 4xx, our own deadline, a client gone and the bulkhead do not count.
+    errorFilter: (err: unknown) => !countsAgainstBreaker(err),
   };
   const entries = new Map<string, Entry>();
   const listeners: BreakerTransitionListener[] = [];

@@ -62,6 +62,18 @@ export function countsAsFailure(kind: FailureKind): boolean {
   return kind === 'connection' || kind === 'timeout' || kind === 'http_5xx' || kind === 'bad_body';
 }
 
+/**
+ * The breaker's `errorFilter` on what a call threw, before classification: our own deadline
+ * and a client that went away (both a {@link TimeoutReason} with `deadline`) say nothing about
+ * the subgraph. Counted, a burst of clients disconnecting mid-request (a load balancer
+ * draining, a benchmark ending) opened healthy subgraphs' breakers.
+ */
+export function countsAgainstBreaker(err: unknown): boolean {
+  if (err instanceof SubgraphFailure) return err.countsAsFailure;
+  if (err instanceof TimeoutReason) return !err.deadline;
+  return true;
+}
+
 /** Turns whatever `fetch` threw into a {@link SubgraphFailure}; matches on codes, never on text. */
 export function classifyFetchError(err: unknown, timeoutMs: number): SubgraphFailure {
   if (err instanceof SubgraphFailure) return err;

@@ -4,7 +4,9 @@ import { readinessOf } from '../../../src/health/readiness.ts';
 import { requestIdFrom, traceparentFrom } from '../../../src/http/tracing.ts';
 import { createBulkhead } from '../../../src/resilience/bulkhead.ts';
 import { concretePaths, degradationReport } from '../../../src/resilience/degradePlugin.ts';
-import { classifyFetchError, countsAsFailure, SubgraphFailure, TimeoutReason } from '../../../src/resilience/failures.ts';
+import { classifyFetchError, countsAgainstBreaker, countsAsFailure, SubgraphFailure, TimeoutReason } from '../../../src/resilience/failures.ts';
+import { createBreakerRegistry } from '../../../src/resilience/breakers.ts';
+import { createLogger } from '../../../src/logging/index.ts';
 import { createRetryBudget } from '../../../src/resilience/retryBudget.ts';
 import { StaleWriteSampler } from '../../../src/resilience/staleStore.ts';
 import { fetchShape } from '../../../src/subgraphs/fetchShape.ts';
@@ -143,5 +145,27 @@ describe('StaleWriteSampler', () => {
     expect(sampler.due('c')).toBe(true); // table full: cleared, then c noted
     expect(sampler.due('a')).toBe(true);
     expect(sampler.due('c')).toBe(false);
+  });
+});
+
+describe('what counts against a breaker', () => {
+  it('our deadline and a client gone do not; a timeout, a reset and a 5xx do', () => {
+    expect(countsAgainstBreaker(new TimeoutReason(true))).toBe(false);
+    expect(countsAgainstBreaker(new TimeoutReason(false))).toBe(true);
+    expect(countsAgainstBreaker(Object.assign(new Error('reset'), { code: 'ECONNRESET' }))).toBe(true);
+    expect(countsAgainstBreaker(new SubgraphFailure('http_5xx', 'answered HTTP 503'))).toBe(true);
+    expect(countsAgainstBreaker(new SubgraphFailure('bulkhead_full', 'full'))).toBe(false);
+  });
+
+  it('a burst of calls ended by clients going away leaves the breaker closed; the same burst of timeouts opens it', async () => {
+    const breakers = createBreakerRegistry({ volumeThreshold: 5 }, { logger: createLogger({ level: 'silent' }) });
+    try {
+      for (let i = 0; i < 20; i++) await breakers.fire('products', 'products:Product', () => Promise.reject(new TimeoutReason(true))).catch(() => undefined);
+      expect(breakers.snapshot().find((b) => b.key === 'products:Product')?.state).toBe('closed');
+      for (let i = 0; i < 20; i++) await breakers.fire('products', 'products:User', () => Promise.reject(new TimeoutReason(false))).catch(() => undefined);
+      expect(breakers.snapshot().find((b) => b.key === 'products:User')?.state).toBe('open');
+    } finally {
+      breakers.shutdown();
+    }
   });
 });
