@@ -13,26 +13,19 @@ const originals = new Map<string, Record<string, unknown>>();
  * re-exported values are functions, classes and constants assigned once at load, so the
  * package's cached exports are replaced by a plain-object snapshot with the same values.
  * Must run before anything requires the package (src/main.ts imports this module first);
- * `test/unit/flatExports.test.ts` checks the snapshot against the live bindings.
- * @returns the names whose getters were replaced by values.
+ * `test/integration/flatExports.test.ts` checks the snapshot against the live bindings.
  */
-export function flattenReExports(packageName: string): string[] {
-  if (originals.has(packageName)) return [];
+export function flattenReExports(packageName: string): void {
+  if (originals.has(packageName)) return;
   const id = require.resolve(packageName);
   const live = require(id) as Record<string, unknown>;
   const cached = require.cache[id];
-  if (!cached || cached.exports !== live) return [];
-  const flat: Record<string, unknown> = {};
-  const replaced: string[] = [];
-  for (const name of Object.keys(live)) {
-    const desc = Object.getOwnPropertyDescriptor(live, name);
-    if (desc?.get) replaced.push(name);
-    flat[name] = live[name];
-  }
+  if (!cached || cached.exports !== live) return;
+  // Spreading reads every getter once: the snapshot holds plain values.
+  const flat: Record<string, unknown> = { ...live };
   Object.defineProperty(flat, '__esModule', { value: true });
   cached.exports = flat;
   originals.set(packageName, live);
-  return replaced;
 }
 
 /**
