@@ -81,8 +81,9 @@ export interface RedisStoreDeps {
 }
 
 /**
- * Buckets shared by every gateway instance: one EVALSHA per request (EVAL once after a Redis
- * restart empties its script cache), each key written with a TTL equal to its refill time.
+ * Buckets shared by every gateway instance: one EVALSHA per request (the script is loaded on every
+ * connect; EVAL once if SCRIPT FLUSH emptied the cache since), each key written with a TTL equal
+ * to its refill time.
  */
 export class RedisStore implements RateLimitStore {
   readonly #redis: Redis;
@@ -93,6 +94,18 @@ export class RedisStore implements RateLimitStore {
     this.#redis = deps.redis;
     this.#prefix = options.keyPrefix ?? RATE_LIMIT_KEY_PREFIX;
     this.#timeoutMs = options.commandTimeoutMs ?? DEFAULT_REDIS_COMMAND_TIMEOUT_MS;
+    // Load the script on every (re)connect, before any request can use the connection: a fresh or
+    // restarted Redis has an empty script cache, and NOSCRIPT → EVAL would make the first request
+    // two round trips, enough to miss the 50 ms budget after an event-loop stall and send a
+    // healthy Redis into fallback. Commands on one connection run in order, so every later EVALSHA
+    // finds the script. NOSCRIPT → EVAL stays for a SCRIPT FLUSH between two connects.
+    const load = (): void => {
+      this.#redis.script('LOAD', GCRA_LUA).catch(() => {
+        // Failing here means the connection failed; the limiter notices on its own.
+      });
+    };
+    this.#redis.on('ready', load);
+    if (this.#redis.status === 'ready') load();
   }
 
   async consume(bucketId: string, policy: RateLimitPolicy, cost: number): Promise<RateLimitDecision> {

@@ -67,7 +67,7 @@ describe('when Redis fails', () => {
       expect(modeEvents(x, 'local-fallback')).toHaveLength(1);
       expect(x.modes).toEqual(['local-fallback', 'redis', 'local-fallback', 'redis']);
     }
-    // The restarted Redis has an empty script cache (NOSCRIPT → EVAL) and no buckets: the
+    // The restarted Redis has an empty script cache (reloaded on reconnect) and no buckets: the
     // three instances share one bucket again, exactly.
     const after = new Traffic(fleet, { key: 'ip:198.51.100.11', tier: 'anonymous' });
     await after.run(90);

@@ -8,7 +8,7 @@ import { Redis } from 'ioredis';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { publishPolicies, RATE_LIMIT_POLICIES_KEY } from '../../src/rateLimit/index.ts';
 import { startRedis, type RunningRedis } from '../helpers/redis.ts';
-import { scriptCalls, startFleet, Traffic, waitFor, type Fleet } from './support.ts';
+import { commandCalls, scriptCalls, startFleet, Traffic, waitFor, type Fleet } from './support.ts';
 
 const HOUR_MS = 3_600_000;
 // A one-hour window: one unit refills every 36 s, so nothing refills while a test runs.
@@ -136,8 +136,9 @@ describe('limits shared through Redis', () => {
   });
 
   it('an event-loop stall past the command timeout does not push a healthy Redis into fallback', async () => {
-    // Default 50 ms timeout. The EVALSHA is on the wire before the stall; Redis answers at once,
-    // but the reply is only read after the stall, when the timeout has long expired.
+    // Default 50 ms timeout. The EVALSHA is on the wire before the stall (the script was loaded on
+    // connect, so it is one round trip); Redis answers at once, but the reply is only read after
+    // the stall, when the timeout has long expired.
     fleet = await startFleet(server.url, 1, { policies });
     const limiter = fleet.instances[0]!.limiter;
     const pending = limiter.check({ key: 'ip:198.51.100.77', tier: 'anonymous' });
@@ -147,6 +148,19 @@ describe('limits shared through Redis', () => {
     }
     expect(await pending).toMatchObject({ allowed: true, source: 'redis', remaining: 99 });
     expect(limiter.mode()).toBe('redis');
+    expect(limiter.stats().redisErrors).toBe(0);
+  });
+
+  it('the script is loaded on connect (first check is one EVALSHA); after SCRIPT FLUSH, NOSCRIPT → EVAL still answers', async () => {
+    fleet = await startFleet(server.url, 1, { policies, commandTimeoutMs: 500 });
+    const limiter = fleet.instances[0]!.limiter;
+    const subject = { key: 'ip:198.51.100.78', tier: 'anonymous' };
+    expect(await limiter.check(subject)).toMatchObject({ source: 'redis', remaining: 99 });
+    expect(await commandCalls(admin)).toMatchObject({ evalsha: { calls: 1, failed: 0 }, eval: { calls: 0 } });
+
+    await admin.script('FLUSH');
+    expect(await limiter.check(subject)).toMatchObject({ source: 'redis', remaining: 98 });
+    expect(await commandCalls(admin)).toMatchObject({ evalsha: { calls: 2, failed: 1 }, eval: { calls: 1, failed: 0 } });
     expect(limiter.stats().redisErrors).toBe(0);
   });
 

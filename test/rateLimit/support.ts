@@ -153,3 +153,13 @@ export async function scriptCalls(admin: Redis): Promise<number> {
   for (const m of info.matchAll(/^cmdstat_(evalsha|eval):calls=(\d+)/gm)) calls += Number(m[2]);
   return calls;
 }
+
+/** Calls and failed calls of EVALSHA and EVAL since the server started (or CONFIG RESETSTAT). */
+export async function commandCalls(admin: Redis): Promise<Record<'evalsha' | 'eval', { calls: number; failed: number }>> {
+  const info = await admin.info('commandstats');
+  const read = (name: string) => {
+    const m = new RegExp(`^cmdstat_${name}:calls=(\\d+),.*failed_calls=(\\d+)`, 'm').exec(info);
+    return { calls: Number(m?.[1] ?? 0), failed: Number(m?.[2] ?? 0) };
+  };
+  return { evalsha: read('evalsha'), eval: read('eval') };
+}
