@@ -548,8 +548,9 @@ function redisPing(port: number, timeoutMs: number): Promise<boolean> {
 
 /**
  * A private redis-server for portico-full's Redis limiter (the issue's "Redis rate limiter with a
- * high limit"), on a free loopback port beside the subgraphs on core 0; stopped with the other
- * children. Undefined when no redis-server is installed.
+ * high limit"), on a free loopback port, pinned to `cpu` (core 0 beside the subgraphs unless
+ * BENCH_REDIS_CORE says otherwise); stopped with the other children. Undefined when no
+ * redis-server is installed.
  */
 async function startPrivateRedis(dir: string, cpu: number | undefined): Promise<string | undefined> {
   if (REDIS_SERVER === undefined) return undefined;
@@ -589,10 +590,16 @@ async function main(): Promise<void> {
   const stampForRedis = new Date().toISOString().replace(/[:.]/g, '-');
   if (process.env['BENCH_REDIS_URL'] === undefined && opts.gateways.some((n) => n.startsWith('portico-full'))) {
     const redisDir = mkdtempSync(join(tmpdir(), `portico-bench-redis-${stampForRedis}-`));
-    const url = await startPrivateRedis(redisDir, pinned ? 0 : undefined);
+    // BENCH_REDIS_CORE=1 pins it beside the gateway instead: its CPU is then charged to Portico's
+    // core, but its answers no longer queue behind the load generator when core 0 is saturated.
+    const redisCore = pinned ? Number(process.env['BENCH_REDIS_CORE'] ?? 0) : undefined;
+    if (redisCore !== undefined && !(Number.isInteger(redisCore) && redisCore >= 0 && redisCore < cores)) {
+      throw new Error(`BENCH_REDIS_CORE must be a core number from 0 to ${cores - 1}, got "${process.env['BENCH_REDIS_CORE']}"`);
+    }
+    const url = await startPrivateRedis(redisDir, redisCore);
     if (url !== undefined) {
       process.env['BENCH_REDIS_URL'] = url;
-      notes.push(`portico-full* rate limiter, stale store and APQ in a private redis-server (${url}, core 0)`);
+      notes.push(`portico-full* rate limiter, stale store and APQ in a private redis-server (${url}, core ${redisCore ?? 'unpinned'})`);
       progress(`redis-server for portico-full*: ${url}`);
     } else {
       notes.push('portico-full* on the in-process limiter: no redis-server found (apt-get install redis-server)');
