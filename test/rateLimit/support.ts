@@ -146,20 +146,18 @@ export class Traffic {
   }
 }
 
-/** Calls of the rate-limit script Redis has executed since the last CONFIG RESETSTAT. */
-export async function scriptCalls(admin: Redis): Promise<number> {
-  const info = await admin.info('commandstats');
-  let calls = 0;
-  for (const m of info.matchAll(/^cmdstat_(evalsha|eval):calls=(\d+)/gm)) calls += Number(m[2]);
-  return calls;
-}
-
 /** Calls and failed calls of EVALSHA and EVAL since the server started (or CONFIG RESETSTAT). */
 export async function commandCalls(admin: Redis): Promise<Record<'evalsha' | 'eval', { calls: number; failed: number }>> {
   const info = await admin.info('commandstats');
   const read = (name: string) => {
-    const m = new RegExp(`^cmdstat_${name}:calls=(\\d+),.*failed_calls=(\\d+)`, 'm').exec(info);
-    return { calls: Number(m?.[1] ?? 0), failed: Number(m?.[2] ?? 0) };
+    const line = new RegExp(`^cmdstat_${name}:(.*)$`, 'm').exec(info)?.[1] ?? '';
+    return { calls: Number(/calls=(\d+)/.exec(line)?.[1] ?? 0), failed: Number(/failed_calls=(\d+)/.exec(line)?.[1] ?? 0) };
   };
   return { evalsha: read('evalsha'), eval: read('eval') };
+}
+
+/** Calls of the rate-limit script Redis has executed since the last CONFIG RESETSTAT. */
+export async function scriptCalls(admin: Redis): Promise<number> {
+  const { evalsha, eval: evalCalls } = await commandCalls(admin);
+  return evalsha.calls + evalCalls.calls;
 }
