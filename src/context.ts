@@ -13,6 +13,8 @@ export interface PorticoContext {
   /** Child logger carrying the request id. */
   readonly log: Logger;
   readonly principal: Principal;
+  /** `performance.now()` when the request's context was made. */
+  readonly startedAt: number;
   /** `performance.now()` after which no new subgraph call may start and running ones abort. */
   readonly deadlineAt: number;
   /** Aborted when the client goes away or the deadline passes; subgraph calls follow it. */

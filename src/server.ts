@@ -125,7 +125,7 @@ export function createPortico(config: Config, deps: PorticoDeps = {}): Portico {
         { logger, redis, metrics: deps.rateLimitMetrics ?? metrics.rateLimit },
       )
     : undefined;
-  const policyFor = policyResolver(config.subgraphs);
+  const policyFor = policyResolver({ ...config.subgraphs, slowCallMs: config.subgraphs.breaker.slowCallMs });
   const dataSources = new Map<string, SubgraphDataSource>();
 
   // Authentication: one verifier per instance, holding the JWKS and verification caches.
@@ -157,6 +157,7 @@ export function createPortico(config: Config, deps: PorticoDeps = {}): Portico {
           maxInFlight: config.subgraphs.maxInFlight,
           dedup: config.subgraphs.dedup,
           retry: config.subgraphs.retry,
+          maxResponseBytes: config.subgraphs.maxResponseBytes,
         },
         { logger, http, breakers, inflight, stale, traceHeadersFor: traceHeaders, identityHeadersFor, observer },
       );
@@ -227,7 +228,9 @@ export function createPortico(config: Config, deps: PorticoDeps = {}): Portico {
     const controller = new AbortController();
     // A client that goes away should not keep subgraph calls running on its behalf.
     reply.raw.once('close', () => {
-      if (!reply.raw.writableFinished) controller.abort();
+      if (reply.raw.writableFinished) return;
+      controller.abort();
+      access.onClientGone(req);
     });
     let log: Logger | undefined;
     const ctx: PorticoContext = {
@@ -238,6 +241,7 @@ export function createPortico(config: Config, deps: PorticoDeps = {}): Portico {
         return (log ??= logger.child({ requestId, traceId }));
       },
       principal: authentication.principalOf(req),
+      startedAt: performance.now(),
       deadlineAt: performance.now() + config.subgraphs.requestDeadlineMs,
       signal: controller.signal,
       subgraphsTouched: new Set(),
@@ -331,7 +335,11 @@ export function createPortico(config: Config, deps: PorticoDeps = {}): Portico {
     async stop() {
       if (lifecycle === 'stopped') return;
       lifecycle = 'stopped';
-      await app.close();
+      // A hard stop (drain() has already given requests their grace): connections a client left
+      // open mid-request must not hold the listener forever.
+      const closing = app.close();
+      app.server.closeAllConnections();
+      await closing;
       await apollo.stop();
       await http.close();
       // Last of the listeners: metrics and the status page stay up while the gateway drains.

@@ -16,10 +16,17 @@ import type { ServerResponse } from 'node:http';
  *   accepting connections, because `/faults` on the same port must stay reachable to undo it;
  *   clients therefore see ECONNRESET / "socket hang up", not ECONNREFUSED.
  * - `garbage`: `200` with `application/json` whose body is truncated, invalid JSON.
+ * - `graphql-error`: `200` with a well-formed GraphQL error response (`data: null`): the
+ *   subgraph is up and answering, so this must never open a breaker.
+ * - `huge`: `200` streaming a {@link HUGE_BODY_BYTES} JSON body without a content-length.
+ * - `endless`: `200` and a JSON body that starts and never ends (a chunk every 100 ms).
  */
-export type FaultMode = 'ok' | 'hang' | 'refuse' | 'garbage';
+export type FaultMode = 'ok' | 'hang' | 'refuse' | 'garbage' | 'graphql-error' | 'huge' | 'endless';
 
-export const FAULT_MODES: readonly FaultMode[] = ['ok', 'hang', 'refuse', 'garbage'];
+export const FAULT_MODES: readonly FaultMode[] = ['ok', 'hang', 'refuse', 'garbage', 'graphql-error', 'huge', 'endless'];
+
+/** What `huge` sends: 50 MB, far above any sane subgraph answer (and the gateway's limit). */
+export const HUGE_BODY_BYTES = 50 * 1_000_000;
 
 /** The whole fault configuration of one mock. */
 export interface FaultState {
@@ -124,6 +131,9 @@ export function faultsFromEnv(mockName: string, env: NodeJS.ProcessEnv = process
 export type FaultAction =
   | { readonly kind: 'refuse' }
   | { readonly kind: 'hang' }
+  | { readonly kind: 'graphql-error' }
+  | { readonly kind: 'huge' }
+  | { readonly kind: 'endless' }
   | {
       readonly kind: 'answer';
       /** Wait this long first (ms). */
@@ -181,6 +191,12 @@ export class FaultSwitch {
         return { kind: 'refuse' };
       case 'hang':
         return { kind: 'hang' };
+      case 'graphql-error':
+        return { kind: 'graphql-error' };
+      case 'huge':
+        return { kind: 'huge' };
+      case 'endless':
+        return { kind: 'endless' };
       case 'ok':
       case 'garbage': {
         if (s.mode === 'ok' && s.latencyMs === 0 && s.errorRate === 0) return PASS;
@@ -217,6 +233,46 @@ export function writeInjectedError(res: ServerResponse, status: number): void {
   }
   res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(INJECTED_ERROR_JSON) });
   res.end(INJECTED_ERROR_JSON);
+}
+
+const GRAPHQL_ERROR_BODY = JSON.stringify({ data: null, errors: [{ message: 'injected GraphQL error', extensions: { code: 'INJECTED' } }] });
+
+/** Writes a 200 carrying a GraphQL error: HTTP and JSON are fine, the operation failed. */
+export function writeGraphqlError(res: ServerResponse): void {
+  res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(GRAPHQL_ERROR_BODY) });
+  res.end(GRAPHQL_ERROR_BODY);
+}
+
+const FILLER = Buffer.alloc(64 * 1024, 0x61);
+
+/**
+ * Streams a 200 JSON body of `bytes` (chunked, no content-length, so only counting what arrives
+ * can bound it), or one that never ends when `bytes` is infinite. Stops when the client leaves.
+ */
+export async function writeStream(res: ServerResponse, bytes: number): Promise<void> {
+  res.writeHead(200, { 'content-type': 'application/json' });
+  res.write('{"data":{"filler":"');
+  let sent = 0;
+  const endless = !Number.isFinite(bytes);
+  while (!res.destroyed && (endless || sent < bytes)) {
+    const ok = res.write(FILLER);
+    sent += FILLER.length;
+    if (endless) await new Promise((r) => setTimeout(r, 100));
+    else if (!ok) await drainedOrClosed(res);
+  }
+  if (!res.destroyed) res.end('"}}');
+}
+
+function drainedOrClosed(res: ServerResponse): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      res.off('drain', done);
+      res.off('close', done);
+      resolve();
+    };
+    res.on('drain', done);
+    res.on('close', done);
+  });
 }
 
 /** Writes a 200 whose JSON body is truncated (with a matching content-length, so HTTP is intact). */

@@ -16,7 +16,7 @@ import {
   ApolloServerPluginLandingPageDisabled,
 } from '@apollo/server/plugin/disabled';
 import { buildSubgraphSchema } from '@apollo/subgraph';
-import { FaultInputError, FaultSwitch, faultsFromEnv, writeGarbage, writeInjectedError } from './faults.ts';
+import { FaultInputError, FaultSwitch, faultsFromEnv, HUGE_BODY_BYTES, writeGarbage, writeGraphqlError, writeInjectedError, writeStream } from './faults.ts';
 import type { FaultState } from './faults.ts';
 import { MOCK_SUBGRAPHS } from './registry.ts';
 import { StatsRecorder } from './stats.ts';
@@ -176,6 +176,9 @@ export async function startMock(name: MockName, opts: StartMockOptions = {}): Pr
       });
     }
     if (action.kind === 'hang') return; // Never answer; 'close' above counts the abort.
+    if (action.kind === 'graphql-error') return writeGraphqlError(res);
+    if (action.kind === 'huge') return writeStream(res, HUGE_BODY_BYTES);
+    if (action.kind === 'endless') return writeStream(res, Number.POSITIVE_INFINITY);
 
     if (action.delayMs > 0) {
       // Only delayed requests pay for an AbortController; the healthy path allocates nothing extra.

@@ -24,6 +24,22 @@ export function int(def: number, min: number, max: number) {
     });
 }
 
+/** An integer in [min, max], or `undefined` when unset or ''. */
+export function optionalInt(min: number, max: number) {
+  return z
+    .string()
+    .optional()
+    .transform((raw, ctx) => {
+      if (raw === undefined || raw.trim() === '') return undefined;
+      const n = Number(raw);
+      if (!Number.isInteger(n) || n < min || n > max) {
+        ctx.addIssue({ code: 'custom', message: `expected an integer from ${min} to ${max}, got ${JSON.stringify(raw)}` });
+        return z.NEVER;
+      }
+      return n;
+    });
+}
+
 /** A number in [min, max]. */
 export function num(def: number, min: number, max: number) {
   return z

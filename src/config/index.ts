@@ -25,6 +25,7 @@ import {
   DEFAULT_BREAKER_RESET_MS,
   DEFAULT_BREAKER_VOLUME_THRESHOLD,
   DEFAULT_BREAKER_WINDOW_MS,
+  DEFAULT_BREAKER_SLOW_CALL_PERCENT,
 } from '../resilience/breakers.ts';
 import { DEFAULT_QUERY_PLAN_CACHE_MB } from '../planning/planCache.ts';
 import { DEFAULT_STALE_TTL_MS } from '../resilience/staleStore.ts';
@@ -38,7 +39,7 @@ import {
   DEFAULT_MAX_ROOT_FIELDS,
   DEFAULT_MAX_TOKENS,
 } from '../hardening/index.ts';
-import { bool, checkHttpUrl, int, list, oneOf, pairs, ratePolicies, text, url } from './env.ts';
+import { bool, checkHttpUrl, int, list, oneOf, optionalInt, pairs, ratePolicies, text, url } from './env.ts';
 
 /**
  * The one reader of `process.env`. Every setting Portico has is declared here, validated whole
@@ -63,6 +64,12 @@ export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
 export const DEFAULT_KEEP_ALIVE_TIMEOUT_MS = 65_000;
 /** p99 of a healthy subgraph is ~50 ms here; 40x headroom before we give up on it. */
 export const DEFAULT_SUBGRAPH_TIMEOUT_MS = 2_000;
+/**
+ * Subgraph answers up to 16 MiB: a product page is a few KB and a large list page well under
+ * 1 MB, while a runaway answer (50 MB, or a body that never ends) is cut off before it costs the
+ * gateway more than this in memory per call.
+ */
+export const DEFAULT_SUBGRAPH_MAX_RESPONSE_BYTES = 16 * 1_048_576;
 /** A client request may not take longer than this end to end, whatever the plan does. */
 export const DEFAULT_REQUEST_DEADLINE_MS = 5_000;
 /** Persisted queries live a day: clients re-register on a miss, so this only bounds memory. */
@@ -122,6 +129,9 @@ const envSchema = z.object({
   PORTICO_BREAKER_VOLUME_THRESHOLD: int(DEFAULT_BREAKER_VOLUME_THRESHOLD, 1, 1_000_000),
   PORTICO_BREAKER_ERROR_PERCENT: int(DEFAULT_BREAKER_ERROR_PERCENT, 1, 100),
   PORTICO_BREAKER_RESET_MS: int(DEFAULT_BREAKER_RESET_MS, 100, 3_600_000),
+  PORTICO_BREAKER_SLOW_CALL_MS: optionalInt(0, 600_000),
+  PORTICO_BREAKER_SLOW_CALL_PERCENT: int(DEFAULT_BREAKER_SLOW_CALL_PERCENT, 1, 100),
+  PORTICO_SUBGRAPH_MAX_RESPONSE_BYTES: int(DEFAULT_SUBGRAPH_MAX_RESPONSE_BYTES, 1_024, 1_073_741_824),
   PORTICO_SUBGRAPH_MAX_INFLIGHT: int(DEFAULT_SUBGRAPH_MAX_INFLIGHT, 1, 100_000),
   PORTICO_SUBGRAPH_DEDUP: bool(true),
   PORTICO_SUBGRAPH_RETRY: bool(true),
@@ -215,11 +225,16 @@ export interface Config {
     /** Share one execution between identical concurrent client queries (opt-in). */
     readonly inboundDedup: boolean;
     readonly retry: boolean;
+    /** Subgraph answers larger than this are cut off and count as failures, bytes. */
+    readonly maxResponseBytes: number;
     readonly breaker: {
       readonly windowMs: number;
       readonly volumeThreshold: number;
       readonly errorThresholdPercent: number;
       readonly resetTimeoutMs: number;
+      /** Fixed slow-call threshold, ms; undefined: half of each key's timeout; 0: slow calls not tracked. */
+      readonly slowCallMs: number | undefined;
+      readonly slowCallPercent: number;
     };
   };
   readonly log: { readonly level: LogLevel };
@@ -341,11 +356,14 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
       dedup: e.PORTICO_SUBGRAPH_DEDUP,
       inboundDedup: e.PORTICO_INBOUND_DEDUP,
       retry: e.PORTICO_SUBGRAPH_RETRY,
+      maxResponseBytes: e.PORTICO_SUBGRAPH_MAX_RESPONSE_BYTES,
       breaker: {
         windowMs: e.PORTICO_BREAKER_WINDOW_MS,
         volumeThreshold: e.PORTICO_BREAKER_VOLUME_THRESHOLD,
         errorThresholdPercent: e.PORTICO_BREAKER_ERROR_PERCENT,
         resetTimeoutMs: e.PORTICO_BREAKER_RESET_MS,
+        slowCallMs: e.PORTICO_BREAKER_SLOW_CALL_MS,
+        slowCallPercent: e.PORTICO_BREAKER_SLOW_CALL_PERCENT,
       },
     },
     log: { level: e.PORTICO_LOG_LEVEL },

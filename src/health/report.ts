@@ -20,6 +20,10 @@ export interface BreakerView {
   key: string;
   state: BreakerState;
   openedAt: string | null;
+  /** Why it last opened: `failures`, `slow_calls`, `slow_probe` or `forced`; null while it never has. */
+  openReason: BreakerSnapshot['openReason'] | null;
+  /** Calls slower than this count as slow, ms. */
+  slowCallMs: number | null;
   window: BreakerSnapshot['window'];
 }
 
@@ -75,7 +79,7 @@ export function buildHealthReport(input: HealthReportInput): HealthReport {
     const breakers = input.breakers
       .filter((b) => b.subgraph === name)
       .sort((a, b) => a.key.localeCompare(b.key))
-      .map((b) => ({ key: b.key, state: b.state, openedAt: b.openedAt ?? null, window: b.window }));
+      .map((b) => ({ key: b.key, state: b.state, openedAt: b.openedAt ?? null, openReason: b.openReason ?? null, slowCallMs: b.slowCallMs ?? null, window: b.window }));
     const stats = input.stats(name);
     const state = breakers.reduce<BreakerState>((worst, b) => (SEVERITY[b.state] > SEVERITY[worst] ? b.state : worst), 'closed');
     return { name, state, inFlight: stats.inFlight, breakers, windows: stats.windows, lastError: stats.lastError };

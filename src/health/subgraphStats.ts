@@ -90,6 +90,8 @@ const GENERIC_REASON: Record<Exclude<CallOutcome, 'success'>, string> = {
   http_5xx: 'answered HTTP 5xx',
   http_4xx: 'answered HTTP 4xx',
   bad_body: 'answered with a body that is not a GraphQL response',
+  too_large: 'answered more than the response size limit',
+  client_gone: 'client went away',
 };
 
 export function createSubgraphStats(options: SubgraphStatsOptions = {}): SubgraphStats {
@@ -157,7 +159,8 @@ export function createSubgraphStats(options: SubgraphStatsOptions = {}): Subgrap
       const slot = slotFor(r, Math.floor(at / 1_000));
       r.requests[slot]!++;
       if (seconds > 0) r.latency[slot * BUCKETS + bucketOf(seconds * 1_000)]!++;
-      if (outcome !== 'success') {
+      // A client that went away is no error of the subgraph's: counted as a request only.
+      if (outcome !== 'success' && outcome !== 'client_gone') {
         r.errors[slot]!++;
         // An open breaker is already shown as such; keep the failure that opened it visible.
         if (outcome !== 'circuit_open' || !r.lastError) {

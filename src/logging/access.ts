@@ -43,7 +43,17 @@ export interface AccessLog {
   bind(req: FastifyRequest, ctx: PorticoContext): void;
   /** The Fastify `onResponse` hook. */
   onResponse(req: FastifyRequest, reply: FastifyReply): Promise<void>;
+  /**
+   * Call when the client went away before its answer (the response closed unfinished): the
+   * request gets its line too, with status {@link CLIENT_CLOSED_REQUEST} and the time it really
+   * waited. Fastify runs no `onResponse` for it, and its `onRequestAbort` only while the body
+   * is still arriving.
+   */
+  onClientGone(req: FastifyRequest): void;
 }
+
+/** nginx's status for "the client closed the connection before the answer": never sent, only logged and counted. */
+export const CLIENT_CLOSED_REQUEST = 499;
 
 /** `anonymous`, the principal's tier, or `unspecified` for a verified token without one. */
 export function tierOf(principal: Principal | undefined): string {
@@ -55,6 +65,8 @@ export function createAccessLog(options: AccessLogOptions, deps: AccessLogDeps):
   const skip = new Set(options.skipPaths ?? DEFAULT_ACCESS_LOG_SKIP_PATHS);
   const log = deps.logger.child({ component: 'access' });
   const contexts = new WeakMap<FastifyRequest, PorticoContext>();
+  /** Requests already logged as aborted: Fastify may still run onResponse for them. */
+  const aborted = new WeakSet<FastifyRequest>();
 
   const plugin: ApolloServerPlugin<PorticoContext> = {
     async requestDidStart() {
@@ -83,12 +95,23 @@ export function createAccessLog(options: AccessLogOptions, deps: AccessLogDeps):
       contexts.set(req, ctx);
     },
     async onResponse(req, reply) {
+      if (aborted.has(req)) return;
+      write(req, reply.statusCode, reply.elapsedTime);
+    },
+    onClientGone(req) {
+      if (aborted.has(req)) return;
+      aborted.add(req);
+      const ctx = contexts.get(req);
+      write(req, CLIENT_CLOSED_REQUEST, ctx ? performance.now() - ctx.startedAt : 0);
+    },
+  };
+
+  function write(req: FastifyRequest, status: number, ms: number) {
+    {
       const q = req.url.indexOf('?');
       // Never the query string: GET /graphql carries the whole operation and its variables there.
       const path = q >= 0 ? req.url.slice(0, q) : req.url;
       if (skip.has(path)) return;
-      const ms = reply.elapsedTime;
-      const status = reply.statusCode;
       const ctx = contexts.get(req);
       const op = ctx?.operation;
       const type = op?.type ?? 'none';
@@ -110,9 +133,9 @@ export function createAccessLog(options: AccessLogOptions, deps: AccessLogDeps):
         ...(coordinates.length > MAX_LOGGED_COORDINATES ? { degradedCount: coordinates.length } : {}),
         tier: tierOf(ctx?.principal ?? deps.principalOf?.(req)),
       };
-      const msg = `${req.method} ${line.path} ${status} ${line.durationMs} ms`;
+      const msg = `${req.method} ${line.path} ${status}${status === CLIENT_CLOSED_REQUEST ? ' (client went away)' : ''} ${line.durationMs} ms`;
       if (status >= 500) log.warn(line, msg);
       else log.info(line, msg);
-    },
-  };
+    }
+  }
 }

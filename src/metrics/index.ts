@@ -45,7 +45,7 @@ export const KNOWN_ERROR_CODES: ReadonlySet<string> = new Set([
   'RATE_LIMITER_UNAVAILABLE',
 ]);
 
-const SUBGRAPH_OUTCOMES: readonly CallOutcome[] = ['success', 'connection', 'timeout', 'deadline', 'circuit_open', 'bulkhead_full', 'http_5xx', 'http_4xx', 'bad_body'] satisfies readonly ('success' | FailureKind)[];
+const SUBGRAPH_OUTCOMES: readonly CallOutcome[] = ['success', 'connection', 'timeout', 'deadline', 'client_gone', 'circuit_open', 'bulkhead_full', 'http_5xx', 'http_4xx', 'bad_body', 'too_large'] satisfies readonly ('success' | FailureKind)[];
 const RELOAD_OUTCOMES = ['success', 'failure', 'unchanged'] as const;
 const JWKS_OUTCOMES: readonly JwksFetchOutcome[] = ['success', 'failure', 'stale'];
 const LIMITER_MODES: readonly RateLimiterMode[] = ['redis', 'local-fallback', 'memory'];
@@ -183,8 +183,8 @@ export function createMetrics(registry: Registry, options: MetricsOptions = {}):
   });
   const dedup = new Counter({
     name: 'portico_subgraph_dedup_total',
-    help: 'Subgraph fetches answered by an identical call already in flight (not sent).',
-    labelNames: ['subgraph'] as const,
+    help: 'Subgraph fetches that waited on an identical call already in flight (not sent), by the outcome they shared (success or the failure kind).',
+    labelNames: ['subgraph', 'outcome'] as const,
     registers,
   });
   const retries = new Counter({
@@ -323,8 +323,8 @@ export function createMetrics(registry: Registry, options: MetricsOptions = {}):
         if (seconds > 0) subgraphDuration.observe({ subgraph }, seconds);
         if (outcome === 'bulkhead_full') bulkheadRejections.inc({ subgraph });
       },
-      deduplicated(subgraph) {
-        dedup.inc({ subgraph });
+      deduplicated(subgraph, outcome) {
+        dedup.inc({ subgraph, outcome: SUBGRAPH_OUTCOMES.includes(outcome) ? outcome : 'connection' });
       },
       retried(subgraph) {
         retries.inc({ subgraph });

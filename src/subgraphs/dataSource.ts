@@ -28,7 +28,8 @@ export interface SubgraphCallObserver {
    * for logs only (may hold addresses or bodies); `reason` is client-safe (health view).
    */
   finished(subgraph: string, key: string, outcome: CallOutcome, seconds: number, detail?: string, reason?: string): void;
-  deduplicated?(subgraph: string): void;
+  /** A caller was answered by (or failed with) an identical call already in flight. */
+  deduplicated?(subgraph: string, outcome: CallOutcome): void;
   retried?(subgraph: string): void;
 }
 
@@ -37,6 +38,8 @@ export interface SubgraphPolicy {
   timeoutMs: number;
   /** `stale`: serve the last good values when the fetch fails; `null` (default): nulls. */
   fallback: 'null' | 'stale';
+  /** A call running longer counts as slow toward the breaker, ms; undefined: not tracked. */
+  slowCallMs: number | undefined;
 }
 
 export interface DataSourceOptions {
@@ -50,6 +53,8 @@ export interface DataSourceOptions {
   dedup: boolean;
   /** Retry a query once on a connection failure (budgeted). */
   retry: boolean;
+  /** Larger answers are cut off and count as a failure (`too_large`), bytes. */
+  maxResponseBytes: number;
 }
 
 export interface DataSourceDeps {
@@ -124,6 +129,8 @@ export class SubgraphDataSource implements GraphQLDataSource<PorticoContext & Re
   private readonly bulkhead: Bulkhead;
   private readonly retryBudget: RetryBudget;
   private readonly log: Logger;
+  /** The failure of an answer over the size limit (made once: the limit is fixed). */
+  private readonly tooLarge = () => new SubgraphFailure('too_large', `answered more than ${this.options.maxResponseBytes} bytes (PORTICO_SUBGRAPH_MAX_RESPONSE_BYTES)`);
   /** Which good answers are stored for stale-if-error (not every one under load). */
   private readonly staleWrites = new StaleWriteSampler();
 
@@ -166,12 +173,18 @@ export class SubgraphDataSource implements GraphQLDataSource<PorticoContext & Re
       if (policy.fallback === 'stale') this.rememberSampled(staleScope(key, document, query, request.variables), shape, request.variables, response);
       return response;
     } catch (err) {
+      const elapsedMs = performance.now() - started;
       const remaining = Math.max(0, Math.round(ctx.deadlineAt - started));
-      const failure = classifyFetchError(err, Math.min(policy.timeoutMs, remaining));
-      const seconds = failure.kind === 'circuit_open' || failure.kind === 'bulkhead_full' || failure.kind === 'deadline' ? 0 : (performance.now() - started) / 1000;
+      const failure = classifyFetchError(err, Math.min(policy.timeoutMs, remaining), elapsedMs);
+      const seconds = failure.kind === 'circuit_open' || failure.kind === 'bulkhead_full' ? 0 : elapsedMs / 1000;
       this.deps.observer?.finished(this.name, key, failure.kind, seconds, failure.detail, failure.reason);
+      if (failure.kind === 'client_gone') {
+        // Not the subgraph's failure, and nobody reads the answer: one quiet line, no degradation.
+        ctx.log.info({ event: 'client_gone', subgraph: this.name, key, elapsedMs: Math.round(elapsedMs) }, `[${this.name}] ${failure.reason}; call abandoned`);
+        return { data: null };
+      }
       ctx.log.warn(
-        { event: 'subgraph_failure', subgraph: this.name, key, kind: failure.kind, reason: failure.reason, detail: failure.detail, url: this.url },
+        { event: 'subgraph_failure', subgraph: this.name, key, kind: failure.kind, reason: failure.reason, detail: failure.detail, url: this.url, elapsedMs: Math.round(elapsedMs) },
         `[${this.name}] ${failure.reason}`,
       );
       return this.degrade(ctx, key, staleScope(key, document, query, request.variables), shape, request.variables, o.pathInIncomingRequest ?? [], failure, policy);
@@ -186,31 +199,47 @@ export class SubgraphDataSource implements GraphQLDataSource<PorticoContext & Re
     const { headers, identityKey } = this.requestHeaders(ctx);
     const canRetry = this.options.retry && shape.operationType === 'query';
 
-    const exec = async (): Promise<SharedCall> => {
+    const exec = async (signal: AbortSignal | undefined): Promise<SharedCall> => {
       if (!this.bulkhead.tryAcquire()) throw new SubgraphFailure('bulkhead_full', 'too many concurrent requests to this subgraph');
       try {
-        return await this.deps.breakers.fire(this.name, key, async () => {
-          const raw = await this.send(body, headers, timeoutMs, isDeadline, ctx.signal, canRetry);
-          return { raw, parsed: checkResponse(raw) };
-        });
+        const raw = await this.send(body, headers, timeoutMs, isDeadline, signal, canRetry);
+        return { raw, parsed: checkResponse(raw) };
       } finally {
         this.bulkhead.release();
       }
     };
 
-    // Mutations are never shared or retried: each must reach the subgraph exactly as sent.
-    if (this.options.dedup && shape.operationType === 'query') {
-      // Identity headers are part of the key: two principals never share an answer.
-      const { value, shared } = await this.deps.inflight.run(`${this.name}\u0000${identityKey}`, body, exec);
-      if (shared) {
-        this.deps.observer?.deduplicated?.(this.name);
+    // Every caller goes through the breaker, followers of a shared call too, so the breaker
+    // counts demand: with dedup inside it, a hung subgraph under heavy traffic showed the
+    // breaker one call per timeout period and never reached the volume threshold.
+    return this.deps.breakers.fire(
+      this.name,
+      key,
+      async () => {
+        // Mutations are never shared or retried: each must reach the subgraph exactly as sent.
+        if (!this.options.dedup || shape.operationType !== 'query') {
+          const { raw, parsed } = await exec(ctx.signal);
+          return parsed ?? checkResponse(raw);
+        }
+        // Identity headers are part of the key: two principals never share an answer.
+        const { promise, shared } = this.deps.inflight.run(`${this.name}\u0000${identityKey}`, body, exec, { signal: ctx.signal, onAbort: clientGone });
+        if (!shared) {
+          const value = await promise;
+          return value.parsed ?? checkResponse(value.raw);
+        }
+        let value: SharedCall;
+        try {
+          value = await promise;
+        } catch (err) {
+          this.deps.observer?.deduplicated?.(this.name, classifyFetchError(err, timeoutMs).kind);
+          throw err;
+        }
+        this.deps.observer?.deduplicated?.(this.name, 'success');
         // The leader's parsed object belongs to the leader's plan; parse our own copy.
         return checkResponse(value.raw);
-      }
-      return value.parsed ?? checkResponse(value.raw);
-    }
-    const { raw, parsed } = await exec();
-    return parsed ?? checkResponse(raw);
+      },
+      policy.slowCallMs,
+    );
   }
 
   /**
@@ -234,12 +263,12 @@ export class SubgraphDataSource implements GraphQLDataSource<PorticoContext & Re
    */
   private async send(body: string, headers: Record<string, string>, timeoutMs: number, isDeadline: boolean | undefined, clientSignal: AbortSignal | undefined, canRetry: boolean): Promise<RawResponse> {
     const endsAt = performance.now() + timeoutMs;
-    const onTimeout = () => new TimeoutReason(isDeadline === true);
+    const onTimeout = () => new TimeoutReason(isDeadline === true ? 'deadline' : 'timeout');
     if (canRetry) this.retryBudget.onRequest();
     for (let attempt = 0; ; attempt++) {
       const left = Math.max(1, Math.ceil(endsAt - performance.now()));
       try {
-        return await this.deps.http.post(this.url, headers, body, { timeoutMs: left, onTimeout, signal: clientSignal, onAbort: clientGone });
+        return await this.deps.http.post(this.url, headers, body, { timeoutMs: left, onTimeout, signal: clientSignal, onAbort: clientGone, maxBytes: this.options.maxResponseBytes, onTooLarge: this.tooLarge });
       } catch (err) {
         // Only connection failures are retried: a timeout means the subgraph is slow, and
         // asking again would double its load exactly when it can least take it.
@@ -374,9 +403,9 @@ export function checkResponse(raw: RawResponse): GatewayGraphQLResponse {
   return parsed as GatewayGraphQLResponse;
 }
 
-/** A client that went away ends its calls like a reached deadline: nobody waits for them. */
+/** A client that went away ends its calls: nobody waits for them, and it is not the subgraph's fault. */
 function clientGone(): TimeoutReason {
-  return new TimeoutReason(true);
+  return new TimeoutReason('client_gone');
 }
 
 /** A short random pause (never past `leftMs`), so retries of many requests do not arrive as one wave. */

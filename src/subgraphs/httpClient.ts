@@ -14,6 +14,9 @@ export interface CallLimits {
   /** Aborted when this signal fires (the client went away), failing with `onAbort()`. */
   readonly signal?: AbortSignal | undefined;
   readonly onAbort?: () => Error;
+  /** An answer larger than this (declared or received) is cut off, failing with `onTooLarge()`, bytes. */
+  readonly maxBytes?: number | undefined;
+  readonly onTooLarge?: () => Error;
 }
 
 export interface SubgraphHttpClient {
@@ -76,16 +79,30 @@ export function createSubgraphHttpClient(options: { keepAliveMs?: number; connec
         signal?.addEventListener('abort', onAbort, { once: true });
         let status = 0;
         const chunks: Buffer[] = [];
+        // Bounded memory whatever a subgraph sends: a 50 MB answer or a body that never ends is
+        // cut off at the limit (or by the timeout), not buffered whole.
+        const maxBytes = limits.maxBytes ?? Number.POSITIVE_INFINITY;
+        let received = 0;
+        const tooLarge = () => end(limits.onTooLarge?.() ?? new Error(`response larger than ${maxBytes} bytes`));
         const handler: Dispatcher.DispatchHandlers = {
           onConnect(abort) {
             abortCall = abort as (reason: Error) => void;
             if (endedBy) abort(endedBy);
           },
-          onHeaders(statusCode) {
+          onHeaders(statusCode, rawHeaders) {
             status = statusCode;
+            if (maxBytes !== Number.POSITIVE_INFINITY && declaredLength(rawHeaders) > maxBytes) {
+              tooLarge();
+              return false;
+            }
             return true;
           },
           onData(chunk) {
+            received += chunk.length;
+            if (received > maxBytes) {
+              tooLarge();
+              return false;
+            }
             chunks.push(chunk);
             return true;
           },
@@ -111,4 +128,17 @@ export function createSubgraphHttpClient(options: { keepAliveMs?: number; connec
     },
     close: () => agent.close(),
   };
+}
+
+/** The `content-length` among undici's raw header pairs, or -1 when absent or unreadable. */
+function declaredLength(rawHeaders: Buffer[] | string[] | null | undefined): number {
+  if (!rawHeaders) return -1;
+  for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
+    const name = rawHeaders[i]!.toString();
+    if (name.length === 14 && name.toLowerCase() === 'content-length') {
+      const n = Number(rawHeaders[i + 1]!.toString());
+      return Number.isFinite(n) ? n : -1;
+    }
+  }
+  return -1;
 }

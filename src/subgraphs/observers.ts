@@ -19,7 +19,7 @@ export function combineObservers(observers: readonly SubgraphCallObserver[], log
   return {
     started: (subgraph) => each((o) => o.started(subgraph)),
     finished: (subgraph, key, outcome, seconds, detail, reason) => each((o) => o.finished(subgraph, key, outcome, seconds, detail, reason)),
-    deduplicated: (subgraph) => each((o) => o.deduplicated?.(subgraph)),
+    deduplicated: (subgraph, outcome) => each((o) => o.deduplicated?.(subgraph, outcome)),
     retried: (subgraph) => each((o) => o.retried?.(subgraph)),
   };
 }

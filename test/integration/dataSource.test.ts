@@ -48,6 +48,7 @@ function context(): PorticoContext {
     traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01',
     log: logger,
     principal: ANONYMOUS,
+    startedAt: performance.now(),
     deadlineAt: performance.now() + 5_000,
     signal: new AbortController().signal,
     subgraphsTouched: new Set(),
@@ -59,7 +60,7 @@ function context(): PorticoContext {
 it('one of 50 concurrent calls times out; the other 49 on the same breaker key succeed', async () => {
   const logger = createLogger({ level: 'silent' });
   const ds = new SubgraphDataSource(
-    { name: 'pricing', url, policyFor: () => ({ timeoutMs: 2_000, fallback: 'null' }), maxInFlight: 100, dedup: true, retry: true },
+    { name: 'pricing', url, policyFor: () => ({ timeoutMs: 2_000, fallback: 'null', slowCallMs: undefined }), maxInFlight: 100, dedup: true, retry: true, maxResponseBytes: 16 * 1_048_576 },
     { logger, http: createSubgraphHttpClient(), breakers: createBreakerRegistry({ volumeThreshold: 1000 }, { logger }), inflight: createInflightDedup<SharedCall>(), stale: createMemoryStaleStore() },
   );
   const document = parse(QUERY);

@@ -168,7 +168,12 @@ describe('embedded default (no Redis)', () => {
     expect(gw.portico.parts.limiter?.mode()).toBe('memory');
     expect(gw.logs.find((l) => /memory/i.test(String(l.msg))).length).toBeGreaterThanOrEqual(1);
     let first429 = 0;
+    const began = performance.now();
     for (let i = 1; i <= 70 && !first429; i++) if ((await post(gw.graphqlUrl, TYPENAME)).status === 429) first429 = i;
-    expect(first429).toBe(61);
+    // 60 at once, then one more for every second the loop took (60/min refills one per second):
+    // on a loaded machine the 61 requests can take longer than a second.
+    const refilled = Math.floor((performance.now() - began) / 1_000);
+    expect(first429).toBeGreaterThanOrEqual(61);
+    expect(first429).toBeLessThanOrEqual(61 + refilled);
   });
 });

@@ -66,12 +66,12 @@ describe('createMetrics', () => {
   it('breaker gauges are read from the registry at scrape time; transitions are counted', async () => {
     const registry = new Registry();
     const m = createMetrics(registry, { defaultMetrics: false });
-    const window = { fires: 0, failures: 0, timeouts: 0, rejects: 0, successes: 0 };
+    const window = { fires: 0, failures: 0, rejects: 0, successes: 0, recent: 0, slow: 0 };
     m.bind({
       breakers: () => [
-        { key: 'pricing:Product', subgraph: 'pricing', state: 'open', window, openedAt: undefined },
-        { key: 'review:Product', subgraph: 'review', state: 'forced-closed', window, openedAt: undefined },
-        { key: 'inventory:Product', subgraph: 'inventory', state: 'half-open', window, openedAt: undefined },
+        { key: 'pricing:Product', subgraph: 'pricing', state: 'open', window, slowCallMs: 1000, openedAt: undefined, openReason: 'slow_calls' },
+        { key: 'review:Product', subgraph: 'review', state: 'forced-closed', window, slowCallMs: 1000, openedAt: undefined, openReason: undefined },
+        { key: 'inventory:Product', subgraph: 'inventory', state: 'half-open', window, slowCallMs: 1000, openedAt: undefined, openReason: 'failures' },
       ],
       ready: () => true,
     });
@@ -94,7 +94,8 @@ describe('createMetrics', () => {
     o.finished('pricing', 'pricing:Product', 'success', 0.01);
     expect(sampleValue(await scrape(registry), 'portico_subgraph_in_flight', { subgraph: 'pricing' })).toBe(1);
     o.finished('pricing', 'pricing:Product', 'bulkhead_full', 0);
-    o.deduplicated?.('pricing');
+    o.deduplicated?.('pricing', 'success');
+    o.deduplicated?.('pricing', 'timeout');
     o.retried?.('pricing');
     const f = await scrape(registry);
     expect(sampleValue(f, 'portico_subgraph_in_flight', { subgraph: 'pricing' })).toBe(0);

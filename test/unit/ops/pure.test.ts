@@ -22,7 +22,7 @@ describe('health report', () => {
   it('lists every subgraph, worst breaker state first-class, no URLs', () => {
     const stats = createSubgraphStats();
     stats.observer.finished('pricing', 'pricing:Product', 'connection', 0.01, 'ECONNREFUSED 127.0.0.1:4002', 'connection refused');
-    const window = { fires: 5, failures: 5, timeouts: 0, rejects: 0, successes: 0 };
+    const window = { fires: 5, failures: 5, rejects: 0, successes: 0, recent: 0, slow: 0 };
     const report = buildHealthReport({
       instance: 'i-1',
       now: new Date('2026-01-01T00:00:00Z'),
@@ -32,8 +32,8 @@ describe('health report', () => {
       limiter: undefined,
       subgraphNames: ['product', 'pricing'],
       breakers: [
-        { key: 'pricing:Query.x', subgraph: 'pricing', state: 'closed', window, openedAt: undefined },
-        { key: 'pricing:Product', subgraph: 'pricing', state: 'open', window, openedAt: '2026-01-01T00:00:00.000Z' },
+        { key: 'pricing:Query.x', subgraph: 'pricing', state: 'closed', window, slowCallMs: 1000, openedAt: undefined, openReason: undefined },
+        { key: 'pricing:Product', subgraph: 'pricing', state: 'open', window, slowCallMs: 1000, openedAt: '2026-01-01T00:00:00.000Z', openReason: 'failures' },
       ],
       stats: (n) => stats.snapshot(n),
     });

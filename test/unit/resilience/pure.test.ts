@@ -71,8 +71,8 @@ describe('failure classification (the breaker errorFilter)', () => {
     expect(refused.kind).toBe('connection');
     expect(refused.reason).toBe('connection refused');
     expect(refused.code).toBe('SUBGRAPH_UNAVAILABLE');
-    expect(classifyFetchError(new TimeoutReason(false), 300).reason).toBe('timed out after 300 ms');
-    expect(classifyFetchError(new TimeoutReason(true), 120).code).toBe('SUBGRAPH_TIMEOUT');
+    expect(classifyFetchError(new TimeoutReason('timeout'), 300).reason).toBe('timed out after 300 ms');
+    expect(classifyFetchError(new TimeoutReason('deadline'), 120).code).toBe('SUBGRAPH_TIMEOUT');
     const already = new SubgraphFailure('circuit_open', 'x');
     expect(classifyFetchError(already, 1)).toBe(already);
   });
@@ -97,10 +97,10 @@ describe('retry budget, bulkhead, policies', () => {
     expect(b.tryAcquire()).toBe(true);
   });
   it('key settings win over subgraph settings over defaults', () => {
-    const p = policyResolver({ timeoutMs: 2000, timeouts: { pricing: 800, 'pricing:Query.x': 100 }, fallbacks: { 'review:Product': 'stale' } });
-    expect(p('pricing', 'pricing:Product')).toEqual({ timeoutMs: 800, fallback: 'null' });
+    const p = policyResolver({ timeoutMs: 2000, timeouts: { pricing: 800, 'pricing:Query.x': 100 }, fallbacks: { 'review:Product': 'stale' }, slowCallMs: undefined });
+    expect(p('pricing', 'pricing:Product')).toEqual({ timeoutMs: 800, fallback: 'null', slowCallMs: 400 });
     expect(p('pricing', 'pricing:Query.x').timeoutMs).toBe(100);
-    expect(p('review', 'review:Product')).toEqual({ timeoutMs: 2000, fallback: 'stale' });
+    expect(p('review', 'review:Product')).toEqual({ timeoutMs: 2000, fallback: 'stale', slowCallMs: 1000 });
   });
 });
 
@@ -108,7 +108,7 @@ describe('edges', () => {
   it('readiness: unready only while starting or draining, degraded says why', () => {
     expect(readinessOf('starting', []).ready).toBe(false);
     expect(readinessOf('draining', []).ready).toBe(false);
-    const r = readinessOf('ready', [{ key: 'pricing:Product', subgraph: 'pricing', state: 'open', window: { fires: 1, failures: 1, timeouts: 0, rejects: 0, successes: 0 }, openedAt: undefined }]);
+    const r = readinessOf('ready', [{ key: 'pricing:Product', subgraph: 'pricing', state: 'open', window: { fires: 1, failures: 1, rejects: 0, successes: 0, recent: 0, slow: 0 }, slowCallMs: 1000, openedAt: undefined, openReason: 'failures' }]);
     expect(r).toEqual({ ready: true, body: { status: 'degraded', reasons: ['breaker pricing:Product is open'] } });
   });
   it('request id and traceparent: accepted when well-formed, replaced otherwise', () => {
@@ -150,8 +150,9 @@ describe('StaleWriteSampler', () => {
 
 describe('what counts against a breaker', () => {
   it('our deadline and a client gone do not; a timeout, a reset and a 5xx do', () => {
-    expect(countsAgainstBreaker(new TimeoutReason(true))).toBe(false);
-    expect(countsAgainstBreaker(new TimeoutReason(false))).toBe(true);
+    expect(countsAgainstBreaker(new TimeoutReason('deadline'))).toBe(false);
+    expect(countsAgainstBreaker(new TimeoutReason('client_gone'))).toBe(false);
+    expect(countsAgainstBreaker(new TimeoutReason('timeout'))).toBe(true);
     expect(countsAgainstBreaker(Object.assign(new Error('reset'), { code: 'ECONNRESET' }))).toBe(true);
     expect(countsAgainstBreaker(new SubgraphFailure('http_5xx', 'answered HTTP 503'))).toBe(true);
     expect(countsAgainstBreaker(new SubgraphFailure('bulkhead_full', 'full'))).toBe(false);
@@ -160,9 +161,9 @@ describe('what counts against a breaker', () => {
   it('a burst of calls ended by clients going away leaves the breaker closed; the same burst of timeouts opens it', async () => {
     const breakers = createBreakerRegistry({ volumeThreshold: 5 }, { logger: createLogger({ level: 'silent' }) });
     try {
-      for (let i = 0; i < 20; i++) await breakers.fire('products', 'products:Product', () => Promise.reject(new TimeoutReason(true))).catch(() => undefined);
+      for (let i = 0; i < 20; i++) await breakers.fire('products', 'products:Product', () => Promise.reject(new TimeoutReason('client_gone'))).catch(() => undefined);
       expect(breakers.snapshot().find((b) => b.key === 'products:Product')?.state).toBe('closed');
-      for (let i = 0; i < 20; i++) await breakers.fire('products', 'products:User', () => Promise.reject(new TimeoutReason(false))).catch(() => undefined);
+      for (let i = 0; i < 20; i++) await breakers.fire('products', 'products:User', () => Promise.reject(new TimeoutReason('timeout'))).catch(() => undefined);
       expect(breakers.snapshot().find((b) => b.key === 'products:User')?.state).toBe('open');
     } finally {
       breakers.shutdown();
