@@ -26,6 +26,13 @@ export const DEFAULT_BREAKER_SLOW_CALL_PERCENT = 50;
 export const DEFAULT_BREAKER_SLOW_CALL_WINDOW = 20;
 /** Calls still in flight are checked for slowness this often: a hang is seen within 0.1 s of the threshold. */
 export const SLOW_CALL_SWEEP_MS = 100;
+/**
+ * A sweep later than this beyond its interval means our own event loop was stalled (GC, CPU
+ * starvation, a burst of work): that time is not the subgraph's and is taken off every call in
+ * flight. Without it, an overloaded gateway judged healthy subgraphs slow and opened their
+ * breakers (seen in the chaos suite at start-up on a saturated 2-core machine).
+ */
+export const STALL_TOLERANCE_MS = 20;
 
 export interface BreakerOptions {
   /** Rolling window, ms. Default {@link DEFAULT_BREAKER_WINDOW_MS}. */
@@ -87,6 +94,7 @@ export interface BreakerRegistry {
 
 /** A call in flight through a breaker, for slow-call detection. */
 interface Call {
+  /** On the stall-free clock (see `subgraphClock`). */
   readonly startedAt: number;
   /** Fired while the breaker was half-open: this call is the probe. */
   readonly probe: boolean;
@@ -141,6 +149,14 @@ export function createBreakerRegistry(options: BreakerOptions, deps: BreakerDeps
   const log = deps.logger.child({ component: 'breaker' });
   let nextCallId = 0;
   let sweeper: ReturnType<typeof setInterval> | undefined;
+  /** Our own event-loop stalls so far, ms, as the sweeps measured them. */
+  let stalledMs = 0;
+  let lastSweepAt = now();
+  /**
+   * Time as the subgraphs experienced it: the monotonic clock less our own stalls. Elapsed time
+   * on this clock is what a call cost the subgraph, whatever our event loop was doing meanwhile.
+   */
+  const subgraphClock = () => now() - stalledMs;
 
   function forcedOf(e: Entry): 'open' | 'closed' | undefined {
     return e.forced ?? subgraphForced.get(e.subgraph);
@@ -157,7 +173,7 @@ export function createBreakerRegistry(options: BreakerOptions, deps: BreakerDeps
 
   function emit(key: string, e: Entry, from: BreakerState, to: BreakerState, reason?: OpenReason) {
     const s = e.breaker.stats;
-    const recent = e.slow.counts(now());
+    const recent = e.slow.counts(subgraphClock());
     log.warn(
       {
         event: 'breaker_transition',
@@ -190,7 +206,11 @@ export function createBreakerRegistry(options: BreakerOptions, deps: BreakerDeps
 
   /** Counts the calls that have been in flight past their slow threshold, without waiting for them to end. */
   function sweep() {
-    const at = now();
+    const wall = now();
+    const late = wall - lastSweepAt - SLOW_CALL_SWEEP_MS;
+    lastSweepAt = wall;
+    if (late > STALL_TOLERANCE_MS) stalledMs += late;
+    const at = subgraphClock();
     for (const e of entries.values()) {
       if (e.inFlight.size === 0 || e.slowCallMs === undefined) continue;
       const slowBefore = at - e.slowCallMs;
@@ -250,11 +270,12 @@ export function createBreakerRegistry(options: BreakerOptions, deps: BreakerDeps
   async function fireTracked<T>(e: Entry, fn: () => Promise<T>, slowCallMs: number): Promise<T> {
     e.slowCallMs = slowCallMs;
     if (sweeper === undefined) {
+      lastSweepAt = now();
       sweeper = setInterval(sweep, SLOW_CALL_SWEEP_MS);
       sweeper.unref();
     }
     const id = nextCallId++;
-    const call: Call = { startedAt: now(), probe: e.breaker.halfOpen, flagged: false };
+    const call: Call = { startedAt: subgraphClock(), probe: e.breaker.halfOpen, flagged: false };
     e.inFlight.set(id, call);
     let counted = true;
     try {
@@ -266,7 +287,7 @@ export function createBreakerRegistry(options: BreakerOptions, deps: BreakerDeps
     } finally {
       e.inFlight.delete(id);
       if (!call.flagged && counted) {
-        const at = now();
+        const at = subgraphClock();
         const slow = at - call.startedAt >= slowCallMs;
         e.slow.record(at, slow);
         if (slow) judgeSlow(e, call, at);
@@ -290,7 +311,7 @@ export function createBreakerRegistry(options: BreakerOptions, deps: BreakerDeps
       }
     },
     snapshot() {
-      const at = now();
+      const at = subgraphClock();
       return [...entries].map(([key, e]) => {
         const s = e.breaker.stats;
         const recent = e.slow.counts(at);

@@ -67,7 +67,7 @@ const everyInstance = async (probe: (report: any) => boolean) => {
 const running = new Set<RunningLoad>();
 function track(l: RunningLoad): RunningLoad {
   running.add(l);
-  return { inFlight: l.inFlight, stop: () => (running.delete(l), l.stop()) };
+  return { ...l, stop: () => (running.delete(l), l.stop()) };
 }
 
 function load(check?: Parameters<typeof startLoad>[0]['check']): RunningLoad {

@@ -83,6 +83,10 @@ export interface LoadReport {
 export interface RunningLoad {
   /** Requests sent and not answered yet. */
   inFlight(): number;
+  /** When the oldest request still unanswered was sent (performance.now() ms); undefined when none is. */
+  oldestInFlight(): number | undefined;
+  /** The samples of the requests answered (or given up) so far, in the order they ended. */
+  samplesSoFar(): readonly Sample[];
   /** Stops sending, waits for what is in flight, and reports. */
   stop(): Promise<LoadReport>;
 }
@@ -100,6 +104,8 @@ export function startLoad(options: LoadOptions & { keepBodies?: boolean }): Runn
   const check = options.check ?? expectCleanData;
   const samples: Sample[] = [];
   const pending = new Set<Promise<void>>();
+  /** Send time of each request in flight, by its number: Map order is send order. */
+  const sentAt = new Map<number, number>();
   const began = performance.now();
   let issued = 0;
   let shed = 0;
@@ -139,7 +145,12 @@ export function startLoad(options: LoadOptions & { keepBodies?: boolean }): Runn
           shed++;
           continue;
         }
-        const p = send(issued++).finally(() => pending.delete(p));
+        const n = issued++;
+        sentAt.set(n, performance.now());
+        const p = send(n).finally(() => {
+          pending.delete(p);
+          sentAt.delete(n);
+        });
         pending.add(p);
       }
       await new Promise((r) => setTimeout(r, TICK_MS));
@@ -148,6 +159,8 @@ export function startLoad(options: LoadOptions & { keepBodies?: boolean }): Runn
 
   return {
     inFlight: () => pending.size,
+    oldestInFlight: () => sentAt.values().next().value,
+    samplesSoFar: () => samples,
     async stop() {
       running = false;
       await loop;

@@ -104,6 +104,21 @@ describe('breaker accounting', () => {
     expect(breakers.snapshot()[0]!.window).toMatchObject({ recent: 1, slow: 0 });
   });
 
+  it("our own event-loop stall is not the subgraph's slowness: it is taken off every call in flight", async () => {
+    const calls = Array.from({ length: 15 }, () => breakers.fire('product', 'product:Query.products', never, 1_000).catch(() => undefined));
+    advance(200);
+    // The gateway freezes for 1.5 s (GC, CPU starvation): the next sweep runs that late.
+    clock += 1_500;
+    vi.advanceTimersByTime(SLOW_CALL_SWEEP_MS);
+    advance(500);
+    expect(state('product:Query.products')).toBe('closed');
+    expect(breakers.snapshot()[0]!.window.slow).toBe(0);
+    // Past the threshold on the subgraph's own time, they count.
+    advance(500);
+    expect(state('product:Query.products')).toBe('open');
+    void calls;
+  });
+
   it('a client gone or our own deadline never counts as slow or as a failure', async () => {
     const gone = Array.from({ length: 15 }, () =>
       breakers.fire('pricing', 'pricing:Product', () => new Promise<never>((_, reject) => setTimeout(() => reject(new TimeoutReason('client_gone')), 500)), 1_000).catch(() => undefined),
