@@ -8,6 +8,7 @@ import { createAuthentication, createTokenVerifier, identityHeaders, introspecti
 import type { Config } from './config/index.ts';
 import type { PorticoContext } from './context.ts';
 import { formatErrorFor } from './errors/format.ts';
+import { requestErrorsPlugin } from './errors/requestErrors.ts';
 import { readinessOf } from './health/readiness.ts';
 import { createHttpApp } from './http/app.ts';
 import { correlationOf, echoRequestId } from './http/correlation.ts';
@@ -197,8 +198,10 @@ export function createPortico(config: Config, deps: PorticoDeps = {}): Portico {
       config.graphql.landingPage === 'sandbox'
         ? ApolloServerPluginLandingPageLocalDefault({ embed: true, includeCookies: false })
         : ApolloServerPluginLandingPageProductionDefault({ footer: false }),
-      // Order matters: hooks start in this order. Hardening refuses before anything is
+      // Order matters: hooks start in this order. An operation that cannot be picked is a
+      // request error before anything else looks at it; hardening refuses before anything is
       // filtered or planned; authorization filters before the gateway plans.
+      requestErrorsPlugin(),
       hardeningPlugin({ limits: () => operationLimits }),
       authorizationPlugin({ mode: config.authorization.mode, policy: deps.policy }, { index: () => authorizationIndex }),
       degradationPlugin(),
