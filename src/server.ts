@@ -259,15 +259,17 @@ export function createPortico(config: Config, deps: PorticoDeps = {}): Portico {
 
   const handle = graphqlHandler(apollo, contextFor);
   const queryTextLimit = createQueryTextLimitHook(config.limits);
-  // Rate limit before anything that costs: parsing, planning, subgraph calls.
+  // Authentication first: what headers give away (two Authorization headers, a malformed token)
+  // is refused on onRequest, before the body is read; the body's credentials and the signature
+  // are checked first thing once it is. Then the rate limit, before anything that costs:
+  // parsing, planning, subgraph calls.
   const preHandler = limiter
-    ? [createRateLimitHook(limiter, config.rateLimit, { principalOf: (req) => authentication.principalOf(req) }), queryTextLimit]
-    : [queryTextLimit];
-  // Authentication runs on onRequest, before the body is read: a refused token costs no parsing.
-  app.route({ method: ['GET', 'POST'], url: '/graphql', onRequest: authentication.hook, preHandler, handler: handle });
+    ? [authentication.verify, createRateLimitHook(limiter, config.rateLimit, { principalOf: (req) => authentication.principalOf(req) }), queryTextLimit]
+    : [authentication.verify, queryTextLimit];
+  app.route({ method: ['GET', 'POST'], url: '/graphql', onRequest: authentication.onRequest, preHandler, handler: handle });
   // Browsers opening the root get the landing page (Sandbox outside production). GET / also
   // executes queries, so it is authenticated like /graphql.
-  app.get('/', { onRequest: authentication.hook, preHandler }, handle);
+  app.get('/', { onRequest: authentication.onRequest, preHandler }, handle);
   app.get('/health/live', async (_req, reply) => reply.send({ status: 'live' }));
   app.get('/health/ready', async (_req, reply) => {
     const r = readinessOf(lifecycle, breakers.snapshot(), limiterReasons());

@@ -81,6 +81,14 @@ export interface TokenVerifier {
    * @throws AuthError for every refused token (map to 401 with {@link wwwAuthenticate})
    */
   verify(authorizationHeader: string | undefined): Promise<Principal>;
+  /**
+   * The checks of {@link verify} that need no key and read no claim: size, `Bearer` syntax and
+   * the protected header (alg allowlist, key references). Synchronous and cheap, so the HTTP
+   * edge runs it before reading the body; passes at once for a token verified recently.
+   *
+   * @throws AuthError for a token {@link verify} would refuse for one of these reasons
+   */
+  precheck(authorizationHeader: string): void;
   /** Stops JWKS I/O and drops cached verifications. Idempotent; `verify` throws afterwards. */
   close(): void;
 }
@@ -190,8 +198,17 @@ export function createTokenVerifier(options: TokenVerifierOptions, deps: TokenVe
     }
   }
 
+  function precheck(authorizationHeader: string): void {
+    if (state === 'closed') throw new Error('token verifier is closed');
+    const token = extractBearerToken(authorizationHeader, resolved.maxTokenBytes);
+    const cached = cache?.get(token);
+    if (cached !== undefined && Date.now() < cached.expiresAtMs) return;
+    checkProtectedHeader(token, allowedAlgorithms);
+  }
+
   return {
     verify,
+    precheck,
     close() {
       if (state === 'closed') return;
       state = 'closed';

@@ -47,6 +47,12 @@ export const ErrorCode = {
   REQUEST_TIMEOUT: 'REQUEST_TIMEOUT',
   /** Request body over the configured limit (HTTP 413). */
   PAYLOAD_TOO_LARGE: 'PAYLOAD_TOO_LARGE',
+  /**
+   * Credentials sent in a way that is refused before any verification (HTTP 400, RFC 6750
+   * `invalid_request`): more than one `Authorization` header, or an `access_token` in the query
+   * string or the body.
+   */
+  INVALID_AUTH_REQUEST: 'INVALID_AUTH_REQUEST',
   /** Anything unexpected; details only in the log. */
   INTERNAL_SERVER_ERROR: 'INTERNAL_SERVER_ERROR',
 } as const;
