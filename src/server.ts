@@ -4,8 +4,8 @@ import { ApolloGateway } from '@apollo/gateway';
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginLandingPageLocalDefault, ApolloServerPluginLandingPageProductionDefault } from '@apollo/server/plugin/landingPage/default';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { createAuthentication, createTokenVerifier, identityHeaders, introspectionPolicyPlugin, type JwksFetchOutcome } from './auth/index.ts';
-import type { Config } from './config/index.ts';
+import { createAuthentication, createTokenVerifier, identityHeaders, introspectionPolicyPlugin, TokenVerifierConfigError, type JwksFetchOutcome } from './auth/index.ts';
+import { ConfigError, verifierProblemAsConfig, type Config } from './config/index.ts';
 import type { PorticoContext } from './context.ts';
 import { formatErrorFor } from './errors/format.ts';
 import { requestErrorsPlugin } from './errors/requestErrors.ts';
@@ -101,6 +101,7 @@ export function createPortico(config: Config, deps: PorticoDeps = {}): Portico {
   const logger = deps.logger ?? createLogger({ level: config.log.level });
   let lifecycle: LifecycleState = 'created';
   let draining: Promise<boolean> | undefined;
+  let apolloStarted = false;
   // Observability: every metric on this instance's registry; per-subgraph stats for the ops view.
   const metrics = createMetrics(deps.registry ?? new Registry());
   const stats = createSubgraphStats();
@@ -302,7 +303,13 @@ export function createPortico(config: Config, deps: PorticoDeps = {}): Portico {
     state: () => lifecycle,
     async start() {
       lifecycle = 'starting';
+      // Production never trusts development keys: a JWKS URL serving them stops the start, as a
+      // configuration error, whatever its address (a key file was checked by loadConfig).
+      await verifier?.assertNoDevKeys().catch((err: unknown) => {
+        throw err instanceof TokenVerifierConfigError ? new ConfigError(err.problems.map(verifierProblemAsConfig)) : err;
+      });
       await apollo.start();
+      apolloStarted = true;
       const opsAddress = await ops?.start();
       await app.listen({ port: config.server.port, host: config.server.host });
       const addr = app.server.address();
@@ -337,7 +344,8 @@ export function createPortico(config: Config, deps: PorticoDeps = {}): Portico {
       if (lifecycle === 'stopped') return;
       lifecycle = 'stopped';
       await app.close();
-      await apollo.stop();
+      // Apollo refuses stop() before a successful start(); a refused start must still release the rest.
+      if (apolloStarted) await apollo.stop();
       await http.close();
       // Last of the listeners: metrics and the status page stay up while the gateway drains.
       await ops?.stop();

@@ -24,6 +24,8 @@
  * - `claim_invalid`       a claim has the wrong type or value (`iss`, `aud`, `sub`, scopes, tier…)
  * - `missing_claim`       a required claim (`exp`, `sub`, or configured `iss`/`aud`) is absent
  * - `jwks_unavailable`    keys could not be fetched and no last-good key set is young enough
+ * - `dev_key`             a development token (issuer `portico-dev-idp` or a `portico-dev-` kid)
+ *                         where development keys are refused (production)
  * - `invalid_request`     more than one `Authorization` header, or an `access_token` in the query
  *                         string or body: refused (400) before any verification
  */
@@ -39,6 +41,7 @@ export const AUTH_ERROR_REASONS = [
   'claim_invalid',
   'missing_claim',
   'jwks_unavailable',
+  'dev_key',
   'invalid_request',
 ] as const;
 
@@ -57,6 +60,7 @@ const DEFAULT_MESSAGES: Readonly<Record<AuthErrorReason, string>> = {
   claim_invalid: 'token has an invalid claim',
   missing_claim: 'token is missing a required claim',
   jwks_unavailable: 'token cannot be verified right now: signing keys are unavailable',
+  dev_key: 'token was issued by the development identity provider, which this gateway does not trust',
   invalid_request: 'send the token once, in one Authorization: Bearer header',
 };
 
