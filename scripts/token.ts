@@ -1,5 +1,7 @@
 /**
  * Mints a DEV-ONLY bearer token signed with the committed dev key (see subgraphs-mock/dev-keys).
+ * It always carries the reserved issuer `portico-dev-idp` and a `portico-dev-` kid, so a
+ * production gateway refuses it (docs/security.md, "The development IdP").
  *
  *   npm run token -- --sub alice --scopes review:write,pricing:internal --tier premium [--ttl 3600]
  *

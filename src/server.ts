@@ -4,10 +4,11 @@ import { ApolloGateway } from '@apollo/gateway';
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginLandingPageLocalDefault, ApolloServerPluginLandingPageProductionDefault } from '@apollo/server/plugin/landingPage/default';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { createAuthentication, createTokenVerifier, identityHeaders, introspectionPolicyPlugin, type JwksFetchOutcome } from './auth/index.ts';
-import type { Config } from './config/index.ts';
+import { createAuthentication, createTokenVerifier, identityHeaders, introspectionPolicyPlugin, TokenVerifierConfigError, type JwksFetchOutcome } from './auth/index.ts';
+import { ConfigError, verifierProblemAsConfig, type Config } from './config/index.ts';
 import type { PorticoContext } from './context.ts';
 import { formatErrorFor } from './errors/format.ts';
+import { requestErrorsPlugin } from './errors/requestErrors.ts';
 import { readinessOf } from './health/readiness.ts';
 import { createHttpApp } from './http/app.ts';
 import { correlationOf, echoRequestId } from './http/correlation.ts';
@@ -100,6 +101,7 @@ export function createPortico(config: Config, deps: PorticoDeps = {}): Portico {
   const logger = deps.logger ?? createLogger({ level: config.log.level });
   let lifecycle: LifecycleState = 'created';
   let draining: Promise<boolean> | undefined;
+  let apolloStarted = false;
   // Observability: every metric on this instance's registry; per-subgraph stats for the ops view.
   const metrics = createMetrics(deps.registry ?? new Registry());
   const stats = createSubgraphStats();
@@ -198,8 +200,10 @@ export function createPortico(config: Config, deps: PorticoDeps = {}): Portico {
       config.graphql.landingPage === 'sandbox'
         ? ApolloServerPluginLandingPageLocalDefault({ embed: true, includeCookies: false })
         : ApolloServerPluginLandingPageProductionDefault({ footer: false }),
-      // Order matters: hooks start in this order. Hardening refuses before anything is
+      // Order matters: hooks start in this order. An operation that cannot be picked is a
+      // request error before anything else looks at it; hardening refuses before anything is
       // filtered or planned; authorization filters before the gateway plans.
+      requestErrorsPlugin(),
       hardeningPlugin({ limits: () => operationLimits }),
       authorizationPlugin({ mode: config.authorization.mode, policy: deps.policy }, { index: () => authorizationIndex }),
       degradationPlugin(),
@@ -260,15 +264,17 @@ export function createPortico(config: Config, deps: PorticoDeps = {}): Portico {
 
   const handle = graphqlHandler(apollo, contextFor);
   const queryTextLimit = createQueryTextLimitHook(config.limits);
-  // Rate limit before anything that costs: parsing, planning, subgraph calls.
+  // Authentication first: what headers give away (two Authorization headers, a malformed token)
+  // is refused on onRequest, before the body is read; the body's credentials and the signature
+  // are checked first thing once it is. Then the rate limit, before anything that costs:
+  // parsing, planning, subgraph calls.
   const preHandler = limiter
-    ? [createRateLimitHook(limiter, config.rateLimit, { principalOf: (req) => authentication.principalOf(req) }), queryTextLimit]
-    : [queryTextLimit];
-  // Authentication runs on onRequest, before the body is read: a refused token costs no parsing.
-  app.route({ method: ['GET', 'POST'], url: '/graphql', onRequest: authentication.hook, preHandler, handler: handle });
+    ? [authentication.verify, createRateLimitHook(limiter, config.rateLimit, { principalOf: (req) => authentication.principalOf(req) }), queryTextLimit]
+    : [authentication.verify, queryTextLimit];
+  app.route({ method: ['GET', 'POST'], url: '/graphql', onRequest: authentication.onRequest, preHandler, handler: handle });
   // Browsers opening the root get the landing page (Sandbox outside production). GET / also
   // executes queries, so it is authenticated like /graphql.
-  app.get('/', { onRequest: authentication.hook, preHandler }, handle);
+  app.get('/', { onRequest: authentication.onRequest, preHandler }, handle);
   app.get('/health/live', async (_req, reply) => reply.send({ status: 'live' }));
   app.get('/health/ready', async (_req, reply) => {
     const r = readinessOf(lifecycle, breakers.snapshot(), limiterReasons());
@@ -301,7 +307,13 @@ export function createPortico(config: Config, deps: PorticoDeps = {}): Portico {
     state: () => lifecycle,
     async start() {
       lifecycle = 'starting';
+      // Production never trusts development keys: a JWKS URL serving them stops the start, as a
+      // configuration error, whatever its address (a key file was checked by loadConfig).
+      await verifier?.assertNoDevKeys().catch((err: unknown) => {
+        throw err instanceof TokenVerifierConfigError ? new ConfigError(err.problems.map(verifierProblemAsConfig)) : err;
+      });
       await apollo.start();
+      apolloStarted = true;
       const opsAddress = await ops?.start();
       await app.listen({ port: config.server.port, host: config.server.host });
       const addr = app.server.address();
@@ -340,7 +352,8 @@ export function createPortico(config: Config, deps: PorticoDeps = {}): Portico {
       const closing = app.close();
       app.server.closeAllConnections();
       await closing;
-      await apollo.stop();
+      // Apollo refuses stop() before a successful start(); a refused start must still release the rest.
+      if (apolloStarted) await apollo.stop();
       await http.close();
       // Last of the listeners: metrics and the status page stay up while the gateway drains.
       await ops?.stop();

@@ -13,8 +13,17 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { importJWK, SignJWT } from 'jose';
 import type { JSONWebKeySet, JWK } from 'jose';
 
-/** `iss` of every dev token; configure the gateway with PORTICO_JWT_ISSUER=portico-dev-idp. */
+/**
+ * `iss` of every dev token, always: a reserved issuer by which a production gateway recognises and
+ * refuses dev tokens wherever this IdP runs (src/auth/devKeys.ts holds the same value). Configure
+ * a development gateway with PORTICO_JWT_ISSUER=portico-dev-idp.
+ */
 export const DEV_ISSUER = 'portico-dev-idp';
+/**
+ * Every dev key's `kid` starts with this reserved prefix (checked when a key is read), so a
+ * production gateway recognises dev keys and tokens by what they are, not by where they are served.
+ */
+export const DEV_KEY_ID_PREFIX = 'portico-dev-';
 /** `aud` of every dev token; configure the gateway with PORTICO_JWT_AUDIENCE=portico. */
 export const DEV_AUDIENCE = 'portico';
 /** Port of the dev IdP in the local topology (see ARCHITECTURE.md). */
@@ -38,17 +47,27 @@ const DEV_PRIVATE_JWK_FILE = resolve(DEV_KEYS_DIR, 'dev-private.jwk.json');
  */
 const JWKS_MAX_AGE_S = 60;
 
+/** Throws unless `kid` carries the reserved prefix: a dev key must never pass for a real one. */
+function assertDevKid(kid: unknown, file: string): asserts kid is string {
+  if (typeof kid !== 'string' || !kid.startsWith(DEV_KEY_ID_PREFIX)) {
+    throw new Error(`${file}: every development key's kid must start with "${DEV_KEY_ID_PREFIX}", got ${JSON.stringify(kid)}`);
+  }
+}
+
 function readPrivateJwk(): JWK & { kid: string; alg: string } {
   const jwk = JSON.parse(readFileSync(DEV_PRIVATE_JWK_FILE, 'utf8')) as JWK;
   if (typeof jwk.kid !== 'string' || typeof jwk.alg !== 'string') {
     throw new Error(`${DEV_PRIVATE_JWK_FILE} must carry "kid" and "alg"`);
   }
+  assertDevKid(jwk.kid, DEV_PRIVATE_JWK_FILE);
   return jwk as JWK & { kid: string; alg: string };
 }
 
-/** The public JWKS served by the dev IdP (read from `dev-keys/dev-jwks.json`). */
+/** The public JWKS served by the dev IdP (read from `dev-keys/dev-jwks.json`); every kid is reserved. */
 export function devPublicJwks(): JSONWebKeySet {
-  return JSON.parse(readFileSync(DEV_JWKS_FILE, 'utf8')) as JSONWebKeySet;
+  const jwks = JSON.parse(readFileSync(DEV_JWKS_FILE, 'utf8')) as JSONWebKeySet;
+  for (const key of jwks.keys) assertDevKid(key.kid, DEV_JWKS_FILE);
+  return jwks;
 }
 
 /** Claims of a dev token. */
@@ -63,7 +82,10 @@ export interface DevTokenClaims {
   ttlS?: number;
 }
 
-/** Signs a DEV-ONLY token: kid, iss, aud, iat, exp, sub, scope, tier. */
+/**
+ * Signs a DEV-ONLY token: kid (reserved prefix), iss (always {@link DEV_ISSUER}), aud, iat, exp,
+ * sub, scope, tier. Neither the issuer nor the kid can be chosen by the caller.
+ */
 export async function signDevToken(claims: DevTokenClaims): Promise<string> {
   const jwk = readPrivateJwk();
   const key = await importJWK(jwk, jwk.alg);

@@ -3,8 +3,10 @@
  *
  * Every token problem becomes one {@link AuthError} with a {@link AuthErrorReason}. The HTTP layer
  * maps each of them to 401 + `UNAUTHENTICATED` + a `WWW-Authenticate` challenge
- * ({@link wwwAuthenticate}); logs and metrics use `reason` (a bounded label). jose errors are
- * translated here, on their `code` and structured fields, never on message text.
+ * ({@link wwwAuthenticate}), except `invalid_request` (credentials sent ambiguously or in a place
+ * we do not read them): 400 + `INVALID_AUTH_REQUEST` (RFC 6750 §3.1). Logs and metrics use
+ * `reason` (a bounded label). jose errors are translated here, on their `code` and structured
+ * fields, never on message text.
  */
 
 /**
@@ -22,6 +24,10 @@
  * - `claim_invalid`       a claim has the wrong type or value (`iss`, `aud`, `sub`, scopes, tier…)
  * - `missing_claim`       a required claim (`exp`, `sub`, or configured `iss`/`aud`) is absent
  * - `jwks_unavailable`    keys could not be fetched and no last-good key set is young enough
+ * - `dev_key`             a development token (issuer `portico-dev-idp` or a `portico-dev-` kid)
+ *                         where development keys are refused (production)
+ * - `invalid_request`     more than one `Authorization` header, or an `access_token` in the query
+ *                         string or body: refused (400) before any verification
  */
 export const AUTH_ERROR_REASONS = [
   'malformed',
@@ -35,6 +41,8 @@ export const AUTH_ERROR_REASONS = [
   'claim_invalid',
   'missing_claim',
   'jwks_unavailable',
+  'dev_key',
+  'invalid_request',
 ] as const;
 
 export type AuthErrorReason = (typeof AUTH_ERROR_REASONS)[number];
@@ -52,6 +60,8 @@ const DEFAULT_MESSAGES: Readonly<Record<AuthErrorReason, string>> = {
   claim_invalid: 'token has an invalid claim',
   missing_claim: 'token is missing a required claim',
   jwks_unavailable: 'token cannot be verified right now: signing keys are unavailable',
+  dev_key: 'token was issued by the development identity provider, which this gateway does not trust',
+  invalid_request: 'send the token once, in one Authorization: Bearer header',
 };
 
 /** Thrown by the token verifier for every token it refuses. `message` is safe to send to clients. */
@@ -131,14 +141,25 @@ export function authErrorFromJose(err: unknown): AuthError | undefined {
  */
 const NOT_DESCRIPTION_SAFE = /[^\x20\x21\x23-\x5b\x5d-\x7e]/g;
 
+/** RFC 6750 §3.1 error code of a refusal: the request's shape, or the token itself. */
+export function bearerErrorOf(err: AuthError): 'invalid_request' | 'invalid_token' {
+  return err.reason === 'invalid_request' ? 'invalid_request' : 'invalid_token';
+}
+
+/** HTTP status of a refusal (RFC 6750 §3.1): 400 for `invalid_request`, 401 for a bad token. */
+export function httpStatusOf(err: AuthError | undefined): 400 | 401 {
+  return err !== undefined && bearerErrorOf(err) === 'invalid_request' ? 400 : 401;
+}
+
 /**
- * Value of the `WWW-Authenticate` header for a 401.
+ * Value of the `WWW-Authenticate` header of a refusal.
  *
- * With an error: `Bearer error="invalid_token", error_description="token expired"`.
+ * With an error: `Bearer error="invalid_token", error_description="token expired"` (or
+ * `error="invalid_request"`, see {@link bearerErrorOf}).
  * Without one (no credentials were sent to a route that requires them, RFC 6750 §3.1): `Bearer`.
  */
 export function wwwAuthenticate(err?: AuthError): string {
   if (err === undefined) return 'Bearer';
   const description = err.message.replace(NOT_DESCRIPTION_SAFE, '?');
-  return `Bearer error="invalid_token", error_description="${description}"`;
+  return `Bearer error="${bearerErrorOf(err)}", error_description="${description}"`;
 }

@@ -1,11 +1,19 @@
 /**
- * The authentication step at the HTTP edge: `Authorization` header → {@link Principal}, or a 401
- * before the request costs anything more (its body is not even read).
+ * The authentication step at the HTTP edge: `Authorization` header → {@link Principal}, or a
+ * refusal. Cheapest first, so hostile input costs little:
+ * 1. `onRequest`, before the body is read: credentials in more than one place (two
+ *    `Authorization` headers, `access_token` in the query string) → 400 `invalid_request`; a
+ *    token that fails the checks needing no key (size, syntax, header) → 401; no token where one
+ *    is required → 401.
+ * 2. `verify`, the first pre-handler, once the body is parsed: an `access_token` in the body →
+ *    400 `invalid_request`, still before any key lookup or signature check; then the token is
+ *    verified → principal, or 401.
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import { ErrorCode } from '../errors/codes.ts';
-import { AuthError, isAuthError, wwwAuthenticate } from './errors.ts';
+import { checkBodyCredentials, checkHeaderCredentials } from './credentials.ts';
+import { AuthError, httpStatusOf, isAuthError, wwwAuthenticate } from './errors.ts';
 import { assertForwardable } from './identity.ts';
 import type { TokenVerifier } from './jwt.ts';
 import { ANONYMOUS } from './principal.ts';
@@ -35,15 +43,28 @@ export interface AuthenticationDeps {
 }
 
 export interface Authentication {
-  /** Fastify hook for the GraphQL routes; answers 401 itself or records the principal. */
-  hook(req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined>;
-  /** The principal the hook recorded for `req`; {@link ANONYMOUS} for requests it did not see. */
+  /**
+   * Fastify `onRequest` hook for the GraphQL routes: refuses what the request line and headers
+   * give away (400 / 401) before the body is read.
+   */
+  onRequest(req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined>;
+  /**
+   * Fastify `preHandler` hook, first of them: refuses a token in the body (400), verifies the
+   * header's token (401) and records the principal.
+   */
+  verify(req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined>;
+  /** The principal `verify` recorded for `req`; {@link ANONYMOUS} for requests it did not see. */
   principalOf(req: FastifyRequest): Principal;
 }
 
 /** GraphQL-shaped body of every 401. */
 export interface UnauthenticatedBody {
   readonly errors: readonly [{ readonly message: string; readonly extensions: { readonly code: typeof ErrorCode.UNAUTHENTICATED } }];
+}
+
+/** GraphQL-shaped body of every 400 `invalid_request`. */
+export interface InvalidAuthRequestBody {
+  readonly errors: readonly [{ readonly message: string; readonly extensions: { readonly code: typeof ErrorCode.INVALID_AUTH_REQUEST } }];
 }
 
 const TOKEN_REQUIRED_MESSAGE = 'authentication required: send Authorization: Bearer <token>';
@@ -54,6 +75,21 @@ export function unauthenticatedResponse(err: AuthError | undefined): { status: 4
     status: 401,
     wwwAuthenticate: wwwAuthenticate(err),
     body: { errors: [{ message: err?.message ?? TOKEN_REQUIRED_MESSAGE, extensions: { code: ErrorCode.UNAUTHENTICATED } }] },
+  };
+}
+
+/**
+ * Status, challenge and body of any refusal: 400 `INVALID_AUTH_REQUEST` for `invalid_request`,
+ * otherwise {@link unauthenticatedResponse}. Pure.
+ */
+export function refusalResponse(
+  err: AuthError | undefined,
+): ReturnType<typeof unauthenticatedResponse> | { status: 400; wwwAuthenticate: string; body: InvalidAuthRequestBody } {
+  if (err === undefined || httpStatusOf(err) === 401) return unauthenticatedResponse(err);
+  return {
+    status: 400,
+    wwwAuthenticate: wwwAuthenticate(err),
+    body: { errors: [{ message: err.message, extensions: { code: ErrorCode.INVALID_AUTH_REQUEST } }] },
   };
 }
 
@@ -75,7 +111,7 @@ export function createAuthentication(options: AuthenticationOptions, deps: Authe
   }
 
   function refuse(reply: FastifyReply, err: AuthError | undefined): FastifyReply {
-    const r = unauthenticatedResponse(err);
+    const r = refusalResponse(err);
     return reply
       .code(r.status)
       .header('www-authenticate', r.wwwAuthenticate)
@@ -83,21 +119,43 @@ export function createAuthentication(options: AuthenticationOptions, deps: Authe
       .send(JSON.stringify(r.body));
   }
 
+  /** Refuses with `err` when it is an AuthError; otherwise a bug: fail closed, tell operators. */
+  function refuseOrFailClosed(reply: FastifyReply, err: unknown): FastifyReply {
+    if (isAuthError(err)) {
+      log.debug({ reason: err.reason, claim: err.claim }, 'token refused');
+      return refuse(reply, err);
+    }
+    // A bug or a broken key, not a bad header: fail closed with a 401 (never a 500 that a
+    // header value could trigger at will), and tell operators in full.
+    log.error({ err }, 'token verification failed unexpectedly; answered 401');
+    return refuse(reply, new AuthError('jwks_unavailable', { message: 'token cannot be verified right now' }));
+  }
+
   return {
-    async hook(req, reply) {
+    async onRequest(req, reply) {
+      const misplaced = checkHeaderCredentials(req.raw.rawHeaders, req.url);
+      if (misplaced !== undefined) return refuseOrFailClosed(reply, misplaced);
       const header = req.headers.authorization;
+      if (header === undefined) {
+        return options.mode === 'required' ? refuse(reply, undefined) : undefined;
+      }
+      try {
+        if (deps.verifier === undefined) throw new AuthError('unknown_key');
+        deps.verifier.precheck(header);
+      } catch (err) {
+        return refuseOrFailClosed(reply, err);
+      }
+      return undefined;
+    },
+    async verify(req, reply) {
+      const header = req.headers.authorization;
+      const inBody = checkBodyCredentials(req.body, header !== undefined);
+      if (inBody !== undefined) return refuseOrFailClosed(reply, inBody);
       let principal: Principal;
       try {
         principal = await principalFor(header);
       } catch (err) {
-        if (isAuthError(err)) {
-          log.debug({ reason: err.reason, claim: err.claim }, 'token refused');
-          return refuse(reply, err);
-        }
-        // A bug or a broken key, not a bad header: fail closed with a 401 (never a 500 that a
-        // header value could trigger at will), and tell operators in full.
-        log.error({ err }, 'token verification failed unexpectedly; answered 401');
-        return refuse(reply, new AuthError('jwks_unavailable', { message: 'token cannot be verified right now' }));
+        return refuseOrFailClosed(reply, err);
       }
       if (options.mode === 'required' && principal.kind !== 'user') return refuse(reply, undefined);
       principals.set(req, principal);

@@ -5,7 +5,7 @@
 export { createTokenVerifier } from './jwt.ts';
 export type { TokenVerifier, TokenVerifierDeps, TokenVerifierOptions } from './jwt.ts';
 export type { JwksFetchOutcome } from './jwks.ts';
-export { AUTH_ERROR_REASONS, AuthError, isAuthError, wwwAuthenticate } from './errors.ts';
+export { AUTH_ERROR_REASONS, AuthError, bearerErrorOf, httpStatusOf, isAuthError, wwwAuthenticate } from './errors.ts';
 export type { AuthErrorReason } from './errors.ts';
 export {
   DEFAULT_CLOCK_TOLERANCE_S,
@@ -23,10 +23,13 @@ export {
   TokenVerifierConfigError,
 } from './options.ts';
 export { createFileKeySource } from './keys.ts';
+export type { FileKeySourceOptions } from './keys.ts';
+export { assertNotDevToken, DEV_ISSUER, DEV_KEY_ID_PREFIX, DEV_KEY_THUMBPRINTS, DEV_KEYS_REFUSED, devKeysIn, isDevJwk, jwkThumbprint } from './devKeys.ts';
+export { checkBodyCredentials, checkHeaderCredentials } from './credentials.ts';
 export { ANONYMOUS } from './principal.ts';
 export type { Principal } from './principal.ts';
-export { createAuthentication, unauthenticatedResponse } from './http.ts';
-export type { Authentication, AuthenticationDeps, AuthenticationOptions, AuthMode, UnauthenticatedBody } from './http.ts';
+export { createAuthentication, refusalResponse, unauthenticatedResponse } from './http.ts';
+export type { Authentication, AuthenticationDeps, AuthenticationOptions, AuthMode, InvalidAuthRequestBody, UnauthenticatedBody } from './http.ts';
 export { assertForwardable, checkIdentityHeaderNames, DEFAULT_IDENTITY_HEADERS, identityHeaders } from './identity.ts';
 export type { IdentityHeaderNames } from './identity.ts';
 export { introspectionPolicyPlugin, mayIntrospect, selectsSchemaIntrospection } from './introspection.ts';

@@ -12,6 +12,7 @@
 import { createLocalJWKSet, createRemoteJWKSet, customFetch } from 'jose';
 import type { FetchImplementation, JWTVerifyGetKey } from 'jose';
 import type { Logger } from 'pino';
+import { devKeysIn } from './devKeys.ts';
 import { AuthError } from './errors.ts';
 
 /** Outcome reported to `onJwksFetch`: a fetch succeeded, a fetch failed, or last-good keys were used. */
@@ -26,6 +27,11 @@ export const MAX_JWKS_RESPONSE_BYTES = 512 * 1024;
 /** A resolver jose calls with a token's header, plus a way to stop its I/O. */
 export interface KeySource {
   readonly getKey: JWTVerifyGetKey;
+  /**
+   * Remote sources refusing development keys only: fetches the key set now and resolves with the
+   * development keys it held (by kid; empty when none), or `undefined` when it could not be fetched.
+   */
+  readonly inspectDevKeys?: () => Promise<readonly string[] | undefined>;
   close(): void;
 }
 
@@ -40,6 +46,11 @@ export interface RemoteKeySourceOptions {
   readonly cacheMaxAgeMs: number;
   /** How long in ms the last good JWKS keeps verifying while fetches fail. */
   readonly maxStaleMs: number;
+  /**
+   * A key set holding a development key (see devKeys.ts) is a failed fetch: never used, logged as
+   * an error, the last good keys kept. Default false.
+   */
+  readonly refuseDevKeys?: boolean;
 }
 
 export interface RemoteKeySourceDeps {
@@ -50,6 +61,14 @@ export interface RemoteKeySourceDeps {
 /** A failed (or skipped) fetch; lets the key resolver tell "could not refresh" from "no such key". */
 class JwksFetchError extends Error {
   override readonly name = 'JwksFetchError';
+}
+
+/** A key set refused because it holds development keys; `kids` names them. */
+class DevKeysServedError extends Error {
+  override readonly name = 'DevKeysServedError';
+  constructor(readonly kids: readonly string[]) {
+    super(`JWKS holds development keys: ${kids.join(', ')}`);
+  }
 }
 
 async function readCapped(response: Response, maxBytes: number): Promise<string> {
@@ -100,7 +119,12 @@ export function createRemoteKeySource(options: RemoteKeySourceOptions, deps: Rem
       const text = await readCapped(response, MAX_JWKS_RESPONSE_BYTES);
       // Validate here (JSON + JWKS shape) so a bad document counts as a failed fetch and never
       // replaces the last good key set.
-      const local = createLocalJWKSet(JSON.parse(text) as Parameters<typeof createLocalJWKSet>[0]);
+      const jwks = JSON.parse(text) as Parameters<typeof createLocalJWKSet>[0];
+      const local = createLocalJWKSet(jwks);
+      // A whole key set is refused, not just its development keys: one in a production JWKS is
+      // an incident to look at, and the last good keys keep verifying meanwhile.
+      const dev = options.refuseDevKeys === true ? devKeysIn(jwks) : [];
+      if (dev.length > 0) throw new DevKeysServedError(dev);
       lastGood = { getKey: local, fetchedAt: Date.now() };
       lastFailureAt = -Infinity;
       if (servingStale) {
@@ -112,7 +136,11 @@ export function createRemoteKeySource(options: RemoteKeySourceOptions, deps: Rem
     } catch (cause) {
       lastFailureAt = Date.now();
       report('failure');
-      logger.warn({ err: cause, url: url.href, retryInMs: cooldownMs }, 'JWKS fetch failed');
+      if (cause instanceof DevKeysServedError) {
+        logger.error({ url: url.href, kids: cause.kids, retryInMs: cooldownMs }, 'JWKS serves development keys; key set refused (production never trusts them)');
+      } else {
+        logger.warn({ err: cause, url: url.href, retryInMs: cooldownMs }, 'JWKS fetch failed');
+      }
       throw new JwksFetchError('JWKS fetch failed', { cause });
     }
   };
@@ -144,6 +172,19 @@ export function createRemoteKeySource(options: RemoteKeySourceOptions, deps: Rem
 
   return {
     getKey,
+    ...(options.refuseDevKeys === true
+      ? {
+          inspectDevKeys: async () => {
+            try {
+              await remote.reload();
+              return [];
+            } catch (err) {
+              const cause = err instanceof JwksFetchError ? err.cause : undefined;
+              return cause instanceof DevKeysServedError ? cause.kids : undefined;
+            }
+          },
+        }
+      : {}),
     close() {
       // Aborts an in-flight fetch so shutdown is not held by a hanging IdP. Idempotent.
       stopped.abort();

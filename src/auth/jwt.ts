@@ -2,8 +2,8 @@
  * Bearer token → {@link Principal}: the authentication step of every request.
  *
  * Order of work is cheapest-first so hostile input is refused before it costs anything: size →
- * `Bearer` syntax → verification cache → protected header (alg allowlist, key references) → key
- * lookup + signature (jose) → time and issuer/audience claims (jose) → principal mapping.
+ * `Bearer` syntax → verification cache → protected header (alg allowlist, key references) →
+ * development issuer / kid where refused → key lookup + signature (jose) → time and issuer/audience claims (jose) → principal mapping.
  */
 import { jwtVerify } from 'jose';
 import type { JWTVerifyOptions } from 'jose';
@@ -11,11 +11,12 @@ import { LRUCache } from 'lru-cache';
 import type { Logger } from 'pino';
 import { checkProtectedHeader, extractBearerToken } from './bearer.ts';
 import { principalFromClaims } from './claims.ts';
+import { assertNotDevToken, DEV_KEYS_REFUSED } from './devKeys.ts';
 import { authErrorFromJose } from './errors.ts';
 import { createRemoteKeySource } from './jwks.ts';
 import type { JwksFetchOutcome, KeySource } from './jwks.ts';
 import { createFileKeySource, createSecretKeySource } from './keys.ts';
-import { resolveTokenVerifierOptions } from './options.ts';
+import { resolveTokenVerifierOptions, TokenVerifierConfigError } from './options.ts';
 import type { ResolvedTokenVerifierOptions } from './options.ts';
 import { ANONYMOUS } from './principal.ts';
 import type { Principal } from './principal.ts';
@@ -64,6 +65,13 @@ export interface TokenVerifierOptions {
   verifyCacheTtlMs?: number | undefined;
   /** Distinct tokens kept in the verification cache. Default 10000. */
   verifyCacheMaxEntries?: number | undefined;
+  /**
+   * Refuse development keys and tokens (see devKeys.ts): a key file holding one fails creation,
+   * a fetched JWKS holding one counts as a failed fetch, {@link TokenVerifier.assertNoDevKeys}
+   * rejects when the JWKS serves one, and every development token is refused (`dev_key`).
+   * Default false; Portico's config sets it in production unless PORTICO_ALLOW_DEV_KEYS=true.
+   */
+  refuseDevKeys?: boolean | undefined;
 }
 
 export interface TokenVerifierDeps {
@@ -81,6 +89,22 @@ export interface TokenVerifier {
    * @throws AuthError for every refused token (map to 401 with {@link wwwAuthenticate})
    */
   verify(authorizationHeader: string | undefined): Promise<Principal>;
+  /**
+   * The checks of {@link verify} that need no key and read no claim: size, `Bearer` syntax and
+   * the protected header (alg allowlist, key references). Synchronous and cheap, so the HTTP
+   * edge runs it before reading the body; passes at once for a token verified recently.
+   *
+   * @throws AuthError for a token {@link verify} would refuse for one of these reasons
+   */
+  precheck(authorizationHeader: string): void;
+  /**
+   * With `refuseDevKeys` and a JWKS URL: fetches the key set now and rejects when it holds a
+   * development key. Resolves otherwise, also when the fetch fails (logged; every later fetch
+   * and every token is still checked). Call once at start-up; a no-op in every other case.
+   *
+   * @throws TokenVerifierConfigError naming `jwksUrl` and the development keys served
+   */
+  assertNoDevKeys(): Promise<void>;
   /** Stops JWKS I/O and drops cached verifications. Idempotent; `verify` throws afterwards. */
   close(): void;
 }
@@ -108,11 +132,12 @@ function createKeySource(resolved: ResolvedTokenVerifierOptions, deps: TokenVeri
           cooldownMs: resolved.jwksCooldownMs,
           cacheMaxAgeMs: resolved.jwksCacheMaxAgeMs,
           maxStaleMs: resolved.jwksMaxStaleMs,
+          refuseDevKeys: resolved.refuseDevKeys,
         },
         deps,
       );
     case 'file':
-      return createFileKeySource(source.path, resolved.algorithms);
+      return createFileKeySource(source.path, resolved.algorithms, { refuseDevKeys: resolved.refuseDevKeys });
     case 'secret':
       return createSecretKeySource(source.secret);
     default: {
@@ -173,7 +198,8 @@ export function createTokenVerifier(options: TokenVerifierOptions, deps: TokenVe
     if (cached !== undefined && Date.now() < cached.expiresAtMs) return cached.principal;
 
     try {
-      checkProtectedHeader(token, allowedAlgorithms);
+      const header = checkProtectedHeader(token, allowedAlgorithms);
+      if (resolved.refuseDevKeys) assertNotDevToken(token, header);
       const { payload } = await jwtVerify(token, keySource.getKey, verifyOptions);
       const principal = principalFromClaims(payload, resolved.tierClaim);
       remember(token, principal, payload.exp);
@@ -190,8 +216,31 @@ export function createTokenVerifier(options: TokenVerifierOptions, deps: TokenVe
     }
   }
 
+  function precheck(authorizationHeader: string): void {
+    if (state === 'closed') throw new Error('token verifier is closed');
+    const token = extractBearerToken(authorizationHeader, resolved.maxTokenBytes);
+    const cached = cache?.get(token);
+    if (cached !== undefined && Date.now() < cached.expiresAtMs) return;
+    const header = checkProtectedHeader(token, allowedAlgorithms);
+    if (resolved.refuseDevKeys) assertNotDevToken(token, header);
+  }
+
+  async function assertNoDevKeys(): Promise<void> {
+    if (!resolved.refuseDevKeys || keySource.inspectDevKeys === undefined) return;
+    const found = await keySource.inspectDevKeys();
+    if (found === undefined) {
+      logger.warn('JWKS could not be fetched at start-up to check it for development keys; every fetched key set and every token is still checked');
+      return;
+    }
+    if (found.length > 0 && resolved.keySource.kind === 'remote') {
+      throw new TokenVerifierConfigError([`jwksUrl ${resolved.keySource.url.href} serves development keys (${found.join(', ')}): ${DEV_KEYS_REFUSED}`]);
+    }
+  }
+
   return {
     verify,
+    precheck,
+    assertNoDevKeys,
     close() {
       if (state === 'closed') return;
       state = 'closed';

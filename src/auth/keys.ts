@@ -7,6 +7,7 @@ import type { KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createLocalJWKSet } from 'jose';
 import type { JSONWebKeySet } from 'jose';
+import { DEV_KEYS_REFUSED, devKeysIn, isDevPublicKey } from './devKeys.ts';
 import { AuthError } from './errors.ts';
 import type { KeySource } from './jwks.ts';
 import { TokenVerifierConfigError } from './options.ts';
@@ -38,14 +39,19 @@ function algorithmsFor(key: KeyObject): readonly string[] {
   }
 }
 
+export interface FileKeySourceOptions {
+  /** Refuse a file holding a development key (see devKeys.ts). Default false. */
+  readonly refuseDevKeys?: boolean;
+}
+
 /**
  * Key source from a file: a PEM public key / certificate when it starts with `-----BEGIN`,
  * otherwise a JWKS JSON document.
  *
- * @throws TokenVerifierConfigError when the file cannot be read or parsed, or holds a key that
- *   none of `algorithms` can use
+ * @throws TokenVerifierConfigError when the file cannot be read or parsed, holds a key that
+ *   none of `algorithms` can use, or (with `refuseDevKeys`) holds a development key
  */
-export function createFileKeySource(path: string, algorithms: readonly string[]): KeySource {
+export function createFileKeySource(path: string, algorithms: readonly string[], options: FileKeySourceOptions = {}): KeySource {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
@@ -59,6 +65,9 @@ export function createFileKeySource(path: string, algorithms: readonly string[])
       key = createPublicKey(text);
     } catch {
       throw new TokenVerifierConfigError([`keyFile ${path} is not a PEM public key or certificate`]);
+    }
+    if (options.refuseDevKeys === true && isDevPublicKey(key)) {
+      throw new TokenVerifierConfigError([`keyFile ${path} holds the development key: ${DEV_KEYS_REFUSED}`]);
     }
     const usable = new Set(algorithmsFor(key).filter((alg) => algorithms.includes(alg)));
     if (usable.size === 0) {
@@ -76,12 +85,17 @@ export function createFileKeySource(path: string, algorithms: readonly string[])
   }
 
   let jwks: JSONWebKeySet;
+  let getKey: KeySource['getKey'];
   try {
     jwks = JSON.parse(text) as JSONWebKeySet;
-    return { getKey: createLocalJWKSet(jwks), close: NO_IO };
+    getKey = createLocalJWKSet(jwks);
   } catch {
     throw new TokenVerifierConfigError([`keyFile ${path} is neither a PEM key nor a JWKS document ({"keys": [...]})`]);
   }
+  // Found by kid or by the key itself, wherever the file was copied to and whatever it is named.
+  const dev = options.refuseDevKeys === true ? devKeysIn(jwks) : [];
+  if (dev.length > 0) throw new TokenVerifierConfigError([`keyFile ${path} holds development keys (${dev.join(', ')}): ${DEV_KEYS_REFUSED}`]);
+  return { getKey, close: NO_IO };
 }
 
 /** Key source for an HMAC shared secret (algorithms already restricted to HS* by options). */

@@ -98,6 +98,7 @@ export interface ResolvedTokenVerifierOptions {
   readonly tierClaim: string;
   readonly verifyCacheTtlMs: number;
   readonly verifyCacheMaxEntries: number;
+  readonly refuseDevKeys: boolean;
 }
 
 /** Invalid verifier options; `problems` lists each one (option name, value class, what is allowed). */
@@ -209,6 +210,7 @@ export function resolveTokenVerifierOptions(options: TokenVerifierOptions): Reso
     tierClaim: options.tierClaim ?? DEFAULT_TIER_CLAIM,
     verifyCacheTtlMs: number(problems, 'verifyCacheTtlMs', options.verifyCacheTtlMs, DEFAULT_VERIFY_CACHE_TTL_MS, { integer: true, min: 0 }),
     verifyCacheMaxEntries: number(problems, 'verifyCacheMaxEntries', options.verifyCacheMaxEntries, DEFAULT_VERIFY_CACHE_MAX_ENTRIES, { integer: true, min: 1 }),
+    refuseDevKeys: options.refuseDevKeys === true,
   };
   if (typeof resolved.tierClaim !== 'string' || resolved.tierClaim === '') problems.push('tierClaim must be a non-empty claim name');
   if (problems.length > 0 || resolved.keySource === undefined) throw new TokenVerifierConfigError(problems);

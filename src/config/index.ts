@@ -1,5 +1,3 @@
-import { readFileSync } from 'node:fs';
-import { basename, dirname } from 'node:path';
 import { z } from 'zod';
 import {
   checkIdentityHeaderNames,
@@ -13,6 +11,8 @@ import {
   DEFAULT_MAX_TOKEN_BYTES,
   DEFAULT_TIER_CLAIM,
   DEFAULT_VERIFY_CACHE_TTL_MS,
+  DEV_ISSUER,
+  DEV_KEYS_REFUSED,
   resolveTokenVerifierOptions,
   TokenVerifierConfigError,
   type AuthMode,
@@ -83,16 +83,6 @@ export const DEFAULT_DRAIN_DELAY_MS = 5_000;
 export const DEFAULT_SHUTDOWN_GRACE_MS = 10_000;
 /** 256 concurrent calls per subgraph: ~5x the in-flight count at our benchmark load (50 clients x 4 fetches / 4 subgraphs). */
 export const DEFAULT_SUBGRAPH_MAX_INFLIGHT = 256;
-
-/**
- * The development IdP (subgraphs-mock/idp.ts) signs for anyone who asks with a committed key, so a
- * production gateway refuses to trust it unless PORTICO_ALLOW_DEV_KEYS=true. It is recognised by
- * its issuer, its default port on loopback, and its key id in a JWKS file. (Duplicated from the
- * mock, which src/ must not import; a unit test keeps them equal.)
- */
-export const DEV_IDP_ISSUER = 'portico-dev-idp';
-export const DEV_IDP_PORT = 4005;
-export const DEV_KEY_ID_PREFIX = 'portico-dev-only';
 
 const NODE_ENVS = ['development', 'production', 'test'] as const;
 const AUTH_MODES = ['optional', 'required'] as const;
@@ -323,7 +313,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
   const e = parsed.data;
   const isProduction = e.NODE_ENV === 'production';
   const verifier = verifierOptionsFrom(e);
-  const crossProblems = [...authProblems(e, verifier, isProduction), ...corsProblems(e)];
+  const crossProblems = [...authProblems(e, verifier), ...corsProblems(e)];
   if (crossProblems.length > 0) throw new ConfigError(crossProblems);
   const introspection = e.PORTICO_INTROSPECTION === 'auto' ? !isProduction : e.PORTICO_INTROSPECTION === 'on';
   const config: Config = {
@@ -443,6 +433,7 @@ function identityHeaderNames() {
 /** Verifier options from the environment; `undefined` when no key source is set (auth off). */
 function verifierOptionsFrom(e: Env): TokenVerifierOptions | undefined {
   if (e.PORTICO_JWKS_URL === undefined && e.PORTICO_JWKS_FILE === undefined && e.PORTICO_JWT_HS_SECRET === undefined) return undefined;
+  const isProduction = e.NODE_ENV === 'production';
   const some = (items: readonly string[]) => (items.length > 0 ? items : undefined);
   return {
     jwksUrl: e.PORTICO_JWKS_URL,
@@ -459,6 +450,9 @@ function verifierOptionsFrom(e: Env): TokenVerifierOptions | undefined {
     jwksMaxStaleMs: e.PORTICO_JWKS_MAX_STALE_MS,
     tierClaim: e.PORTICO_JWT_TIER_CLAIM,
     verifyCacheTtlMs: e.PORTICO_JWT_VERIFY_CACHE_TTL_MS,
+    // Production never trusts development keys or tokens, wherever they come from (see
+    // src/auth/devKeys.ts), unless explicitly allowed for local production-mode testing.
+    refuseDevKeys: isProduction && !e.PORTICO_ALLOW_DEV_KEYS,
   };
 }
 
@@ -495,10 +489,8 @@ export function verifierProblemAsConfig(problem: string): string {
   return `${name}: ${problem.replace(OPTION_NAME_IN_TEXT, (option) => VERIFIER_OPTION_ENV[option] ?? option)}`;
 }
 
-const LOOPBACK_HOST = /^(localhost|127(\.\d{1,3}){3}|\[::1\])$/i;
-
 /** Authentication problems that involve several variables; each names the variable to fix. */
-function authProblems(e: Env, verifier: TokenVerifierOptions | undefined, isProduction: boolean): string[] {
+function authProblems(e: Env, verifier: TokenVerifierOptions | undefined): string[] {
   const problems: string[] = [];
   if (verifier === undefined) {
     const noKeys = 'needs a key source: set PORTICO_JWKS_URL, PORTICO_JWKS_FILE or PORTICO_JWT_HS_SECRET';
@@ -512,7 +504,9 @@ function authProblems(e: Env, verifier: TokenVerifierOptions | undefined, isProd
     const resolved = resolveTokenVerifierOptions(verifier);
     // A key file is read and parsed here too (it is small, and read once more by the verifier), so
     // a missing or unusable file stops the process with the other problems, named.
-    if (resolved.keySource.kind === 'file') createFileKeySource(resolved.keySource.path, resolved.algorithms).close();
+    // With refuseDevKeys, a file holding a development key is refused here, found by kid or by
+    // the key itself wherever the file was copied to.
+    if (resolved.keySource.kind === 'file') createFileKeySource(resolved.keySource.path, resolved.algorithms, { refuseDevKeys: resolved.refuseDevKeys }).close();
   } catch (err) {
     if (!(err instanceof TokenVerifierConfigError)) throw err;
     problems.push(...err.problems.map(verifierProblemAsConfig));
@@ -521,33 +515,10 @@ function authProblems(e: Env, verifier: TokenVerifierOptions | undefined, isProd
   if (e.PORTICO_JWT_MAX_BYTES >= e.PORTICO_MAX_HEADER_BYTES) {
     problems.push(`PORTICO_JWT_MAX_BYTES: must be below PORTICO_MAX_HEADER_BYTES (${e.PORTICO_MAX_HEADER_BYTES}), got ${e.PORTICO_JWT_MAX_BYTES}`);
   }
-  if (isProduction && !e.PORTICO_ALLOW_DEV_KEYS) problems.push(...devKeyProblems(e));
-  return problems;
-}
-
-/** Production must not trust the development IdP by accident; see {@link DEV_IDP_ISSUER}. */
-function devKeyProblems(e: Env): string[] {
-  const problems: string[] = [];
-  const fix = 'the development IdP signs for anyone and is refused in production (PORTICO_ALLOW_DEV_KEYS=true overrides)';
-  if (e.PORTICO_JWT_ISSUER.includes(DEV_IDP_ISSUER)) problems.push(`PORTICO_JWT_ISSUER: ${DEV_IDP_ISSUER}: ${fix}`);
-  if (e.PORTICO_JWKS_URL !== undefined) {
-    try {
-      const url = new URL(e.PORTICO_JWKS_URL);
-      if (LOOPBACK_HOST.test(url.hostname) && url.port === String(DEV_IDP_PORT)) problems.push(`PORTICO_JWKS_URL: ${url.host} is the development IdP's address: ${fix}`);
-    } catch {
-      // Not a URL: already reported by the verifier's validation.
-    }
-  }
-  const file = e.PORTICO_JWKS_FILE;
-  if (file !== undefined) {
-    let devKey = basename(file) === 'dev-jwks.json' && basename(dirname(file)) === 'dev-keys';
-    try {
-      // The committed dev key is recognised by its key id wherever the file was copied to.
-      devKey ||= readFileSync(file, 'utf8').includes(DEV_KEY_ID_PREFIX);
-    } catch {
-      // Unreadable: already reported by the key file check.
-    }
-    if (devKey) problems.push(`PORTICO_JWKS_FILE: ${file} holds the development key: ${fix}`);
+  // The issuer is known without fetching anything; keys served at a URL are checked when the
+  // gateway starts (TokenVerifier.assertNoDevKeys), and every token is checked too.
+  if (verifier.refuseDevKeys === true && e.PORTICO_JWT_ISSUER.includes(DEV_ISSUER)) {
+    problems.push(`PORTICO_JWT_ISSUER: ${DEV_ISSUER} is the development IdP's issuer: ${DEV_KEYS_REFUSED}`);
   }
   return problems;
 }

@@ -23,12 +23,36 @@ export const ErrorCode = {
   SUBGRAPH_ERROR: 'SUBGRAPH_ERROR',
   /** Request body is not valid JSON / GraphQL request shape (HTTP 400). */
   BAD_REQUEST: 'BAD_REQUEST',
+  /** The document does not parse (HTTP 400). Apollo Server's code, kept for its clients. */
+  GRAPHQL_PARSE_FAILED: 'GRAPHQL_PARSE_FAILED',
+  /** The document is not valid against the schema, or asks for refused introspection (HTTP 400). Apollo Server's code. */
+  GRAPHQL_VALIDATION_FAILED: 'GRAPHQL_VALIDATION_FAILED',
+  /** A variable's value does not fit its declared type (HTTP 400). Apollo Server's code. */
+  BAD_USER_INPUT: 'BAD_USER_INPUT',
+  /**
+   * The document is valid but which operation to run is unclear: `operationName` names none of
+   * its operations, or it holds several and no `operationName` was sent (HTTP 400). Apollo
+   * Server's name for it, which Apollo Server itself answered with a 500 behind a gateway.
+   */
+  OPERATION_RESOLUTION_FAILURE: 'OPERATION_RESOLUTION_FAILURE',
+  /** `operationName` is not a GraphQL name: empty, control characters, punctuation (HTTP 400). */
+  INVALID_OPERATION_NAME: 'INVALID_OPERATION_NAME',
+  /** APQ hash unknown: the client re-sends the query with its hash (HTTP 200, the APQ protocol). */
+  PERSISTED_QUERY_NOT_FOUND: 'PERSISTED_QUERY_NOT_FOUND',
+  /** APQ is disabled (PORTICO_APQ_ENABLED=false) (HTTP 200, the APQ protocol). */
+  PERSISTED_QUERY_NOT_SUPPORTED: 'PERSISTED_QUERY_NOT_SUPPORTED',
   /** Request headers over the configured limit (HTTP 431). */
   HEADERS_TOO_LARGE: 'HEADERS_TOO_LARGE',
   /** The client did not send its request in time (HTTP 408). */
   REQUEST_TIMEOUT: 'REQUEST_TIMEOUT',
   /** Request body over the configured limit (HTTP 413). */
   PAYLOAD_TOO_LARGE: 'PAYLOAD_TOO_LARGE',
+  /**
+   * Credentials sent in a way that is refused before any verification (HTTP 400, RFC 6750
+   * `invalid_request`): more than one `Authorization` header, or an `access_token` in the query
+   * string or the body.
+   */
+  INVALID_AUTH_REQUEST: 'INVALID_AUTH_REQUEST',
   /** Anything unexpected; details only in the log. */
   INTERNAL_SERVER_ERROR: 'INTERNAL_SERVER_ERROR',
 } as const;

@@ -3,7 +3,8 @@ import { errors } from 'jose';
 import { describe, expect, it } from 'vitest';
 import { checkProtectedHeader, extractBearerToken } from '../../src/auth/bearer.ts';
 import { principalFromClaims } from '../../src/auth/claims.ts';
-import { AUTH_ERROR_REASONS, AuthError, authErrorFromJose, wwwAuthenticate } from '../../src/auth/errors.ts';
+import { AUTH_ERROR_REASONS, AuthError, authErrorFromJose, httpStatusOf, wwwAuthenticate } from '../../src/auth/errors.ts';
+import { authorizationHeaderCount, checkBodyCredentials, checkHeaderCredentials, hasAccessTokenInQuery } from '../../src/auth/credentials.ts';
 import { b64url } from './helpers.ts';
 
 function reasonOf(fn: () => unknown): string {
@@ -62,8 +63,17 @@ describe('wwwAuthenticate', () => {
 
   it('every reason has a description-safe default message', () => {
     for (const reason of AUTH_ERROR_REASONS) {
-      expect(wwwAuthenticate(new AuthError(reason))).toBe(`Bearer error="invalid_token", error_description="${new AuthError(reason).message}"`);
+      const error = reason === 'invalid_request' ? 'invalid_request' : 'invalid_token';
+      expect(wwwAuthenticate(new AuthError(reason))).toBe(`Bearer error="${error}", error_description="${new AuthError(reason).message}"`);
     }
+  });
+
+  it('a request that sends credentials ambiguously is invalid_request, 400 (RFC 6750 §3.1)', () => {
+    const err = new AuthError('invalid_request', { message: '2 Authorization headers: send exactly one' });
+    expect(wwwAuthenticate(err)).toBe('Bearer error="invalid_request", error_description="2 Authorization headers: send exactly one"');
+    expect(httpStatusOf(err)).toBe(400);
+    expect(httpStatusOf(new AuthError('expired'))).toBe(401);
+    expect(httpStatusOf(undefined)).toBe(401);
   });
 });
 
@@ -120,5 +130,31 @@ describe('principalFromClaims', () => {
     [{ sub: 'a', tier: ['gold'] }, 'claim_invalid'],
   ])('%j → %s', (payload, reason) => {
     expect(reasonOf(() => principalFromClaims(payload, 'tier'))).toBe(reason);
+  });
+});
+
+describe('where credentials may be', () => {
+  it('counts Authorization headers in the raw list, whatever their spelling', () => {
+    expect(authorizationHeaderCount(['Host', 'x', 'Authorization', 'Bearer a'])).toBe(1);
+    expect(authorizationHeaderCount(['authorization', 'Bearer a', 'X-Authorization', 'b', 'AUTHORIZATION', ''])).toBe(2);
+    expect(authorizationHeaderCount([])).toBe(0);
+  });
+
+  it('finds access_token in a query string, encoded or not, and nowhere else', () => {
+    expect(hasAccessTokenInQuery('/graphql?access_token=abc')).toBe(true);
+    expect(hasAccessTokenInQuery('/graphql?query=x&%61ccess_token=abc')).toBe(true);
+    expect(hasAccessTokenInQuery('/graphql?access_token')).toBe(true);
+    expect(hasAccessTokenInQuery('/graphql?query=%7B%20access_token%20%7D')).toBe(false);
+    expect(hasAccessTokenInQuery('/graphql')).toBe(false);
+  });
+
+  it('refuses two headers, or a token in the query string or body, as invalid_request', () => {
+    expect(checkHeaderCredentials(['Authorization', 'a'], '/graphql')).toBeUndefined();
+    expect(checkHeaderCredentials(['Authorization', 'a', 'authorization', 'b'], '/graphql')?.reason).toBe('invalid_request');
+    expect(checkHeaderCredentials([], '/graphql?access_token=a')?.reason).toBe('invalid_request');
+    expect(checkBodyCredentials({ query: '{ a }', access_token: 'a' }, false)?.reason).toBe('invalid_request');
+    expect(checkBodyCredentials({ query: '{ a }', variables: { access_token: 'a' } }, true)).toBeUndefined();
+    expect(checkBodyCredentials(undefined, true)).toBeUndefined();
+    expect(checkBodyCredentials([{ access_token: 'a' }], true)).toBeUndefined();
   });
 });

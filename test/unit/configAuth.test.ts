@@ -1,11 +1,12 @@
 /** Authentication, identity forwarding and CORS settings: defaults, and problems named by variable. */
+import { createPublicKey } from 'node:crypto';
 import { copyFileSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, DEV_IDP_ISSUER, DEV_IDP_PORT, DEV_KEY_ID_PREFIX, loadConfig, verifierProblemAsConfig } from '../../src/config/index.ts';
+import { ConfigError, loadConfig, verifierProblemAsConfig } from '../../src/config/index.ts';
 import { DEFAULT_DEV_CORS_ORIGINS } from '../../src/http/cors.ts';
-import { DEV_IDP_DEFAULT_PORT, DEV_ISSUER, DEV_JWKS_FILE, devPublicJwks } from '../../subgraphs-mock/idp.ts';
+import { DEV_ISSUER, DEV_JWKS_FILE, devPublicJwks } from '../../subgraphs-mock/idp.ts';
 
 /** The problems of a configuration that must be refused. */
 function problemsOf(env: Record<string, string>): readonly string[] {
@@ -96,33 +97,44 @@ describe('authentication configuration', () => {
   });
 });
 
-describe('the development IdP in production', () => {
+describe('development keys in production', () => {
   const fix = /refused in production \(PORTICO_ALLOW_DEV_KEYS=true overrides\)/;
 
-  it('the constants match the dev IdP', () => {
-    expect(DEV_IDP_ISSUER).toBe(DEV_ISSUER);
-    expect(DEV_IDP_PORT).toBe(DEV_IDP_DEFAULT_PORT);
-    expect(devPublicJwks().keys.every((k) => String(k.kid).startsWith(DEV_KEY_ID_PREFIX))).toBe(true);
-  });
-
-  it('is refused by issuer, address and key file (even a renamed copy), unless explicitly allowed', () => {
+  it('are refused by issuer and by key file, even a renamed copy or the key under another kid, unless explicitly allowed', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'portico-devkeys-'));
     const copy = join(dir, 'keys.json');
     copyFileSync(DEV_JWKS_FILE, copy);
+    // The committed key under an innocent-looking kid: recognised by the key itself.
+    const renamed = join(dir, 'prod-keys.json');
+    writeFileSync(renamed, JSON.stringify({ keys: devPublicJwks().keys.map((k) => ({ ...k, kid: 'prod-signing-2024' })) }));
+    // And as a PEM public key.
+    const pem = join(dir, 'idp.pem');
+    writeFileSync(pem, createPublicKey({ key: { ...devPublicJwks().keys[0] }, format: 'jwk' }).export({ format: 'pem', type: 'spki' }));
     const cases: Record<string, string>[] = [
-      { PORTICO_JWKS_URL: 'http://127.0.0.1:4005/.well-known/jwks.json' },
-      { PORTICO_JWKS_URL: 'http://localhost:4005/.well-known/jwks.json' },
       { PORTICO_JWKS_URL: JWKS, PORTICO_JWT_ISSUER: DEV_ISSUER },
       { PORTICO_JWKS_FILE: DEV_JWKS_FILE },
       { PORTICO_JWKS_FILE: copy },
+      { PORTICO_JWKS_FILE: renamed },
+      { PORTICO_JWKS_FILE: pem },
     ];
     for (const env of cases) {
       const problems = problemsOf({ NODE_ENV: 'production', ...env });
       expect(problems, JSON.stringify(env)).toHaveLength(1);
       expect(problems[0]).toMatch(fix);
-      expect(() => loadConfig({ NODE_ENV: 'production', PORTICO_ALLOW_DEV_KEYS: 'true', ...env })).not.toThrow();
-      expect(() => loadConfig({ NODE_ENV: 'development', ...env })).not.toThrow();
+      expect(problems[0]).toMatch(env.PORTICO_JWKS_FILE ? /^PORTICO_JWKS_FILE: / : /^PORTICO_JWT_ISSUER: /);
+      expect(loadConfig({ NODE_ENV: 'production', PORTICO_ALLOW_DEV_KEYS: 'true', ...env }).auth.verifier?.refuseDevKeys).toBe(false);
+      expect(loadConfig({ NODE_ENV: 'development', ...env }).auth.verifier?.refuseDevKeys).toBe(false);
     }
+  });
+
+  it('a JWKS URL is not judged by its address: production verifiers refuse development keys and tokens wherever they come from', () => {
+    // Port 4005 on loopback used to be refused here and any other port trusted; what the URL
+    // serves is checked when the gateway starts, and every token is checked (test/integration/devKeys.test.ts).
+    for (const url of ['http://127.0.0.1:4005/.well-known/jwks.json', 'http://127.0.0.1:4999/.well-known/jwks.json', JWKS]) {
+      expect(loadConfig({ NODE_ENV: 'production', PORTICO_JWKS_URL: url }).auth.verifier?.refuseDevKeys).toBe(true);
+    }
+    expect(loadConfig({ NODE_ENV: 'production', PORTICO_JWT_HS_SECRET: SECRET }).auth.verifier?.refuseDevKeys).toBe(true);
+    expect(loadConfig({ NODE_ENV: 'test', PORTICO_JWKS_URL: JWKS }).auth.verifier?.refuseDevKeys).toBe(false);
   });
 });
 
