@@ -20,7 +20,7 @@ import { until } from '../helpers/wait.ts';
 const RUNBOOK = 'docs/runbook.md';
 const ADMIN_TOKEN = 'runbook-admin-token-0123456789';
 /** Variables the runbook's commands may use; the test provides each. */
-const VARIABLES = ['GW', 'OPS', 'ADMIN_TOKEN', 'SUPERGRAPH', 'NEW_SUPERGRAPH', 'REDIS_URL'];
+const VARIABLES = ['GW', 'OPS', 'ADMIN_TOKEN', 'SUPERGRAPH', 'NEW_SUPERGRAPH', 'REDIS_URL', 'PRICING_MOCK'];
 /** A bash block has 30 s: each is a few curl calls against local servers. */
 const BLOCK_TIMEOUT_MS = 30_000;
 const PAGE = '{ products(first: 3) { name price { amount } inventory { inStock } } }';
@@ -101,6 +101,7 @@ beforeAll(async () => {
     SUPERGRAPH: supergraph,
     NEW_SUPERGRAPH: join(dir, 'new.graphql'),
     REDIS_URL: redis.url,
+    PRICING_MOCK: s.mocks.mocks.pricing.url.replace(/\/graphql$/, ''),
   };
   await until('the limiter to use Redis', () => s.gw.portico.parts.limiter?.mode() === 'redis');
 });
@@ -268,6 +269,32 @@ describe('the runbook, run', () => {
     expect(out).toMatch(/^ready: HTTP 200$/m);
     expect(out).toMatch(/^lifecycle: ready, instance: \S+$/m);
     expect(out).toMatch(/^portico_ready 1$/m);
+  });
+
+  it('13. a subgraph hangs: inject, watch the breaker open on slow calls, force it, recover', async () => {
+    s.gw.portico.parts.breakers.force('pricing', 'auto');
+    // Earlier sections left it open: a good probe (after the 3 s reset) closes it.
+    await until('pricing:Product closed', async () => {
+      await s.gql(PAGE);
+      return breaker('pricing:Product') === 'closed';
+    }, 10_000, 100);
+    await ok('hang-inject');
+    expect(s.mocks.mocks.pricing.faults.get().mode).toBe('hang');
+    const pages = await ok('hang-pages');
+    // Every page answered 200: at most the timeout, and faster once the breaker opened.
+    expect(pages.trim().split('\n').map((l) => l.split(' ')[0])).toEqual(Array(12).fill('200'));
+    expect(breaker('pricing:Product')).toBe('open');
+    const watched = await ok('hang-watch');
+    expect(watched).toMatch(/^pricing:Product open reason=slow_calls slow=\d+\/\d+ over 1000 ms$/m);
+    expect(watched).toMatch(/^portico_subgraph_requests_total\{subgraph="pricing",outcome="circuit_open"\} \d+$/m);
+    expect(await ok('hang-force')).toBe('{"mode":"open","breakers":[{"key":"pricing:Product","state":"forced-open"}]}\n');
+    expect(await ok('hang-recover')).toMatch(/^\{"mode":"auto","breakers":\[\{"key":"pricing:Product","state":"(open|half-open|closed)"\}\]\}$/m);
+    expect(s.mocks.mocks.pricing.faults.get().mode).toBe('ok');
+    // Closed again by a good probe, within the reset timeout (3 s here) plus one call.
+    await until('pricing:Product to close after recovery', async () => {
+      await s.gql(PAGE);
+      return breaker('pricing:Product') === 'closed';
+    }, 8_000, 100);
   });
 
   it('every exercised block was run', () => {
