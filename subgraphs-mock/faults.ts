@@ -18,12 +18,15 @@ import type { ServerResponse } from 'node:http';
  * - `garbage`: `200` with `application/json` whose body is truncated, invalid JSON.
  * - `graphql-error`: `200` with a well-formed GraphQL error response (`data: null`): the
  *   subgraph is up and answering, so this must never open a breaker.
- * - `huge`: `200` streaming a {@link HUGE_BODY_BYTES} JSON body without a content-length.
+ * - `huge`: `200` declaring and streaming a {@link HUGE_BODY_BYTES} JSON body (a runaway list,
+ *   as a real GraphQL server would send it: with its content-length).
+ * - `huge-chunked`: the same body chunked, without a content-length: only counting what arrives
+ *   can bound it.
  * - `endless`: `200` and a JSON body that starts and never ends (a chunk every 100 ms).
  */
-export type FaultMode = 'ok' | 'hang' | 'refuse' | 'garbage' | 'graphql-error' | 'huge' | 'endless';
+export type FaultMode = 'ok' | 'hang' | 'refuse' | 'garbage' | 'graphql-error' | 'huge' | 'huge-chunked' | 'endless';
 
-export const FAULT_MODES: readonly FaultMode[] = ['ok', 'hang', 'refuse', 'garbage', 'graphql-error', 'huge', 'endless'];
+export const FAULT_MODES: readonly FaultMode[] = ['ok', 'hang', 'refuse', 'garbage', 'graphql-error', 'huge', 'huge-chunked', 'endless'];
 
 /** What `huge` sends: 50 MB, far above any sane subgraph answer (and the gateway's limit). */
 export const HUGE_BODY_BYTES = 50 * 1_000_000;
@@ -132,7 +135,7 @@ export type FaultAction =
   | { readonly kind: 'refuse' }
   | { readonly kind: 'hang' }
   | { readonly kind: 'graphql-error' }
-  | { readonly kind: 'huge' }
+  | { readonly kind: 'huge'; readonly declared: boolean }
   | { readonly kind: 'endless' }
   | {
       readonly kind: 'answer';
@@ -194,7 +197,9 @@ export class FaultSwitch {
       case 'graphql-error':
         return { kind: 'graphql-error' };
       case 'huge':
-        return { kind: 'huge' };
+        return { kind: 'huge', declared: true };
+      case 'huge-chunked':
+        return { kind: 'huge', declared: false };
       case 'endless':
         return { kind: 'endless' };
       case 'ok':
@@ -245,13 +250,20 @@ export function writeGraphqlError(res: ServerResponse): void {
 
 const FILLER = Buffer.alloc(64 * 1024, 0x61);
 
+const STREAM_HEAD = '{"data":{"filler":"';
+const STREAM_TAIL = '"}}';
+
 /**
- * Streams a 200 JSON body of `bytes` (chunked, no content-length, so only counting what arrives
- * can bound it), or one that never ends when `bytes` is infinite. Stops when the client leaves.
+ * Streams a 200 JSON body of about `bytes` (with its content-length when `declared`, else
+ * chunked), or one that never ends when `bytes` is infinite. Stops when the client leaves.
  */
-export async function writeStream(res: ServerResponse, bytes: number): Promise<void> {
-  res.writeHead(200, { 'content-type': 'application/json' });
-  res.write('{"data":{"filler":"');
+export async function writeStream(res: ServerResponse, bytes: number, declared = false): Promise<void> {
+  const chunks = Math.ceil(bytes / FILLER.length);
+  res.writeHead(200, {
+    'content-type': 'application/json',
+    ...(declared && Number.isFinite(bytes) ? { 'content-length': STREAM_HEAD.length + chunks * FILLER.length + STREAM_TAIL.length } : {}),
+  });
+  res.write(STREAM_HEAD);
   let sent = 0;
   const endless = !Number.isFinite(bytes);
   while (!res.destroyed && (endless || sent < bytes)) {
@@ -260,7 +272,7 @@ export async function writeStream(res: ServerResponse, bytes: number): Promise<v
     if (endless) await new Promise((r) => setTimeout(r, 100));
     else if (!ok) await drainedOrClosed(res);
   }
-  if (!res.destroyed) res.end('"}}');
+  if (!res.destroyed) res.end(STREAM_TAIL);
 }
 
 function drainedOrClosed(res: ServerResponse): Promise<void> {

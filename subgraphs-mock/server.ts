@@ -177,7 +177,7 @@ export async function startMock(name: MockName, opts: StartMockOptions = {}): Pr
     }
     if (action.kind === 'hang') return; // Never answer; 'close' above counts the abort.
     if (action.kind === 'graphql-error') return writeGraphqlError(res);
-    if (action.kind === 'huge') return writeStream(res, HUGE_BODY_BYTES);
+    if (action.kind === 'huge') return writeStream(res, HUGE_BODY_BYTES, action.declared);
     if (action.kind === 'endless') return writeStream(res, Number.POSITIVE_INFINITY);
 
     if (action.delayMs > 0) {

@@ -120,6 +120,9 @@ beforeAll(async () => {
       return undefined;
     },
   });
+  // Under the load itself for a moment before the first phase: connections, JIT and plan
+  // caches settle, and the samples of this warm-up belong to no phase.
+  await new Promise((r) => setTimeout(r, 3_000));
 }, 120_000);
 
 afterAll(async () => {
@@ -163,6 +166,8 @@ function percentile(values: number[], q: number): number {
 
 async function runPhase(spec: PhaseSpec): Promise<PhaseRow> {
   const ctx: PhaseContext = { cluster, supergraphPath, full: FULL, inFlight: () => pages.inFlight(), watch, closeBoundMs: CLOSE_BOUND_MS };
+  // Each phase starts from the whole cluster in rotation: one phase's damage is not the next's.
+  for (const g of ['gw1', 'gw2', 'gw3']) await waitForServer(cluster.lbStatsUrl, g, isUp, 20_000);
   const start = performance.now();
   const outcome = await spec.run(ctx);
   const end = performance.now();

@@ -75,14 +75,17 @@ describe('breakers count demand, not only the calls sent', () => {
     }
     expect(s.gw.portico.parts.breakers.snapshot().filter((x) => x.subgraph === 'review').map((x) => x.state)).toEqual(['closed']);
 
-    s.mocks.mocks.inventory.faults.set({ mode: 'huge' });
     const rssBefore = process.memoryUsage().rss;
-    const huge = await s.gql('{ products(first: 2) { id name inventory { quantity } } }');
-    expect(huge.status).toBe(200);
-    expect(huge.body.data.products[0].name).toEqual(expect.any(String));
-    expect(huge.body.data.products[0].inventory).toBeNull();
-    expect(huge.body.errors[0].extensions.code).toBe('SUBGRAPH_ERROR');
-    expect(huge.body.errors[0].message).not.toMatch(/127\.0\.0\.1|http:/);
+    // Declared (refused at the headers) and chunked (cut off once 16 MiB have arrived).
+    for (const mode of ['huge', 'huge-chunked'] as const) {
+      s.mocks.mocks.inventory.faults.set({ mode });
+      const huge = await s.gql('{ products(first: 2) { id name inventory { quantity } } }');
+      expect(huge.status).toBe(200);
+      expect(huge.body.data.products[0].name).toEqual(expect.any(String));
+      expect(huge.body.data.products[0].inventory).toBeNull();
+      expect(huge.body.errors[0].extensions.code).toBe('SUBGRAPH_ERROR');
+      expect(huge.body.errors[0].message).not.toMatch(/127\.0\.0\.1|http:/);
+    }
     // The gateway read at most its 16 MiB limit, never the whole 50 MB.
     expect(process.memoryUsage().rss - rssBefore).toBeLessThan(40 * 1_048_576);
 
@@ -92,7 +95,7 @@ describe('breakers count demand, not only the calls sent', () => {
     expect(endless.body.data.products[1].name).toEqual(expect.any(String));
     expect(endless.body.errors[0].extensions.code).toBe('SUBGRAPH_TIMEOUT');
     const lines = s.gw.logs.find((l) => l.event === 'subgraph_failure' && l.subgraph === 'inventory');
-    expect(lines.map((l) => l.kind)).toEqual(['too_large', 'timeout']);
+    expect(lines.map((l) => l.kind)).toEqual(['too_large', 'too_large', 'timeout']);
   });
 
   it('a client that goes away is logged and counted as such, with the time it really waited', async () => {
