@@ -13,15 +13,7 @@ export function int(def: number, min: number, max: number) {
   return z
     .string()
     .optional()
-    .transform((raw, ctx) => {
-      if (raw === undefined || raw.trim() === '') return def;
-      const n = Number(raw);
-      if (!Number.isInteger(n) || n < min || n > max) {
-        ctx.addIssue({ code: 'custom', message: `expected an integer from ${min} to ${max}, got ${JSON.stringify(raw)}` });
-        return z.NEVER;
-      }
-      return n;
-    });
+    .transform((raw, ctx) => (raw === undefined || raw.trim() === '' ? def : integerIn(raw, min, max, ctx)));
 }
 
 /** An integer in [min, max], or `undefined` when unset or ''. */
@@ -29,15 +21,16 @@ export function optionalInt(min: number, max: number) {
   return z
     .string()
     .optional()
-    .transform((raw, ctx) => {
-      if (raw === undefined || raw.trim() === '') return undefined;
-      const n = Number(raw);
-      if (!Number.isInteger(n) || n < min || n > max) {
-        ctx.addIssue({ code: 'custom', message: `expected an integer from ${min} to ${max}, got ${JSON.stringify(raw)}` });
-        return z.NEVER;
-      }
-      return n;
-    });
+    .transform((raw, ctx) => (raw === undefined || raw.trim() === '' ? undefined : integerIn(raw, min, max, ctx)));
+}
+
+function integerIn(raw: string, min: number, max: number, ctx: z.RefinementCtx): number {
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < min || n > max) {
+    ctx.addIssue({ code: 'custom', message: `expected an integer from ${min} to ${max}, got ${JSON.stringify(raw)}` });
+    return z.NEVER;
+  }
+  return n;
 }
 
 /** A number in [min, max]. */

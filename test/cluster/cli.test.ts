@@ -5,11 +5,11 @@
  */
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, expect, it } from 'vitest';
 import { MOCK_NAMES } from '../../subgraphs-mock/subgraph.ts';
+import { freePorts } from '../helpers/ports.ts';
 import { until } from '../helpers/wait.ts';
 
 const logDir = mkdtempSync(join(tmpdir(), 'portico-cli-'));
@@ -38,20 +38,6 @@ afterAll(() => {
   }
   rmSync(logDir, { recursive: true, force: true });
 });
-
-async function freePorts(count: number): Promise<number[]> {
-  const servers: Server[] = [];
-  try {
-    for (let i = 0; i < count; i++) {
-      const s = createServer();
-      await new Promise<void>((resolve, reject) => s.once('error', reject).listen(0, '127.0.0.1', resolve));
-      servers.push(s);
-    }
-    return servers.map((s) => (s.address() as { port: number }).port);
-  } finally {
-    await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
-  }
-}
 
 it('serves through HAProxy, lets a killed instance stay dead, and leaves nothing behind when it dies', async () => {
   const [lb, stats, redis, idp, g1, g2, g3, o1, o2, o3, ...mocks] = await freePorts(10 + MOCK_NAMES.length);
