@@ -3,6 +3,7 @@ import type { PorticoContext, TrustedDocumentOutcome } from '../context.ts';
 import { clientInputPrefix } from '../errors/clientText.ts';
 import { ErrorCode, PorticoError } from '../errors/codes.ts';
 import type { Logger } from '../logging/index.ts';
+import { DEFAULT_RELOAD_DEBOUNCE_MS } from '../supergraph/fileSupergraphManager.ts';
 import { parseTrustedDocuments, sha256Hex, TrustedDocumentsManifestError, type TrustedDocumentList } from './manifest.ts';
 import { createFileManifestSource, createUrlManifestSource, type ManifestSource } from './source.ts';
 
@@ -29,7 +30,7 @@ export const DEFAULT_TRUSTED_DOCUMENTS_FETCH_TIMEOUT_MS = 5_000;
 /** 16 MiB: a manifest of 10,000 operations of 1 KB each is ~10 MB; a runaway answer is cut off. */
 export const DEFAULT_TRUSTED_DOCUMENTS_MAX_BYTES = 16 * 1_048_576;
 /** Like the supergraph file: editors and `cp` write in several steps. */
-export const DEFAULT_TRUSTED_DOCUMENTS_DEBOUNCE_MS = 150;
+export const DEFAULT_TRUSTED_DOCUMENTS_DEBOUNCE_MS = DEFAULT_RELOAD_DEBOUNCE_MS;
 
 export interface TrustedDocumentsOptions {
   readonly mode: TrustedDocumentsMode;
@@ -121,7 +122,7 @@ export function createTrustedDocuments(options: TrustedDocumentsOptions, deps: T
     try {
       outcome = await load();
     } catch (err) {
-      const reason = err instanceof TrustedDocumentsManifestError ? `invalid manifest: ${err.message}` : (err as Error).message;
+      const reason = reasonOf(err);
       lastRejection = { at: new Date(), reason };
       log.error({ event: 'trusted_documents_load', outcome: 'failure', reason, servingHash: hash }, `trusted documents rejected, keeping the last good list: ${reason}`);
       outcome = 'failure';
@@ -152,7 +153,7 @@ export function createTrustedDocuments(options: TrustedDocumentsOptions, deps: T
       try {
         await load();
       } catch (err) {
-        const reason = err instanceof TrustedDocumentsManifestError ? `invalid manifest: ${err.message}` : (err as Error).message;
+        const reason = reasonOf(err);
         deps.metrics?.onLoad('failure', 0);
         throw new Error(`cannot load the trusted documents list from ${source.description}: ${reason} (PORTICO_TRUSTED_DOCUMENTS_${options.file !== undefined ? 'FILE' : 'URL'})`);
       }
@@ -199,6 +200,11 @@ export function createTrustedDocuments(options: TrustedDocumentsOptions, deps: T
       return { mode: options.mode, source: source?.description, operations: list?.size ?? 0, hash, lastRejection };
     },
   };
+}
+
+/** Why a list was not loaded, for the log line and the start-up error. */
+function reasonOf(err: unknown): string {
+  return err instanceof TrustedDocumentsManifestError ? `invalid manifest: ${err.message}` : (err as Error).message;
 }
 
 /** The request is at fault: it asked for an operation this gateway does not run. */
