@@ -30,6 +30,13 @@ export interface PorticoContext {
    */
   readonly operation?: OperationNote;
   /**
+   * What the operation was estimated to cost and what it did cost (hardening plugin), and the
+   * subgraph fetches it made (data source). Shared like `operation`.
+   */
+  readonly cost?: CostNote;
+  /** How the trusted-documents check classified the request (trusted documents plugin). Shared like `operation`. */
+  readonly trustedDocument?: { outcome: TrustedDocumentOutcome | undefined };
+  /**
    * True when this request's answer is a copy of an identical in-flight request's (inbound
    * dedup): plugins that shape the leader's response must not shape the copy again.
    */
@@ -41,6 +48,23 @@ export interface OperationNote {
   name: string | undefined;
   type: 'query' | 'mutation' | 'subscription' | 'none';
 }
+
+/** Cost figures of one request, in the estimator's unit (objects, see src/hardening/cost.ts). */
+export interface CostNote {
+  /** Estimated cost, once the operation is resolved. */
+  estimated: number | undefined;
+  /** Objects in the answer (+ the mutation base), once an executed operation's answer is ready. */
+  actual: number | undefined;
+  /** Subgraph fetches the plan made for this request (deduplicated ones included). */
+  subgraphFetches: number;
+}
+
+/**
+ * `listed`: the document is in the trusted documents list; `unlisted`: it is not, and ran
+ * (`log` mode); `refused`: it is not, and was refused (`enforce` mode); `bypass`: it is not, and
+ * ran because the caller holds the bypass scope.
+ */
+export type TrustedDocumentOutcome = 'listed' | 'unlisted' | 'refused' | 'bypass';
 
 /** One failed (or stale-served) subgraph fetch, recorded by the data source. */
 export interface DegradedFetch {

@@ -41,6 +41,7 @@ import { createSubgraphDataSource, type SharedCall, type SubgraphDataSource } fr
 import { policyResolver } from './subgraphs/policy.ts';
 import { createSubgraphHttpClient } from './subgraphs/httpClient.ts';
 import { createFileSupergraphManager } from './supergraph/fileSupergraphManager.ts';
+import { createTrustedDocuments } from './trustedDocuments/index.ts';
 
 export type LifecycleState = 'created' | 'starting' | 'ready' | 'draining' | 'stopped';
 
@@ -201,10 +202,13 @@ export function createPortico(config: Config, deps: PorticoDeps = {}): Portico {
         ? ApolloServerPluginLandingPageLocalDefault({ embed: true, includeCookies: false })
         : ApolloServerPluginLandingPageProductionDefault({ footer: false }),
       // Order matters: hooks start in this order. An operation that cannot be picked is a
-      // request error before anything else looks at it; hardening refuses before anything is
-      // filtered or planned; authorization filters before the gateway plans.
+      // request error before anything else looks at it; an operation the apps never publish is
+      // refused before it is measured; hardening refuses before anything is filtered or planned;
+      // authorization filters before the gateway plans.
       requestErrorsPlugin(),
-      hardeningPlugin({ limits: () => operationLimits }),
+      // Trusted documents: listed ids become their text before APQ; unlisted operations are refused here in enforce mode.
+      createTrustedDocuments(config.trustedDocuments, { logger, metrics: metrics.trustedDocuments }),
+      hardeningPlugin({ limits: () => operationLimits, metrics: metrics.cost }),
       authorizationPlugin({ mode: config.authorization.mode, policy: deps.policy }, { index: () => authorizationIndex }),
       degradationPlugin(),
       // Last: it shares the answer the plugins above have finished shaping.
@@ -252,6 +256,8 @@ export function createPortico(config: Config, deps: PorticoDeps = {}): Portico {
       degraded: [],
       sharedResponse: false,
       operation: { name: undefined, type: 'none' },
+      cost: { estimated: undefined, actual: undefined, subgraphFetches: 0 },
+      trustedDocument: { outcome: undefined },
     };
     access.bind(req, ctx);
     return ctx;

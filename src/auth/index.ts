@@ -19,6 +19,7 @@ export {
   DEFAULT_TIER_CLAIM,
   DEFAULT_VERIFY_CACHE_MAX_ENTRIES,
   DEFAULT_VERIFY_CACHE_TTL_MS,
+  LOOPBACK_HOSTS,
   resolveTokenVerifierOptions,
   TokenVerifierConfigError,
 } from './options.ts';

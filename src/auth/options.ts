@@ -109,7 +109,8 @@ export class TokenVerifierConfigError extends Error {
   }
 }
 
-const LOOPBACK_HOSTS = /^(localhost|127(\.\d{1,3}){3}|\[::1\])$/i;
+/** Hosts where plain http is acceptable: traffic never leaves the machine. */
+export const LOOPBACK_HOSTS = /^(localhost|127(\.\d{1,3}){3}|\[::1\])$/i;
 
 function number(
   problems: string[],

@@ -13,6 +13,7 @@ import {
   DEFAULT_VERIFY_CACHE_TTL_MS,
   DEV_ISSUER,
   DEV_KEYS_REFUSED,
+  LOOPBACK_HOSTS,
   resolveTokenVerifierOptions,
   TokenVerifierConfigError,
   type AuthMode,
@@ -32,13 +33,17 @@ import { DEFAULT_STALE_TTL_MS } from '../resilience/staleStore.ts';
 import { DEFAULT_EXPECTED_INSTANCES } from '../rateLimit/limiter.ts';
 import { DEFAULT_REDIS_COMMAND_TIMEOUT_MS } from '../rateLimit/redisStore.ts';
 import {
+  DEFAULT_COST_MODE,
+  DEFAULT_LIST_SIZE,
   DEFAULT_MAX_ALIASES,
   DEFAULT_MAX_COST,
   DEFAULT_MAX_DEPTH,
   DEFAULT_MAX_DOCUMENT_BYTES,
   DEFAULT_MAX_ROOT_FIELDS,
   DEFAULT_MAX_TOKENS,
+  type CostMode,
 } from '../hardening/index.ts';
+import { DEFAULT_TRUSTED_DOCUMENTS_POLL_MS, type TrustedDocumentsMode } from '../trustedDocuments/index.ts';
 import { bool, checkHttpUrl, int, list, oneOf, optionalInt, pairs, ratePolicies, text, url } from './env.ts';
 
 /**
@@ -146,6 +151,13 @@ const envSchema = z.object({
   PORTICO_MAX_ALIASES: int(DEFAULT_MAX_ALIASES, 0, 100_000),
   PORTICO_MAX_ROOT_FIELDS: int(DEFAULT_MAX_ROOT_FIELDS, 1, 10_000),
   PORTICO_MAX_COST: int(DEFAULT_MAX_COST, 1, 1_000_000_000),
+  PORTICO_COST_MODE: oneOf(['measure', 'enforce'] as const, DEFAULT_COST_MODE),
+  PORTICO_COST_LIST_SIZE: int(DEFAULT_LIST_SIZE, 0, 100_000),
+  PORTICO_TRUSTED_DOCUMENTS_MODE: oneOf(['off', 'log', 'enforce'] as const, 'off'),
+  PORTICO_TRUSTED_DOCUMENTS_FILE: text(),
+  PORTICO_TRUSTED_DOCUMENTS_URL: url(),
+  PORTICO_TRUSTED_DOCUMENTS_POLL_MS: int(DEFAULT_TRUSTED_DOCUMENTS_POLL_MS, 1_000, 86_400_000),
+  PORTICO_TRUSTED_DOCUMENTS_BYPASS_SCOPE: text(),
   // Authentication. Key sources and claim rules are checked together by the token verifier's own
   // validation (see authProblems); here only each value's form and range.
   PORTICO_JWKS_URL: text(),
@@ -267,6 +279,21 @@ export interface Config {
     readonly maxAliases: number;
     readonly maxRootFields: number;
     readonly maxCost: number;
+    /** `enforce`: refuse above `maxCost`; `measure`: record only. */
+    readonly costMode: CostMode;
+    /** Items assumed in a list with no page size, default or `@listSize`. */
+    readonly defaultListSize: number;
+  };
+  /** Trusted documents (persisted operation manifest); docs/security.md. */
+  readonly trustedDocuments: {
+    readonly mode: TrustedDocumentsMode;
+    /** Manifest file (watched); exactly one of file and url unless off. */
+    readonly file: string | undefined;
+    /** Manifest URL (polled; https, or http on loopback). */
+    readonly url: string | undefined;
+    readonly pollIntervalMs: number;
+    /** Token scope that may run unlisted operations in enforce mode (developers, Sandbox). */
+    readonly bypassScope: string | undefined;
   };
   readonly auth: {
     /**
@@ -313,7 +340,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
   const e = parsed.data;
   const isProduction = e.NODE_ENV === 'production';
   const verifier = verifierOptionsFrom(e);
-  const crossProblems = [...authProblems(e, verifier), ...corsProblems(e)];
+  const crossProblems = [...authProblems(e, verifier), ...corsProblems(e), ...trustedDocumentsProblems(e, verifier)];
   if (crossProblems.length > 0) throw new ConfigError(crossProblems);
   const introspection = e.PORTICO_INTROSPECTION === 'auto' ? !isProduction : e.PORTICO_INTROSPECTION === 'on';
   const config: Config = {
@@ -388,6 +415,15 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
       maxAliases: e.PORTICO_MAX_ALIASES,
       maxRootFields: e.PORTICO_MAX_ROOT_FIELDS,
       maxCost: e.PORTICO_MAX_COST,
+      costMode: e.PORTICO_COST_MODE,
+      defaultListSize: e.PORTICO_COST_LIST_SIZE,
+    },
+    trustedDocuments: {
+      mode: e.PORTICO_TRUSTED_DOCUMENTS_MODE,
+      file: e.PORTICO_TRUSTED_DOCUMENTS_FILE,
+      url: e.PORTICO_TRUSTED_DOCUMENTS_URL,
+      pollIntervalMs: e.PORTICO_TRUSTED_DOCUMENTS_POLL_MS,
+      bypassScope: e.PORTICO_TRUSTED_DOCUMENTS_BYPASS_SCOPE,
     },
     auth: {
       verifier,
@@ -519,6 +555,35 @@ function authProblems(e: Env, verifier: TokenVerifierOptions | undefined): strin
   // gateway starts (TokenVerifier.assertNoDevKeys), and every token is checked too.
   if (verifier.refuseDevKeys === true && e.PORTICO_JWT_ISSUER.includes(DEV_ISSUER)) {
     problems.push(`PORTICO_JWT_ISSUER: ${DEV_ISSUER} is the development IdP's issuer: ${DEV_KEYS_REFUSED}`);
+  }
+  return problems;
+}
+
+/** Trusted documents: a mode needs one source, a source needs a mode, a scope needs tokens. */
+function trustedDocumentsProblems(e: Env, verifier: TokenVerifierOptions | undefined): string[] {
+  const problems: string[] = [];
+  const mode = e.PORTICO_TRUSTED_DOCUMENTS_MODE;
+  const file = e.PORTICO_TRUSTED_DOCUMENTS_FILE;
+  const url = e.PORTICO_TRUSTED_DOCUMENTS_URL;
+  if (mode === 'off') {
+    // A list that is loaded but never checked would be a silent no-op.
+    for (const [name, value] of [['PORTICO_TRUSTED_DOCUMENTS_FILE', file], ['PORTICO_TRUSTED_DOCUMENTS_URL', url], ['PORTICO_TRUSTED_DOCUMENTS_BYPASS_SCOPE', e.PORTICO_TRUSTED_DOCUMENTS_BYPASS_SCOPE]] as const) {
+      if (value !== undefined) problems.push(`${name}: has no effect while PORTICO_TRUSTED_DOCUMENTS_MODE=off; set the mode to log or enforce`);
+    }
+    return problems;
+  }
+  if ((file === undefined) === (url === undefined)) {
+    problems.push(`PORTICO_TRUSTED_DOCUMENTS_MODE: ${mode} needs exactly one of PORTICO_TRUSTED_DOCUMENTS_FILE and PORTICO_TRUSTED_DOCUMENTS_URL${file !== undefined ? ', got both' : ''}`);
+  }
+  if (url !== undefined) {
+    const parsed = new URL(url);
+    // A list fetched over plain HTTP could be swapped on the way: it decides what runs.
+    if (parsed.protocol !== 'https:' && !LOOPBACK_HOSTS.test(parsed.hostname)) {
+      problems.push('PORTICO_TRUSTED_DOCUMENTS_URL: must use https (http is allowed only for localhost / 127.0.0.1 / [::1])');
+    }
+  }
+  if (e.PORTICO_TRUSTED_DOCUMENTS_BYPASS_SCOPE !== undefined && verifier === undefined) {
+    problems.push('PORTICO_TRUSTED_DOCUMENTS_BYPASS_SCOPE: a scope can only come from a verified token; needs a key source: set PORTICO_JWKS_URL, PORTICO_JWKS_FILE or PORTICO_JWT_HS_SECRET');
   }
   return problems;
 }

@@ -41,6 +41,11 @@ export const ErrorCode = {
   PERSISTED_QUERY_NOT_FOUND: 'PERSISTED_QUERY_NOT_FOUND',
   /** APQ is disabled (PORTICO_APQ_ENABLED=false) (HTTP 200, the APQ protocol). */
   PERSISTED_QUERY_NOT_SUPPORTED: 'PERSISTED_QUERY_NOT_SUPPORTED',
+  /**
+   * Trusted documents: the operation is not in the list of the published apps' operations
+   * (`PORTICO_TRUSTED_DOCUMENTS_MODE=enforce`), or a `documentId` names none of them (HTTP 400).
+   */
+  PERSISTED_QUERY_NOT_IN_LIST: 'PERSISTED_QUERY_NOT_IN_LIST',
   /** Request headers over the configured limit (HTTP 431). */
   HEADERS_TOO_LARGE: 'HEADERS_TOO_LARGE',
   /** The client did not send its request in time (HTTP 408). */

@@ -1,6 +1,7 @@
 import {
   getNamedType,
   getNullableType,
+  isAbstractType,
   isCompositeType,
   isInterfaceType,
   isListType,
@@ -10,10 +11,12 @@ import {
   SchemaMetaFieldDef,
   TypeMetaFieldDef,
   valueFromASTUntyped,
+  type DirectiveNode,
   type FieldNode,
   type FragmentDefinitionNode,
   type GraphQLCompositeType,
   type GraphQLField,
+  type GraphQLObjectType,
   type GraphQLSchema,
   type OperationDefinitionNode,
   type SelectionSetNode,
@@ -28,27 +31,45 @@ import {
 import { saturate } from './measure.ts';
 
 /**
- * Static cost estimate of an operation, from the schema and the supergraph's `@cost` /
- * `@listSize` (demand-control directives, federation 2.9+). Pure; the index is built once per
- * supergraph.
+ * Static cost estimate of an operation, in the convention of Apollo Router's demand control
+ * (the IBM cost specification's `@cost` / `@listSize`, federation 2.9+). Pure; the index is
+ * built once per supergraph.
  *
- * Model (an upper bound, like Apollo's demand control):
- * - each field costs its weight: its own `@cost(weight:)`, else its return type's `@cost`,
- *   else 1; `__typename` costs 0 (answered by the gateway without a fetch); each provided
- *   argument with `@cost` adds its weight;
- * - a list field multiplies the cost of its selection set by its expected size: the largest
+ * The unit is "objects the answer may hold": with no `@cost` directive the estimate of an
+ * operation is an upper bound of the objects in its response, which is what the actual cost
+ * counts (see `actualCost`), so estimate ÷ actual reads directly as "how pessimistic".
+ *
+ * Model:
+ * - a field returning an object, interface or union costs 1, a scalar or enum 0, unless the
+ *   field or its type carries `@cost(weight:)`; `__typename` costs 0; each provided argument
+ *   with `@cost` adds its weight; a mutation adds {@link MUTATION_BASE_COST};
+ * - a list field multiplies its own cost and its selection's by its expected size: the largest
  *   provided slicing argument (literal or variable), else the largest slicing argument default,
- *   else `@listSize(assumedSize:)`, else the default list size; objects nested under lists
- *   therefore multiply;
- * - `@listSize(sizedFields:)` (connections) applies that size to the named child fields instead;
- * - fragments and inline fragments add up (type conditions are not intersected): conservative.
+ *   else `@listSize(assumedSize:)`, else the configured assumed list size. Slicing arguments are
+ *   `@listSize(slicingArguments:)`, or conventional page-size names for fields without it;
+ * - `@listSize(sizedFields:)` (connections) gives that size to the named child lists instead;
+ * - type conditions are alternatives: an object in the answer has exactly one concrete type,
+ *   so a selection on an abstract type costs as much as its most expensive possible type
+ *   (fragments on that type and on the interfaces it implements add up; the others do not
+ *   apply). Apollo Router adds every fragment up instead, which overestimates unions and
+ *   interfaces by their number of branches;
+ * - fields and fragments excluded by `@skip` / `@include` (literal or variable) cost nothing.
  */
+
+/**
+ * Apollo's convention: a mutation's side effect weighs as much as ten objects read. Counted in
+ * the actual cost too, so mutations do not skew the estimate ÷ actual ratio.
+ */
+export const MUTATION_BASE_COST = 10;
 
 /** Cost facts of one `Type.field`, read once from the supergraph. */
 interface FieldCost {
+  /** Cost of one instance of the field's value: `@cost`, else 1 for composites, 0 for leaves. */
   readonly weight: number;
   /** Weights of arguments with `@cost`, charged when the argument is provided. */
   readonly argumentWeights: ReadonlyMap<string, number> | undefined;
+  /** True when the field returns a list (its cost is multiplied by the list's expected size). */
+  readonly isList: boolean;
   /** Arguments whose value is the page size, with their schema defaults when numeric. */
   readonly slicing: readonly { readonly name: string; readonly defaultValue: number | undefined }[];
   readonly assumedSize: number | undefined;
@@ -57,7 +78,7 @@ interface FieldCost {
 }
 
 export interface CostIndexOptions {
-  /** Size assumed for a list with no slicing argument value, default or `@listSize`. */
+  /** Size assumed for a list with no slicing argument value, default or `@listSize`, in items. */
   readonly defaultListSize: number;
   /** Argument names read as page sizes on fields without `@listSize(slicingArguments:)`. */
   readonly slicingArgumentNames: readonly string[];
@@ -74,7 +95,7 @@ function numberOrUndefined(value: unknown): number | undefined {
   return typeof value === 'number' && Number.isFinite(value) ? value : undefined;
 }
 
-/** Builds the cost index of a supergraph; `supergraphSdl` may be omitted (all weights 1). */
+/** Builds the cost index of a supergraph; `supergraphSdl` may be omitted (no `@cost` / `@listSize`). */
 export function buildCostIndex(
   schema: GraphQLSchema,
   supergraphSdl: string | undefined,
@@ -94,7 +115,7 @@ export function buildCostIndex(
     const weight =
       weightOf(findDirective(fieldDirectives, costName)) ??
       weightOf(findDirective(directives?.types.get(named.name)?.type, costName)) ??
-      1;
+      (isCompositeType(named) ? 1 : 0);
     let argumentWeights: Map<string, number> | undefined;
     for (const argument of field.args) {
       const argumentWeight = weightOf(findDirective(onType?.arguments.get(`${field.name}.${argument.name}`), costName));
@@ -113,6 +134,7 @@ export function buildCostIndex(
     return {
       weight,
       argumentWeights,
+      isList: isListType(getNullableType(field.type)),
       slicing,
       assumedSize: numberOrUndefined(listSizeArgs['assumedSize']),
       sizedFields: Array.isArray(sized)
@@ -148,7 +170,7 @@ export interface EstimateCostOptions {
   readonly index: CostIndex;
   readonly operation: OperationDefinitionNode;
   readonly fragments: ReadonlyMap<string, FragmentDefinitionNode>;
-  /** Request variables (raw JSON), for page sizes given as `$first`. */
+  /** Request variables (raw JSON), for page sizes given as `$first` and `@skip(if: $x)`. */
   readonly variables?: Readonly<Record<string, unknown>> | null | undefined;
 }
 
@@ -171,7 +193,11 @@ function resolveField(
   return isObjectType(parentType) || isInterfaceType(parentType) ? parentType.getFields()[name] : undefined;
 }
 
-/** Estimated cost of one operation; linear work in the document size (one memo per fragment). */
+/**
+ * Estimated cost of one operation. Work is linear in the document size times the possible
+ * types of each abstract selection: every (selection set, type) pair is costed once, so
+ * fragment bombs and deeply nested interfaces stay cheap to measure.
+ */
 export function estimateCost(options: EstimateCostOptions): number {
   const { index, operation, fragments } = options;
   const schema = index.schema;
@@ -182,11 +208,26 @@ export function estimateCost(options: EstimateCostOptions): number {
       variableDefaults.set(definition.variable.name.value, valueFromASTUntyped(definition.defaultValue));
     }
   }
+  const variableValue = (name: string): unknown => (name in variables ? variables[name] : variableDefaults.get(name));
   const numericValue = (value: ValueNode): number | undefined => {
     if (value.kind === Kind.INT) return Number(value.value);
     if (value.kind !== Kind.VARIABLE) return undefined;
-    const name = value.name.value;
-    return numberOrUndefined(variables[name]) ?? numberOrUndefined(variableDefaults.get(name));
+    return numberOrUndefined(variableValue(value.name.value));
+  };
+  /** `@skip(if: true)` or `@include(if: false)`; a value we cannot read counts as included (upper bound). */
+  const excluded = (directives: readonly DirectiveNode[] | undefined): boolean => {
+    if (directives === undefined || directives.length === 0) return false;
+    for (const directive of directives) {
+      const name = directive.name.value;
+      if (name !== 'skip' && name !== 'include') continue;
+      const condition = directive.arguments?.find((argument) => argument.name.value === 'if')?.value;
+      if (condition === undefined) continue;
+      const value =
+        condition.kind === Kind.BOOLEAN ? condition.value : condition.kind === Kind.VARIABLE ? variableValue(condition.name.value) : undefined;
+      if (typeof value !== 'boolean') continue;
+      if ((name === 'skip' && value) || (name === 'include' && !value)) return true;
+    }
+    return false;
   };
 
   const listSize = (cost: FieldCost, node: FieldNode): number => {
@@ -202,29 +243,45 @@ export function estimateCost(options: EstimateCostOptions): number {
     return Math.max(0, Math.floor(size));
   };
 
-  const memo = new Map<string, number>();
-  const selectionCost = (selectionSet: SelectionSetNode, parentType: GraphQLCompositeType, sized?: SizedContext): number => {
+  /** Does a fragment with type condition `condition` apply to an object of type `type`? */
+  const applies = (condition: GraphQLCompositeType, type: GraphQLObjectType): boolean =>
+    condition === type || (isAbstractType(condition) && schema.isSubType(condition, type));
+
+  // (selection set, type, sized context) → cost. Fragment spreads reuse their definition's
+  // selection set node, so a spread fragment is costed once per type it is spread on.
+  const memo = new Map<SelectionSetNode, Map<string, number>>();
+  const selectionCost = (selectionSet: SelectionSetNode, type: GraphQLCompositeType, sized: SizedContext | undefined): number => {
+    const key = sized === undefined ? type.name : `${type.name}|${[...sized.names].join(',')}|${sized.size}`;
+    let byKey = memo.get(selectionSet);
+    if (byKey === undefined) memo.set(selectionSet, (byKey = new Map()));
+    const known = byKey.get(key);
+    if (known !== undefined) return known;
+    byKey.set(key, 0); // provisional: a (never valid) fragment cycle terminates
+    let cost = 0;
+    if (isAbstractType(type)) {
+      // Alternatives: the answer holds one concrete type per object; the dearest one counts.
+      for (const possible of schema.getPossibleTypes(type)) cost = Math.max(cost, concreteCost(selectionSet, possible, sized));
+    } else {
+      cost = concreteCost(selectionSet, type, sized);
+    }
+    byKey.set(key, cost);
+    return cost;
+  };
+
+  /** Cost of a selection set for an object of one concrete type: what applies to it adds up. */
+  const concreteCost = (selectionSet: SelectionSetNode, type: GraphQLObjectType, sized: SizedContext | undefined): number => {
     let total = 0;
     for (const selection of selectionSet.selections) {
+      if (excluded(selection.directives)) continue;
       if (selection.kind === Kind.FIELD) {
-        total = saturate(total + fieldCost(selection, parentType, sized));
-      } else if (selection.kind === Kind.INLINE_FRAGMENT) {
-        const type = selection.typeCondition ? schema.getType(selection.typeCondition.name.value) : parentType;
-        if (isCompositeType(type)) total = saturate(total + selectionCost(selection.selectionSet, type, sized));
-      } else {
-        const name = selection.name.value;
-        // The sized context changes a fragment's cost, so it is part of the memo key.
-        const key = sized === undefined ? name : `${name}|${[...sized.names].join(',')}|${sized.size}`;
-        let cost = memo.get(key);
-        if (cost === undefined) {
-          memo.set(key, 0); // provisional: a (never valid) cycle terminates
-          const fragment = fragments.get(name);
-          const type = fragment && schema.getType(fragment.typeCondition.name.value);
-          cost = fragment && isCompositeType(type) ? selectionCost(fragment.selectionSet, type, sized) : 0;
-          memo.set(key, cost);
-        }
-        total = saturate(total + cost);
+        total = saturate(total + fieldCost(selection, type, sized));
+        continue;
       }
+      const fragment = selection.kind === Kind.INLINE_FRAGMENT ? selection : fragments.get(selection.name.value);
+      if (fragment === undefined) continue;
+      const condition = fragment.typeCondition === undefined ? type : schema.getType(fragment.typeCondition.name.value);
+      if (!isCompositeType(condition) || !applies(condition, type)) continue;
+      total = saturate(total + selectionCost(fragment.selectionSet, type, sized));
     }
     return total;
   };
@@ -233,25 +290,45 @@ export function estimateCost(options: EstimateCostOptions): number {
     const name = node.name.value;
     if (name === '__typename') return 0;
     const definition = resolveField(schema, parentType, name);
-    // Unknown field: validation rejects it; charge it like a leaf meanwhile.
+    // Unknown field: validation rejects it; charge it like an object meanwhile.
     if (definition === undefined) return 1;
     const cost = index.fieldCost(parentType, definition);
-    let own = cost.weight;
+    let argumentsCost = 0;
     if (cost.argumentWeights !== undefined) {
-      for (const argument of node.arguments ?? []) own += cost.argumentWeights.get(argument.name.value) ?? 0;
+      for (const argument of node.arguments ?? []) argumentsCost += cost.argumentWeights.get(argument.name.value) ?? 0;
     }
     const named = getNamedType(definition.type);
-    if (node.selectionSet === undefined || !isCompositeType(named)) return own;
-    const multiplier =
-      sized !== undefined && sized.names.has(name)
-        ? sized.size
-        : isListType(getNullableType(definition.type))
-          ? listSize(cost, node)
-          : 1;
     const childSized = cost.sizedFields === undefined ? undefined : { names: cost.sizedFields, size: listSize(cost, node) };
-    return saturate(own + multiplier * selectionCost(node.selectionSet, named, childSized));
+    const selection = node.selectionSet !== undefined && isCompositeType(named) ? selectionCost(node.selectionSet, named, childSized) : 0;
+    const count = !cost.isList ? 1 : sized !== undefined && sized.names.has(name) ? sized.size : listSize(cost, node);
+    return saturate(count * (cost.weight + selection) + argumentsCost);
   };
 
   const rootType = schema.getRootType(operation.operation);
-  return rootType == null ? 0 : selectionCost(operation.selectionSet, rootType);
+  if (rootType == null) return 0;
+  const base = operation.operation === 'mutation' ? MUTATION_BASE_COST : 0;
+  return saturate(base + selectionCost(operation.selectionSet, rootType, undefined));
+}
+
+/**
+ * Actual cost of an answer, in the estimator's unit: every object in `data` below its root
+ * counts 1 (list items one each), plus {@link MUTATION_BASE_COST} for a mutation. With no
+ * `@cost` weights in the supergraph, a correct estimate is never below it. One walk over the
+ * answer, iterative (a deep answer cannot exhaust the stack).
+ */
+export function actualCost(data: unknown, operationType: string | undefined): number {
+  let objects = 0;
+  const pending: unknown[] = [];
+  if (data !== null && typeof data === 'object') for (const value of Object.values(data)) pending.push(value);
+  while (pending.length > 0) {
+    const value = pending.pop();
+    if (value === null || typeof value !== 'object') continue;
+    if (Array.isArray(value)) {
+      for (const item of value) pending.push(item);
+      continue;
+    }
+    objects += 1;
+    for (const child of Object.values(value)) if (child !== null && typeof child === 'object') pending.push(child);
+  }
+  return (operationType === 'mutation' ? MUTATION_BASE_COST : 0) + objects;
 }

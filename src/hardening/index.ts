@@ -18,10 +18,26 @@ export const DEFAULT_MAX_DEPTH = 12;
 export const DEFAULT_MAX_ALIASES = 30;
 /** 10 root fields: each usually fans out to a subgraph fetch; a screen needs a handful. */
 export const DEFAULT_MAX_ROOT_FIELDS = 10;
-/** 5,000 cost units: a 100-item page with 3 nested 10-item lists of 5 fields is ~5,000. */
-export const DEFAULT_MAX_COST = 5_000;
-/** 10 items: list size assumed without a slicing argument, default or `@listSize`. */
+/**
+ * 100,000 cost units (objects the answer may hold, see cost.ts). Above every legitimate query we
+ * know of by 4× or more: the public benchmark's TestQuery estimates 23,315 (four nested unsized
+ * lists), the demo's largest page 240; only five nested lists nothing sizes reach it (10⁵).
+ * Below what Portico can answer at all: 100,000 objects are ~10 MB of JSON, and a subgraph
+ * answer is cut off at 16 MiB. `first: 1000` nested twice (1,001,000) is refused.
+ */
+export const DEFAULT_MAX_COST = 100_000;
+/**
+ * 10 items: list size assumed without a slicing argument value, default or `@listSize` (Apollo
+ * Router's usual `list_size`). The demo's unsized lists hold 2–6; the public benchmark's 2–6.
+ */
 export const DEFAULT_LIST_SIZE = 10;
+/**
+ * What the cost limit does: `enforce` refuses operations estimated above `maxCost`
+ * (`QUERY_TOO_COMPLEX`); `measure` only records the estimate (metrics, access log).
+ */
+export type CostMode = 'measure' | 'enforce';
+/** Enforce: the default limit is proven above every known legitimate query (see DEFAULT_MAX_COST). */
+export const DEFAULT_COST_MODE: CostMode = 'enforce';
 /** Relay/offset conventions read as page sizes when a field has no `@listSize(slicingArguments:)`. */
 export const DEFAULT_SLICING_ARGUMENT_NAMES: readonly string[] = Object.freeze(['first', 'last', 'limit']);
 
@@ -39,6 +55,8 @@ export interface OperationLimitsOptions {
   readonly maxRootFields?: number;
   /** Maximum estimated cost (see `cost.ts` for the model). Default {@link DEFAULT_MAX_COST}. */
   readonly maxCost?: number;
+  /** Refuse above `maxCost`, or only measure. Default {@link DEFAULT_COST_MODE}. */
+  readonly costMode?: CostMode;
   /** List size assumed when nothing else says, in items. Default {@link DEFAULT_LIST_SIZE}. */
   readonly defaultListSize?: number;
   /** Page-size argument names for fields without `@listSize`. Default {@link DEFAULT_SLICING_ARGUMENT_NAMES}. */
@@ -68,9 +86,14 @@ export interface OperationFigures {
 }
 
 export interface OperationLimitsAnalysis {
-  /** The first violated limit, in the order size, tokens, root fields, aliases, depth, cost. */
+  /**
+   * The first violated limit, in the order size, tokens, root fields, aliases, depth, cost (the
+   * cost only in `enforce` mode).
+   */
   readonly violation: OperationLimitError | null;
   readonly figures: OperationFigures;
+  /** The estimated cost is above `maxCost`, whatever the mode (in `measure` mode: would have been refused). */
+  readonly overCostLimit: boolean;
 }
 
 export interface OperationLimits {
@@ -104,6 +127,7 @@ export function resolveOperationLimits(options: OperationLimitsOptions = {}): Re
     maxAliases: options.maxAliases ?? DEFAULT_MAX_ALIASES,
     maxRootFields: options.maxRootFields ?? DEFAULT_MAX_ROOT_FIELDS,
     maxCost: options.maxCost ?? DEFAULT_MAX_COST,
+    costMode: options.costMode ?? DEFAULT_COST_MODE,
     defaultListSize: options.defaultListSize ?? DEFAULT_LIST_SIZE,
     slicingArgumentNames: Object.freeze([...(options.slicingArgumentNames ?? DEFAULT_SLICING_ARGUMENT_NAMES)]),
   };
@@ -113,6 +137,9 @@ export function resolveOperationLimits(options: OperationLimitsOptions = {}): Re
     if (!(value === Infinity || (Number.isInteger(value) && value > 0))) {
       problems.push(`${key} must be a positive integer or Infinity (got ${String(value)})`);
     }
+  }
+  if (resolved.costMode !== 'measure' && resolved.costMode !== 'enforce') {
+    problems.push(`costMode must be measure or enforce (got ${String(resolved.costMode)})`);
   }
   if (!Number.isInteger(resolved.defaultListSize) || resolved.defaultListSize < 0) {
     problems.push(`defaultListSize must be a non-negative integer (got ${String(resolved.defaultListSize)})`);
@@ -249,16 +276,18 @@ export function createOperationLimits(options: OperationLimitsOptions, deps: Ope
           limits.maxDepth,
           `Operation nests ${figures.depth} levels deep; the limit is ${limits.maxDepth}. Flatten nested selections.`,
         ) ??
-        check(
-          OperationLimitCode.QUERY_TOO_COMPLEX,
-          figures.cost,
-          limits.maxCost,
-          `Operation cost is estimated at ${figures.cost}; the limit is ${limits.maxCost}. Request smaller pages (first/limit) or fewer nested lists.`,
-        );
-      return { violation, figures };
+        (limits.costMode === 'enforce'
+          ? check(
+              OperationLimitCode.QUERY_TOO_COMPLEX,
+              figures.cost,
+              limits.maxCost,
+              `Operation cost is estimated at ${figures.cost} objects; the limit is ${limits.maxCost}. Request smaller pages (first/limit) or fewer nested lists.`,
+            )
+          : null);
+      return { violation, figures, overCostLimit: figures.cost > limits.maxCost };
     },
   };
 }
 
 export { OperationLimitCode, OperationLimitError, OPERATION_LIMIT_HTTP_STATUS } from './errors.ts';
-export { buildCostIndex, estimateCost, type CostIndex, type CostIndexOptions, type EstimateCostOptions } from './cost.ts';
+export { actualCost, buildCostIndex, estimateCost, MUTATION_BASE_COST, type CostIndex, type CostIndexOptions, type EstimateCostOptions } from './cost.ts';

@@ -11,7 +11,8 @@ import type { Logger } from './index.ts';
  * gone out (Fastify `onResponse`), so refusals at the edge (400, 401, 413, 429) are logged like
  * GraphQL answers. An Apollo plugin notes what only GraphQL execution knows (operation name and
  * type, error codes); the GraphQL context is bound to its HTTP request when it is created.
- * Hot-path cost: two WeakMap lookups and one log call.
+ * Hot-path cost: two WeakMap lookups and one log call. The line also carries the operation's
+ * estimated and actual cost and subgraph fetches, and the trusted-documents outcome.
  */
 
 /** LB probes hit these every few seconds; logging them would drown the real traffic. */
@@ -132,6 +133,10 @@ export function createAccessLog(options: AccessLogOptions, deps: AccessLogDeps):
         degraded: coordinates.slice(0, MAX_LOGGED_COORDINATES),
         ...(coordinates.length > MAX_LOGGED_COORDINATES ? { degradedCount: coordinates.length } : {}),
         tier: tierOf(ctx?.principal ?? deps.principalOf?.(req)),
+        // Cost in objects (src/hardening/cost.ts): estimated once resolved, actual once executed.
+        ...(ctx?.cost?.estimated !== undefined ? { costEstimated: ctx.cost.estimated, subgraphFetches: ctx.cost.subgraphFetches } : {}),
+        ...(ctx?.cost?.actual !== undefined ? { costActual: ctx.cost.actual } : {}),
+        ...(ctx?.trustedDocument?.outcome !== undefined ? { trustedDocument: ctx.trustedDocument.outcome } : {}),
       };
       const msg = `${req.method} ${line.path} ${status}${status === CLIENT_CLOSED_REQUEST ? ' (client went away)' : ''} ${line.durationMs} ms`;
       if (status >= 500) log.warn(line, msg);

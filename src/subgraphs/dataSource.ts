@@ -165,6 +165,7 @@ export class SubgraphDataSource implements GraphQLDataSource<PorticoContext & Re
     const key = `${this.name}:${shape.group}`;
     const policy = this.options.policyFor(key);
     ctx.subgraphsTouched.add(this.name);
+    if (ctx.cost) ctx.cost.subgraphFetches += 1;
     const started = performance.now();
     this.deps.observer?.started(this.name);
     try {

@@ -46,11 +46,12 @@ describe('defaults', () => {
       maxDepth: 12,
       maxAliases: 30,
       maxRootFields: 10,
-      maxCost: 5_000,
+      maxCost: 100_000,
+      costMode: 'enforce',
       defaultListSize: 10,
     });
     expect([DEFAULT_MAX_DOCUMENT_BYTES, DEFAULT_MAX_TOKENS, DEFAULT_MAX_DEPTH]).toEqual([32_768, 2_000, 12]);
-    expect([DEFAULT_MAX_ALIASES, DEFAULT_MAX_ROOT_FIELDS, DEFAULT_MAX_COST]).toEqual([30, 10, 5_000]);
+    expect([DEFAULT_MAX_ALIASES, DEFAULT_MAX_ROOT_FIELDS, DEFAULT_MAX_COST]).toEqual([30, 10, 100_000]);
   });
 
   it('reports every invalid option in one error', () => {
@@ -148,62 +149,59 @@ describe('aliases and root fields', () => {
 });
 
 describe('cost', () => {
-  it('weighs each field 1 and multiplies list subtrees by their page size', () => {
-    // products: 1 + 3 × (id 1 + name 1)
-    expect(analyze('{ products(first: 3) { id name } }').figures.cost).toBe(7);
-    // slicing argument default (first = 5): 1 + 5 × 2
-    expect(analyze('{ products { id name } }').figures.cost).toBe(11);
-    // no slicing value, no default, no @listSize: default list size 10
-    expect(analyze('{ topProducts { id } }').figures.cost).toBe(11);
-    // a conventional slicing argument without @listSize is still read
-    expect(analyze('{ topProducts(limit: 2) { id } }').figures.cost).toBe(3);
-    // @listSize(assumedSize: 20); fragments on a union add up
-    expect(analyze('{ search { ... on Product { id } ... on Article { title } } }').figures.cost).toBe(41);
-    // @cost(weight: 50) replaces the default weight; __typename is free
-    expect(analyze('{ expensive __typename }').figures.cost).toBe(50);
-    // sizedFields: the connection's page size applies to `edges`
-    // 1 + (totalCount 1 + edges (1 + 4 × (cursor 1 + node (1 + id 1))))
-    expect(analyze('{ connection(first: 4) { totalCount edges { cursor node { id } } } }').figures.cost).toBe(15);
+  // The model itself (alternatives, slicing, @listSize, @cost, assumed size) is in cost.test.ts.
+  it('enforce mode refuses nested first: 1000 lists with the measured value', () => {
+    const { violation, figures, overCostLimit } = analyze('{ products(first: 1000) { related(first: 1000) { id } } }');
+    expect(figures.cost).toBe(1000 * (1 + 1000));
+    expect(overCostLimit).toBe(true);
+    expect(violation?.extensions).toMatchObject({ code: 'QUERY_TOO_COMPLEX', measured: 1_001_000, limit: 100_000 });
   });
 
-  it('rejects nested first: 1000 lists', () => {
-    const { violation, figures } = analyze('{ products(first: 1000) { related(first: 1000) { id } } }');
-    expect(figures.cost).toBe(1 + 1000 * (1 + 1000));
-    expect(violation?.extensions).toMatchObject({ code: 'QUERY_TOO_COMPLEX', measured: 1_001_001, limit: 5_000 });
+  it('measure mode reports the estimate above the limit and refuses nothing', () => {
+    const { violation, figures, overCostLimit } = analyze('{ products(first: 1000) { related(first: 1000) { id } } }', undefined, { costMode: 'measure' });
+    expect(figures.cost).toBe(1_001_000);
+    expect(overCostLimit).toBe(true);
+    expect(violation).toBeNull();
+    // The other limits still apply in measure mode.
+    expect(analyze(nested(11), undefined, { costMode: 'measure' }).violation?.extensions['code']).toBe('QUERY_TOO_DEEP');
   });
 
   it('reads page sizes from variables, then variable defaults, then argument defaults', () => {
-    const source = 'query ($n: Int) { products(first: $n) { id name } }';
+    const source = 'query ($n: Int) { products(first: $n) { id related(first: 2) { id } } }';
     const document = parse(source);
-    expect(limits.analyze(source, document, { n: 3 }).figures.cost).toBe(7);
+    expect(limits.analyze(source, document, { n: 3 }).figures.cost).toBe(3 * (1 + 2));
     // Same document object, other variables: the variable-dependent cost is not cached.
-    const big = limits.analyze(source, document, { n: 5_000 });
-    expect(big.figures.cost).toBe(10_001);
+    const big = limits.analyze(source, document, { n: 50_000 });
+    expect(big.figures.cost).toBe(150_000);
     expect(big.violation?.extensions['code']).toBe('QUERY_TOO_COMPLEX');
-    expect(limits.analyze(source, document, {}).figures.cost).toBe(11);
-    expect(analyze('query ($n: Int = 7) { products(first: $n) { id name } }', {}).figures.cost).toBe(15);
+    expect(limits.analyze(source, document, {}).figures.cost).toBe(5 * 3);
+    expect(analyze('query ($n: Int = 7) { products(first: $n) { id name } }', {}).figures.cost).toBe(7);
   });
 
-  it('charges introspection like any other list (the standard query exceeds the defaults)', () => {
-    // Documented consequence: tools' full introspection query (depth 15, tens of thousands of
-    // cost units) needs raised limits, e.g. in development.
+  it('charges introspection like any other list; the standard query is held to depth', () => {
     const { figures, violation } = analyze(getIntrospectionQuery());
     expect(figures.depth).toBe(15);
-    expect(figures.cost).toBeGreaterThan(DEFAULT_MAX_COST);
+    expect(figures.cost).toBeGreaterThan(10_000);
     expect(violation?.extensions['code']).toBe('QUERY_TOO_DEEP');
-    expect(analyze(getIntrospectionQuery(), undefined, { maxDepth: 15, maxCost: Infinity }).violation).toBeNull();
+    expect(analyze(getIntrospectionQuery(), undefined, { maxDepth: 15 }).violation).toBeNull();
+    expect(analyze(getIntrospectionQuery(), undefined, { maxDepth: 15, maxCost: 10_000 }).violation?.extensions['code']).toBe('QUERY_TOO_COMPLEX');
+  });
+
+  it('rejects an invalid cost mode with the other problems', () => {
+    expect(() => resolveOperationLimits({ costMode: 'audit' as never, maxCost: 0 })).toThrow(/maxCost must be a positive integer.*costMode must be measure or enforce/);
   });
 });
 
 describe('fragment bombs and cycles', () => {
   it('measures an exponential fragment bomb in linear work and rejects it', () => {
     const levels = 40;
-    const fragments = ['fragment F0 on Product { id }'];
+    // F0 selects one object (a one-item list); each level spreads the previous one twice.
+    const fragments = ['fragment F0 on Product { variants(first: 1) { sku } }'];
     for (let i = 1; i <= levels; i += 1) fragments.push(`fragment F${i} on Product { ...F${i - 1} ...F${i - 1} }`);
     const source = `{ product(id: "1") { ...F${levels} } }\n${fragments.join('\n')}`;
     const { violation, figures } = analyze(source);
     expect(figures.cost).toBe(1 + 2 ** levels);
-    expect(figures.depth).toBe(2);
+    expect(figures.depth).toBe(3);
     expect(violation?.extensions['code']).toBe('QUERY_TOO_COMPLEX');
   });
 
