@@ -42,8 +42,9 @@ describe('supergraph directive names', () => {
   it('reads cost directives under their linked names', () => {
     const limits = createOperationLimits({}, { schema: apiSchema, supergraphSdl: renamedSupergraph });
     const source = '{ items(size: 4) { id } }';
-    // weight 3 + 4 × id
-    expect(limits.analyze(source, parse(source)).figures.cost).toBe(7);
+    // Demand-control convention: 4 items (the slicing argument), each weighing 3 instead of an
+    // object's 1; scalars are free. Unlinked names (`@cost`, `@listSize`) would give 4 × 1 = 4 or 10 × 1.
+    expect(limits.analyze(source, parse(source)).figures.cost).toBe(12);
   });
 
   it('refuses a supergraph with a malformed requirement', () => {
