@@ -37,18 +37,8 @@ import {
   type GraphQLSchema,
   type SelectionSetNode,
 } from 'graphql';
-
-/** mulberry32: a tiny, well-distributed 32-bit PRNG; floats in [0, 1). */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
+// The mocks' seeded PRNG (mulberry32): small, well distributed, and already the project's.
+import { mulberry32 } from '../../subgraphs-mock/data.ts';
 
 /** Seed of attempt `attempt` at operation `index` of a run (a murmur3 finaliser over the three). */
 export function operationSeed(runSeed: number, index: number, attempt = 0): number {

@@ -5,6 +5,7 @@
 import { randomInt } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { Kind, parse, type GraphQLSchema } from 'graphql';
+import { expect } from 'vitest';
 import { DEFAULT_GENERATED_DEPTH, FEATURES, generateOperations, type Feature, type GenerateOptions } from './generate.ts';
 import { compareAll, describeCostRefusal, describeDifference, type Comparison, type Operation } from './harness.ts';
 
@@ -166,4 +167,30 @@ function writeArtifact(o: DifferentialOptions, r: Omit<DifferentialReport, 'arti
   const all = (c: Comparison) => ({ differences: c.differences, costRefusals: c.costRefusals });
   writeFileSync(path, JSON.stringify({ label: o.label, seed: o.seed, count: o.count, handWritten: all(r.handWritten), generated: all(r.generated), nondeterministic: r.nondeterministic }, null, 2));
   return path;
+}
+
+/** What a differential test asserts beyond "no difference". */
+export interface ConformanceExpectations {
+  /** Features some generated operation must use (a graph without abstract types has no `abstractFragment`). Default none. */
+  readonly features?: readonly Feature[];
+  /** The hand-written operations are a real app's: none may be refused for its estimated cost. */
+  readonly handWrittenNeverRefused?: boolean;
+}
+
+/**
+ * The body of every differential test: runs, prints the summary (seed first), and asserts that
+ * the oracle is deterministic, that no hand-written or generated operation differs, and that
+ * every generated one was compared or refused for its cost only.
+ */
+export async function expectConformance(o: DifferentialOptions, expectations: ConformanceExpectations = {}): Promise<DifferentialReport> {
+  const started = Date.now();
+  const report = await runDifferential(o);
+  console.log(summary(o, report, Date.now() - started));
+  expect(report.nondeterministic, 'the oracle answered the same request differently twice').toEqual([]);
+  expect(report.handWritten.differences, describeDifferences(report.handWritten)).toEqual([]);
+  expect(report.generated.differences, describeDifferences(report.generated)).toEqual([]);
+  expect(report.generated.compared + report.generated.costRefusals.length).toBe(o.count);
+  if (expectations.handWrittenNeverRefused) expect(report.handWritten.costRefusals.map((r) => r.op.name)).toEqual([]);
+  for (const feature of expectations.features ?? []) expect(report.features[feature], `generated operations using ${feature}`).toBeGreaterThan(0);
+  return report;
 }

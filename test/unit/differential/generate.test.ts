@@ -1,7 +1,7 @@
 import { buildSchema, parse, TypeInfo, visit, visitWithTypeInfo, validate, Kind } from 'graphql';
 import { describe, expect, it } from 'vitest';
 import { fragmentsOf, measureStructure } from '../../../src/hardening/measure.ts';
-import { countTokens, FEATURES, generateOperation, generateOperations, measureShape, mulberry32, operationSeed, PORTICO_DEFAULT_SHAPE } from '../../differential/generate.ts';
+import { countTokens, FEATURES, generateOperation, generateOperations, measureShape, operationSeed, PORTICO_DEFAULT_SHAPE } from '../../differential/generate.ts';
 
 // Everything the generator has a branch for: an interface, a union, an enum, an input object,
 // nested lists, required and defaulted arguments.
@@ -22,18 +22,6 @@ const schema = buildSchema(/* GraphQL */ `
     version: String!
   }
 `);
-
-describe('mulberry32', () => {
-  it('is a deterministic stream of floats in [0, 1)', () => {
-    const a = mulberry32(42);
-    const b = mulberry32(42);
-    const xs = Array.from({ length: 1_000 }, () => a());
-    expect(xs).toEqual(Array.from({ length: 1_000 }, () => b()));
-    expect(xs.every((x) => x >= 0 && x < 1)).toBe(true);
-    expect(new Set(xs).size).toBe(1_000);
-    expect(mulberry32(43)()).not.toBe(mulberry32(42)());
-  });
-});
 
 describe('operationSeed', () => {
   it('gives every (operation, attempt) of a run its own seed', () => {
