@@ -74,7 +74,11 @@ export function createSubgraphHttpClient(options: { keepAliveMs?: number; connec
           reject(reason);
           abortCall?.(reason);
         };
-        const timer = setTimeout(() => end(limits.onTimeout()), limits.timeoutMs);
+        // The verdict waits for one setImmediate: timers run before I/O in each event-loop turn,
+        // so after a stall of our own (a CPU-heavy query plan, GC) an answer already sitting in
+        // the socket would otherwise be declared a timeout. The immediate runs right after the
+        // I/O poll, so such answers win (as the rate limiter's Redis deadline does).
+        const timer = setTimeout(() => setImmediate(() => end(limits.onTimeout())), limits.timeoutMs);
         const onAbort = () => end(limits.onAbort?.() ?? (signal?.reason as Error));
         signal?.addEventListener('abort', onAbort, { once: true });
         let status = 0;
