@@ -61,6 +61,13 @@ export interface ClusterOptions {
   readonly startTimeoutMs?: number;
   /** Called with one human-readable line per notable event (a process exiting, mostly). */
   readonly onEvent?: (line: string) => void;
+  /**
+   * Awaited once a new gateway process answers ready on its own port, before its start
+   * resolves (`startCluster`, `startInstance`). The cluster tests warm a fresh process here: at
+   * the cluster's start this runs before HAProxy exists; for a restarted instance HAProxy's
+   * checks may admit it meanwhile. A rejection fails that start.
+   */
+  readonly warmUp?: (instance: GatewayInstance) => Promise<void>;
 }
 
 /** Options from the environment, defaults above. Throws naming the variable when one is invalid. */
@@ -203,6 +210,7 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
     instances[slot] = instance;
     await waitReady(proc, `${url}/health/ready`, timeoutMs);
     watchExit(proc);
+    await options.warmUp?.(instance);
     return instance;
   }
 

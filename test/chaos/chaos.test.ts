@@ -26,7 +26,7 @@ import { MOCK_NAMES } from '../../subgraphs-mock/subgraph.ts';
 import { isUp, waitForServer } from '../helpers/haproxy.ts';
 import { freePorts } from '../helpers/ports.ts';
 import { until } from '../helpers/wait.ts';
-import { startLoad, type LoadReport, type RunningLoad } from '../cluster/load.ts';
+import { startLoad, warmUp, type LoadReport, type RunningLoad } from '../cluster/load.ts';
 import { createBreakerWatch, type BreakerWatch } from './breakerWatch.ts';
 import { chaosSchedule, type PhaseContext, type PhaseSpec } from './schedule.ts';
 import { pageMix, pageProblem } from './pages.ts';
@@ -90,17 +90,12 @@ beforeAll(async () => {
     logDir: join(workDir, 'logs'),
     // Defaults only: the cluster's own settings (those of `npm start`), nothing tuned for this suite.
     gatewayEnv: { PORTICO_SUPERGRAPH_PATH: supergraphPath },
+    // Every fresh process (at the start, and after the SIGKILL and SIGTERM phases) answers a
+    // warm-up before it takes traffic, as in the HA suite: cold processes on two shared cores
+    // are several times slower for their first seconds (see test/cluster/ha.test.ts).
+    warmUp: (g) => warmUp(g.url),
   });
   for (const g of ['gw1', 'gw2', 'gw3']) await waitForServer(cluster.lbStatsUrl, g, isUp);
-  // A few pages on every instance first, as a deploy's smoke test would: query plans and the JIT
-  // warm, so the first phase measures the system and not its start-up.
-  for (const g of cluster.instances) {
-    const warm = pageMix(g.url);
-    for (let n = 0; n < 20; n++) {
-      const r = warm(n);
-      await fetch(r.url, { method: r.method, headers: r.headers, body: r.body });
-    }
-  }
   watch = createBreakerWatch(() => cluster.instances.map((g) => g.opsUrl));
   const token = await signDevToken({ sub: `chaos-${runId}`, scopes: ['review:write'], tier: 'premium' });
   pages = startLoad({ ratePerSecond: RATE, request: pageMix(cluster.lbUrl), check: pageProblem, keepBodies: true });

@@ -5,6 +5,16 @@
  * product-page load through HAProxy, and one failure per scenario. Each scenario records
  * requests sent, non-200 answers, failures (no answer) and p99; the table is written to
  * test-artifacts/ha-under-load.md. Counts are asserted; timings are only recorded.
+ *
+ * Fresh processes are warmed before a scenario relies on them. A new gateway (and the mocks
+ * behind it) runs its first requests unoptimised, at several times their later CPU cost. On two
+ * shared cores, three cold instances at 150 req/s answered in 1-2.5 s for their first seconds;
+ * a cold instance handed half the traffic (the rolling restart drains the next instance as soon
+ * as the new one is UP) fell behind by more than HAProxy's 1 s check timeout, and HAProxy took
+ * live instances out of rotation: once, both that were left while the first one drained (~2 s
+ * of HAProxy's 503 "no server is available", the failure that needed a retry). So every new
+ * process answers a closed-loop warm-up before its start resolves: before HAProxy exists at the
+ * cluster's start, before the next drain in a restart.
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
@@ -19,7 +29,7 @@ import { signDevToken } from '../../subgraphs-mock/idp.ts';
 import { MOCK_NAMES } from '../../subgraphs-mock/subgraph.ts';
 import { isDown, isUp, serverStates, waitForServer } from '../helpers/haproxy.ts';
 import { until } from '../helpers/wait.ts';
-import { productPageMix, startLoad, type LoadReport, type RunningLoad } from './load.ts';
+import { productPageMix, startLoad, warmUp, type LoadReport, type RunningLoad } from './load.ts';
 
 /** Product-page requests per second through HAProxy: steady, well below what 2 cores serve. */
 const RATE = 150;
@@ -102,6 +112,11 @@ beforeAll(async () => {
     idpPort: idp!,
     mockPorts: Object.fromEntries(MOCK_NAMES.map((n, i) => [n, mockPorts[i]!])) as Record<(typeof MOCK_NAMES)[number], number>,
     logDir: join(workDir, 'logs'),
+    // PORTICO_LB_LOG_LEVEL=info: one HAProxy line per request in the kept logs of a failed run.
+    lbLogLevel: process.env.PORTICO_LB_LOG_LEVEL,
+    // Every new gateway process, at the start and after each restart, is warmed before it is
+    // handed traffic by a scenario (see warmUp in load.ts and the header above).
+    warmUp: (g) => warmUp(g.url),
     gatewayEnv: {
       PORTICO_SUPERGRAPH_PATH: supergraphPath,
       // Access logs cost CPU on a 2-core box and nobody reads them here; warnings still show.
@@ -153,6 +168,8 @@ describe.sequential('HA under load (real processes behind HAProxy)', () => {
     const traffic = load();
     await sleep(STEADY_MS);
     const drainMs: number[] = [];
+    // One instance at a time, as a deploy tool does: the next is drained only once its
+    // replacement is warm (startInstance) and back in rotation.
     for (let slot = 0; slot < 3; slot++) {
       const old = cluster.instance(slot);
       const t0 = performance.now();
