@@ -18,13 +18,12 @@ import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startCluster, type Cluster } from '../../scripts/cluster/index.ts';
+import type { Cluster } from '../../scripts/cluster/index.ts';
+import { startTestCluster } from '../helpers/cluster.ts';
 import { DEFAULT_BREAKER_RESET_MS } from '../../src/resilience/breakers.ts';
 import { DEFAULT_SUBGRAPH_TIMEOUT_MS } from '../../src/config/index.ts';
 import { signDevToken } from '../../subgraphs-mock/idp.ts';
-import { MOCK_NAMES } from '../../subgraphs-mock/subgraph.ts';
 import { isUp, waitForServer } from '../helpers/haproxy.ts';
-import { freePorts } from '../helpers/ports.ts';
 import { until } from '../helpers/wait.ts';
 import { startLoad, warmUp, type LoadReport, type RunningLoad } from '../cluster/load.ts';
 import { createBreakerWatch, type BreakerWatch } from './breakerWatch.ts';
@@ -78,16 +77,7 @@ beforeAll(async () => {
   workDir = mkdtempSync(join(tmpdir(), 'portico-chaos-'));
   supergraphPath = join(workDir, 'supergraph.graphql');
   copyFileSync('schemas/supergraph.graphql', supergraphPath);
-  const [lb, stats, redis, idp, g1, g2, g3, o1, o2, o3, ...mockPorts] = await freePorts(10 + MOCK_NAMES.length);
-  cluster = await startCluster({
-    gatewayPorts: [g1!, g2!, g3!],
-    opsPorts: [o1!, o2!, o3!],
-    lbPort: lb!,
-    lbStatsPort: stats!,
-    redisPort: redis!,
-    idpPort: idp!,
-    mockPorts: Object.fromEntries(MOCK_NAMES.map((n, i) => [n, mockPorts[i]!])) as Record<(typeof MOCK_NAMES)[number], number>,
-    logDir: join(workDir, 'logs'),
+  cluster = await startTestCluster(workDir, {
     // Defaults only: the cluster's own settings (those of `npm start`), nothing tuned for this suite.
     gatewayEnv: { PORTICO_SUPERGRAPH_PATH: supergraphPath },
     // Every fresh process (at the start, and after the SIGKILL and SIGTERM phases) answers a

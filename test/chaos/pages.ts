@@ -1,4 +1,4 @@
-import type { LoadRequest } from '../cluster/load.ts';
+import { graphqlPost, type LoadRequest } from '../cluster/load.ts';
 
 /** Products in the mock catalogue (subgraphs-mock/data.ts). */
 const CATALOGUE_SIZE = 1_200;
@@ -13,13 +13,7 @@ const PRODUCT = 'query Product($id: ID!) { product(id: $id) { id name descriptio
  * that only counted the calls it sent.
  */
 export function pageMix(baseUrl: string): (n: number) => LoadRequest {
-  const post = (kind: string, query: string, variables?: Record<string, unknown>): LoadRequest => ({
-    kind,
-    method: 'POST',
-    url: `${baseUrl}/graphql`,
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(variables ? { query, variables } : { query }),
-  });
+  const post = (kind: string, query: string, variables?: Record<string, unknown>) => graphqlPost(baseUrl, kind, query, variables);
   return (n) => (n % 4 === 3 ? post('product', PRODUCT, { id: String(1 + ((n * 7919) % CATALOGUE_SIZE)) }) : post('page', PAGE(3 + (n % 10))));
 }
 

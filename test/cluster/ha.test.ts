@@ -18,15 +18,14 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { startCluster, type Cluster } from '../../scripts/cluster/index.ts';
+import type { Cluster } from '../../scripts/cluster/index.ts';
+import { startTestCluster } from '../helpers/cluster.ts';
 import { publishPolicies } from '../../src/rateLimit/index.ts';
 import { signDevToken } from '../../subgraphs-mock/idp.ts';
-import { MOCK_NAMES } from '../../subgraphs-mock/subgraph.ts';
 import { isDown, isUp, serverStates, waitForServer } from '../helpers/haproxy.ts';
 import { until } from '../helpers/wait.ts';
 import { productPageMix, startLoad, warmUp, type LoadReport, type RunningLoad } from './load.ts';
@@ -47,21 +46,6 @@ const results: { scenario: string; report: LoadReport; notes: string }[] = [];
 let keepLogs = false;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** `count` distinct free loopback ports (all held at once while probing, so they differ). */
-async function freePorts(count: number): Promise<number[]> {
-  const servers: Server[] = [];
-  try {
-    for (let i = 0; i < count; i++) {
-      const s = createServer();
-      await new Promise<void>((resolve, reject) => s.once('error', reject).listen(0, '127.0.0.1', resolve));
-      servers.push(s);
-    }
-    return servers.map((s) => (s.address() as { port: number }).port);
-  } finally {
-    await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
-  }
-}
 
 /** The ops view of one instance (`GET /health/subgraphs`). */
 async function opsReport(opsUrl: string): Promise<any> {
@@ -102,16 +86,7 @@ beforeAll(async () => {
   supergraphPath = join(workDir, 'supergraph.graphql');
   copyFileSync('schemas/supergraph.graphql', supergraphPath);
   originalSupergraph = readFileSync(supergraphPath, 'utf8');
-  const [lb, stats, redis, idp, g1, g2, g3, o1, o2, o3, ...mockPorts] = await freePorts(10 + MOCK_NAMES.length);
-  cluster = await startCluster({
-    gatewayPorts: [g1!, g2!, g3!],
-    opsPorts: [o1!, o2!, o3!],
-    lbPort: lb!,
-    lbStatsPort: stats!,
-    redisPort: redis!,
-    idpPort: idp!,
-    mockPorts: Object.fromEntries(MOCK_NAMES.map((n, i) => [n, mockPorts[i]!])) as Record<(typeof MOCK_NAMES)[number], number>,
-    logDir: join(workDir, 'logs'),
+  cluster = await startTestCluster(workDir, {
     // PORTICO_LB_LOG_LEVEL=info: one HAProxy line per request in the kept logs of a failed run.
     lbLogLevel: process.env.PORTICO_LB_LOG_LEVEL,
     // Every new gateway process, at the start and after each restart, is warmed before it is

@@ -240,14 +240,19 @@ const CATALOGUE_SIZE = 1_200;
  * Request n of the product-page mix against `baseUrl`: 40 % full page, 20 % listing, 30 % one
  * product by id, 10 % the full page over GET (retryable by HAProxy, being a query).
  */
-export function productPageMix(baseUrl: string): (n: number) => LoadRequest {
-  const post = (kind: string, query: string, variables?: Record<string, unknown>): LoadRequest => ({
+/** A GraphQL POST to `baseUrl`/graphql, labelled `kind` in the report. */
+export function graphqlPost(baseUrl: string, kind: string, query: string, variables?: Record<string, unknown>): LoadRequest {
+  return {
     kind,
     method: 'POST',
     url: `${baseUrl}/graphql`,
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify(variables ? { query, variables } : { query }),
-  });
+  };
+}
+
+export function productPageMix(baseUrl: string): (n: number) => LoadRequest {
+  const post = (kind: string, query: string, variables?: Record<string, unknown>) => graphqlPost(baseUrl, kind, query, variables);
   const getPage: LoadRequest = {
     kind: 'page-get',
     method: 'GET',
