@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { validatePolicies } from '../rateLimit/policies.ts';
 
 /**
  * Small zod builders for environment values. Every builder produces a message that says what is
@@ -183,6 +184,14 @@ export function ratePolicies() {
           return z.NEVER;
         }
         out[m[1]!] = { limit: Number(m[2]), windowMs: Number(m[3]) * UNIT_MS[m[4]!]! };
+      }
+      // The limiter's own rules (window 1 s to 31 days, at most 1000 per ms), checked here so a
+      // bad quota stops the start with the other problems instead of when the limiter is built.
+      try {
+        validatePolicies(out);
+      } catch (err) {
+        ctx.addIssue({ code: 'custom', message: (err as Error).message.replace(/\s+/g, ' ') });
+        return z.NEVER;
       }
       return out;
     });

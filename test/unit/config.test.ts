@@ -37,6 +37,12 @@ describe('configuration', () => {
     expect(problems.find((p) => p.startsWith('PORTICO_SUBGRAPH_DEDUP:'))).toMatch(/true or false/);
   });
 
+  it('refuses a quota the limiter cannot enforce at start, naming the variable', () => {
+    expect(() => loadConfig({ PORTICO_RATE_LIMITS: 'anonymous=100000000/1m' })).toThrow(/PORTICO_RATE_LIMITS.*limit must be at most windowMs \* 1000/s);
+    expect(() => loadConfig({ PORTICO_RATE_LIMITS: 'anonymous=5/100ms' })).toThrow(/PORTICO_RATE_LIMITS/);
+    expect(loadConfig({ PORTICO_RATE_LIMITS: 'anonymous=1000000/1m' }).rateLimit.policies.anonymous).toEqual({ limit: 1_000_000, windowMs: 60_000 });
+  });
+
   it('parses per-key timeouts and fallbacks', () => {
     const c = loadConfig({ PORTICO_SUBGRAPH_TIMEOUTS: 'pricing=800, review:Product=300', PORTICO_FALLBACKS: 'review:Product=stale' });
     expect(c.subgraphs.timeouts).toEqual({ pricing: 800, 'review:Product': 300 });
