@@ -7,17 +7,11 @@
  * of errors.
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { startPortico, type RunningPortico } from '../helpers/portico.ts';
 import { startConformanceGraph, type RunningConformanceGraph } from '../fixtures/conformance/index.ts';
-import { compareAll, fetchApiSchema, startOracle, writeSupergraph, type Operation, type Oracle } from './harness.ts';
+import {type Operation, type Pair, compareAll, fetchApiSchema, startPair } from './harness.ts';
 import { FEATURES } from './generate.ts';
 import { describeDifferences, expectConformance, gatedFields, generatedCount, generatedDepth, runSeed } from './suite.ts';
 
-/**
- * Portico's defaults, all features on, no faults. Only the anonymous quota is raised: hundreds
- * of operations from one client in a few seconds would otherwise be a rate-limit test.
- */
-const PORTICO_ENV = { PORTICO_RATE_LIMITS: 'anonymous=1000000/1m' };
 
 const SEED = runSeed();
 const COUNT = generatedCount(200);
@@ -26,16 +20,13 @@ const COUNT = generatedCount(200);
 const DEPTH = generatedDepth(4);
 
 let graph: RunningConformanceGraph;
-let gw: RunningPortico;
-let oracle: Oracle;
+let pair: Pair;
 beforeAll(async () => {
   graph = await startConformanceGraph();
-  const file = await writeSupergraph('conformance', graph.supergraphSdl);
-  [gw, oracle] = await Promise.all([startPortico({ ...PORTICO_ENV, PORTICO_SUPERGRAPH_PATH: file }), startOracle(file)]);
+  pair = await startPair('conformance', graph.supergraphSdl);
 });
 afterAll(async () => {
-  await oracle?.stop();
-  await gw?.stop();
+  await pair?.stop();
   await graph?.stop();
 });
 
@@ -81,9 +72,9 @@ it(`Portico answers like bare @apollo/gateway: hand-written and ${COUNT} generat
   await expectConformance(
     {
       label: 'conformance',
-      porticoUrl: gw.graphqlUrl,
-      oracleUrl: oracle.graphqlUrl,
-      schema: await fetchApiSchema(oracle.graphqlUrl),
+      porticoUrl: pair.gw.graphqlUrl,
+      oracleUrl: pair.oracle.graphqlUrl,
+      schema: await fetchApiSchema(pair.oracle.graphqlUrl),
       seed: SEED,
       count: COUNT,
       handWritten: HAND_WRITTEN,
@@ -105,7 +96,7 @@ it(`Portico answers like bare @apollo/gateway: hand-written and ${COUNT} generat
 }, 150_000);
 
 it('idempotent mutations answer alike', async () => {
-  const result = await compareAll(MUTATIONS, { portico: gw.graphqlUrl, oracle: oracle.graphqlUrl }, 1);
+  const result = await compareAll(MUTATIONS, { portico: pair.gw.graphqlUrl, oracle: pair.oracle.graphqlUrl }, 1);
   expect(result.differences, describeDifferences(result)).toEqual([]);
   expect(result.compared).toBe(MUTATIONS.length);
 });

@@ -9,16 +9,10 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { DEFAULT_SUPERGRAPH_PATH } from '../../src/config/index.ts';
 import { subgraphUrlOverrides } from '../../subgraphs-mock/index.ts';
 import { PRODUCT_PAGE, startStack, type Stack } from '../helpers/portico.ts';
-import { compareAll, fetchApiSchema, send, startOracle, type Operation, type Oracle } from './harness.ts';
+import { compareAll, fetchApiSchema, PORTICO_ENV, send, startOracle, type Operation, type Oracle } from './harness.ts';
 import { DEFAULT_GENERATED_DEPTH, FEATURES } from './generate.ts';
 import { expectConformance, gatedFields, generatedCount, generatedDepth, runSeed } from './suite.ts';
 
-/**
- * Portico's defaults, all features on (rate limit, APQ, authorization, hardening, breakers,
- * retries, dedup), no faults. Only the anonymous quota is raised: hundreds of operations from
- * one client in a few seconds would otherwise be a rate-limit test, not a conformance one.
- */
-const PORTICO_ENV = { PORTICO_RATE_LIMITS: 'anonymous=1000000/1m' };
 
 const SUPERGRAPH_PATH = resolve(DEFAULT_SUPERGRAPH_PATH);
 const GATED = gatedFields(readFileSync(SUPERGRAPH_PATH, 'utf8'));

@@ -10,6 +10,7 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildClientSchema, getIntrospectionQuery, type GraphQLSchema, type IntrospectionQuery } from 'graphql';
+import { startPortico, type RunningPortico } from '../helpers/portico.ts';
 
 /** What one gateway answered: HTTP status and the JSON body. */
 export interface Answer {
@@ -255,4 +256,30 @@ export function describeDifference(d: Difference): string {
 
 export function describeCostRefusal(r: CostRefusal): string {
   return `${r.op.name}: estimated ${r.estimated}, the oracle's answer holds ${r.actualObjects} objects\n${r.op.query.replace(/\s+/g, ' ').trim()}\nvariables: ${JSON.stringify(r.op.variables ?? {})}`;
+}
+
+/**
+ * Portico's defaults, all features on, no faults. Only the anonymous quota is raised: hundreds
+ * of operations from one client in a few seconds would otherwise be a rate-limit test.
+ */
+export const PORTICO_ENV = { PORTICO_RATE_LIMITS: 'anonymous=1000000/1m' };
+
+/** Portico (on {@link PORTICO_ENV}) and the oracle, side by side on one supergraph written to a file. */
+export interface Pair {
+  readonly gw: RunningPortico;
+  readonly oracle: Oracle;
+  stop(): Promise<void>;
+}
+
+export async function startPair(name: string, supergraphSdl: string): Promise<Pair> {
+  const file = await writeSupergraph(name, supergraphSdl);
+  const [gw, oracle] = await Promise.all([startPortico({ ...PORTICO_ENV, PORTICO_SUPERGRAPH_PATH: file }), startOracle(file)]);
+  return {
+    gw,
+    oracle,
+    async stop() {
+      await oracle.stop();
+      await gw.stop();
+    },
+  };
 }

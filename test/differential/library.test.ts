@@ -5,17 +5,11 @@
  * the same presence of errors.
  */
 import { afterAll, beforeAll, it } from 'vitest';
-import { startPortico, type RunningPortico } from '../helpers/portico.ts';
 import { startLibraryGraph } from '../fixtures/library/index.ts';
-import { fetchApiSchema, startOracle, writeSupergraph, type Operation, type Oracle } from './harness.ts';
+import {type Operation, type Pair, fetchApiSchema, startPair } from './harness.ts';
 import { DEFAULT_GENERATED_DEPTH } from './generate.ts';
 import { expectConformance, generatedCount, generatedDepth, runSeed } from './suite.ts';
 
-/**
- * Portico's defaults, all features on, no faults. Only the anonymous quota is raised: hundreds
- * of operations from one client in a few seconds would otherwise be a rate-limit test.
- */
-const PORTICO_ENV = { PORTICO_RATE_LIMITS: 'anonymous=1000000/1m' };
 
 const SEED = runSeed();
 const DEPTH = generatedDepth(DEFAULT_GENERATED_DEPTH);
@@ -23,16 +17,13 @@ const DEPTH = generatedDepth(DEFAULT_GENERATED_DEPTH);
 const COUNT = generatedCount(50);
 
 let library: Awaited<ReturnType<typeof startLibraryGraph>>;
-let gw: RunningPortico;
-let oracle: Oracle;
+let pair: Pair;
 beforeAll(async () => {
   library = await startLibraryGraph();
-  const file = await writeSupergraph('library', library.supergraphSdl);
-  [gw, oracle] = await Promise.all([startPortico({ ...PORTICO_ENV, PORTICO_SUPERGRAPH_PATH: file }), startOracle(file)]);
+  pair = await startPair('library', library.supergraphSdl);
 });
 afterAll(async () => {
-  await oracle?.stop();
-  await gw?.stop();
+  await pair?.stop();
   await library?.stop();
 });
 
@@ -46,9 +37,9 @@ const HAND_WRITTEN: Operation[] = [
 it(`Portico answers like bare @apollo/gateway: hand-written and ${COUNT} generated operations`, async () => {
   await expectConformance({
     label: 'library',
-    porticoUrl: gw.graphqlUrl,
-    oracleUrl: oracle.graphqlUrl,
-    schema: await fetchApiSchema(oracle.graphqlUrl),
+    porticoUrl: pair.gw.graphqlUrl,
+    oracleUrl: pair.oracle.graphqlUrl,
+    schema: await fetchApiSchema(pair.oracle.graphqlUrl),
     seed: SEED,
     count: COUNT,
     handWritten: HAND_WRITTEN,

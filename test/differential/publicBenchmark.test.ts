@@ -9,16 +9,10 @@ import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, it } from 'vitest';
 import { composePublicSupergraph } from '../../bench/public/compose.ts';
 import { startPublicSubgraphs, type RunningPublicSubgraphs } from '../../bench/public/server.ts';
-import { startPortico, type RunningPortico } from '../helpers/portico.ts';
-import { fetchApiSchema, startOracle, writeSupergraph, type Operation, type Oracle } from './harness.ts';
+import {type Operation, type Pair, fetchApiSchema, startPair } from './harness.ts';
 import { DEFAULT_GENERATED_DEPTH } from './generate.ts';
 import { expectConformance, generatedCount, generatedDepth, runSeed } from './suite.ts';
 
-/**
- * Portico's defaults, all features on, no faults. Only the anonymous quota is raised: hundreds
- * of operations from one client in a few seconds would otherwise be a rate-limit test.
- */
-const PORTICO_ENV = { PORTICO_RATE_LIMITS: 'anonymous=1000000/1m' };
 
 const SEED = runSeed();
 const DEPTH = generatedDepth(DEFAULT_GENERATED_DEPTH);
@@ -27,16 +21,13 @@ const COUNT = generatedCount(60);
 const TEST_QUERY = readFileSync(new URL('../../bench/public/test-query.graphql', import.meta.url), 'utf8');
 
 let subgraphs: RunningPublicSubgraphs;
-let gw: RunningPortico;
-let oracle: Oracle;
+let pair: Pair;
 beforeAll(async () => {
   subgraphs = await startPublicSubgraphs({ port: 0, delayMs: 0 });
-  const file = await writeSupergraph('public', composePublicSupergraph(subgraphs.port));
-  [gw, oracle] = await Promise.all([startPortico({ ...PORTICO_ENV, PORTICO_SUPERGRAPH_PATH: file }), startOracle(file)]);
+  pair = await startPair('public', composePublicSupergraph(subgraphs.port));
 });
 afterAll(async () => {
-  await oracle?.stop();
-  await gw?.stop();
+  await pair?.stop();
   await subgraphs?.stop();
 });
 
@@ -50,9 +41,9 @@ const HAND_WRITTEN: Operation[] = [
 it(`Portico answers like bare @apollo/gateway: hand-written and ${COUNT} generated operations`, async () => {
   await expectConformance({
     label: 'public-benchmark',
-    porticoUrl: gw.graphqlUrl,
-    oracleUrl: oracle.graphqlUrl,
-    schema: await fetchApiSchema(oracle.graphqlUrl),
+    porticoUrl: pair.gw.graphqlUrl,
+    oracleUrl: pair.oracle.graphqlUrl,
+    schema: await fetchApiSchema(pair.oracle.graphqlUrl),
     seed: SEED,
     count: COUNT,
     handWritten: HAND_WRITTEN,
