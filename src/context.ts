@@ -2,22 +2,35 @@ import type { Principal } from './auth/principal.ts';
 import type { Logger } from './logging/index.ts';
 
 /**
- * Per-request state, created once by the HTTP edge and handed to Apollo Server as the GraphQL
- * context. Every concern reads and writes its own part here, never module-global state.
+ * Per-request state, made once when the request arrives (src/request/lifecycle.ts), carried on
+ * the Fastify request, handed as is to Apollo Server as the GraphQL context, and read by every
+ * later step: authentication records the principal, the rate limit reads it, execution notes
+ * the operation and its cost, the access log and request metrics read the whole. Every concern
+ * reads and writes its own part here, never module-global state or a side table.
  */
 export interface PorticoContext {
   /** Accepted from `x-request-id` (when well-formed) or generated. Forwarded to subgraphs. */
   readonly requestId: string;
   /** W3C `traceparent` to forward, accepted from the client or generated. */
   readonly traceparent: string;
-  /** Child logger carrying the request id. */
+  /** Trace id part of `traceparent`, for log correlation. */
+  readonly traceId: string;
+  /** Child logger carrying the request and trace ids. */
   readonly log: Logger;
-  readonly principal: Principal;
-  /** `performance.now()` when the request's context was made. */
+  /**
+   * Anonymous until authentication's `verify` step records the verified principal; only
+   * that step writes it, before the rate limit and GraphQL execution read it.
+   */
+  principal: Principal;
+  /** `performance.now()` when the request arrived. */
   readonly startedAt: number;
-  /** `performance.now()` after which no new subgraph call may start and running ones abort. */
-  readonly deadlineAt: number;
-  /** Aborted when the client goes away or the deadline passes; subgraph calls follow it. */
+  /**
+   * `performance.now()` after which no new subgraph call may start and running ones abort. Set
+   * when GraphQL execution starts (Infinity before): the subgraph budget is not spent on the
+   * body upload, a cold JWKS fetch or the rate-limit round trip.
+   */
+  deadlineAt: number;
+  /** Aborted when the client goes away; subgraph calls follow it. Only the HTTP edge aborts it. */
   readonly signal: AbortSignal;
   /** Subgraphs this request called (for the access log). */
   readonly subgraphsTouched: Set<string>;
@@ -43,10 +56,37 @@ export interface PorticoContext {
   sharedResponse: boolean;
 }
 
+/** nginx's status for "the client closed the connection before the answer": never sent, only logged and counted. */
+export const CLIENT_CLOSED_REQUEST = 499;
+
+/** A request whose answer is final, as the access log and request metrics see it. */
+export interface FinishedRequest {
+  readonly state: PorticoContext;
+  readonly method: string;
+  /** Path without the query string: GET /graphql carries the whole operation and its variables there. */
+  readonly path: string;
+  /** The status sent, or {@link CLIENT_CLOSED_REQUEST}. */
+  readonly status: number;
+  /** From arrival to the last byte of the answer (or to the client going away), ms. */
+  readonly ms: number;
+}
+
+/** The request's own handle on its state: what only the HTTP edge may do with it. */
+export interface RequestStateControl {
+  readonly state: PorticoContext;
+  /** Aborts {@link PorticoContext.signal}: the client went away. */
+  abort(): void;
+  /** True once the request's answer is final (sent, or the client went away); set by the edge. */
+  finished: boolean;
+}
+
+/** The GraphQL operation kind, or `none` (refused before it was resolved, or not GraphQL). */
+export type OperationType = 'query' | 'mutation' | 'subscription' | 'none';
+
 /** What a request turned out to be, for the access log and request metrics. */
 export interface OperationNote {
   name: string | undefined;
-  type: 'query' | 'mutation' | 'subscription' | 'none';
+  type: OperationType;
 }
 
 /** Cost figures of one request, in the estimator's unit (objects, see src/hardening/cost.ts). */

@@ -3,7 +3,6 @@ import './runtime/flatExports.ts';
 import { ApolloGateway } from '@apollo/gateway';
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginLandingPageLocalDefault, ApolloServerPluginLandingPageProductionDefault } from '@apollo/server/plugin/landingPage/default';
-import type { FastifyReply, FastifyRequest } from 'fastify';
 import { createAuthentication, createTokenVerifier, identityHeaders, introspectionPolicyPlugin, TokenVerifierConfigError, type JwksFetchOutcome } from './auth/index.ts';
 import { ConfigError, verifierProblemAsConfig, type Config } from './config/index.ts';
 import type { PorticoContext } from './context.ts';
@@ -11,11 +10,11 @@ import { formatErrorFor } from './errors/format.ts';
 import { requestErrorsPlugin } from './errors/requestErrors.ts';
 import { readinessOf } from './health/readiness.ts';
 import { createHttpApp } from './http/app.ts';
-import { correlationOf, echoRequestId } from './http/correlation.ts';
 import { createCorsHook } from './http/cors.ts';
 import { graphqlHandler } from './http/graphql.ts';
 import { createLogger, type Logger } from './logging/index.ts';
 import { createAccessLog } from './logging/access.ts';
+import { createRequestLifecycle } from './request/lifecycle.ts';
 import { Registry } from 'prom-client';
 import { createSubgraphStats, type SubgraphStats } from './health/subgraphStats.ts';
 import { createMetrics, type PorticoMetrics } from './metrics/index.ts';
@@ -177,8 +176,13 @@ export function createPortico(config: Config, deps: PorticoDeps = {}): Portico {
     operationLimits = createOperationLimits(config.limits, { schema: apiSchema, supergraphSdl: coreSupergraphSdl });
   });
 
-  // One access-log line and the request metrics per client request (plugin + Fastify onResponse).
-  const access = createAccessLog({}, { logger, metrics, principalOf: (req) => authentication.principalOf(req) });
+  // Each request's state is made once on arrival and passed down; when its answer is final it
+  // gets one access-log line and its request metrics.
+  const access = createAccessLog({ logger });
+  const requests = createRequestLifecycle(
+    { requestDeadlineMs: config.subgraphs.requestDeadlineMs },
+    { logger, onFinish: [access.write, metrics.onFinish] },
+  );
 
   const apollo = new ApolloServer<PorticoContext>({
     gateway,
@@ -210,72 +214,40 @@ export function createPortico(config: Config, deps: PorticoDeps = {}): Portico {
       createTrustedDocuments(config.trustedDocuments, { logger, metrics: metrics.trustedDocuments }),
       hardeningPlugin({ limits: () => operationLimits, metrics: metrics.cost }),
       authorizationPlugin({ mode: config.authorization.mode, policy: deps.policy }, { index: () => authorizationIndex }),
+      requests.plugin,
       degradationPlugin(),
       // Last: it shares the answer the plugins above have finished shaping.
       ...(config.subgraphs.inboundDedup ? [inboundDedupPlugin()] : []),
       ...(config.graphql.introspection ? [] : [introspectionPolicyPlugin<PorticoContext>({ scope: config.auth.introspectionScope })]),
       // Last: counts the errors every plugin above may have added.
-      access.plugin,
+      metrics.plugin,
     ],
   });
 
   const app = createHttpApp(config, logger);
+  // First: every later hook and handler reads the request's state.
+  requests.register(app);
   // CORS first: preflights are answered before authentication, and 401s carry the grant too.
   app.addHook('onRequest', createCorsHook({ origins: config.server.corsOrigins, credentials: config.server.corsCredentials }));
-  // Every answer, refusals at the edge included, carries x-request-id and is logged once.
-  app.addHook('onSend', echoRequestId);
   // While draining, every answer asks the client (the load balancer) to reconnect, so keep-alive
   // connections move to the other instances instead of waiting for ours to close.
   app.addHook('onSend', async (_req, reply) => {
     if (lifecycle === 'draining') void reply.header('connection', 'close');
   });
-  app.addHook('onResponse', access.onResponse);
-
-  async function contextFor(req: FastifyRequest, reply: FastifyReply): Promise<PorticoContext> {
-    const { requestId, traceparent, traceId } = correlationOf(req);
-    const controller = new AbortController();
-    // A client that goes away should not keep subgraph calls running on its behalf.
-    reply.raw.once('close', () => {
-      if (reply.raw.writableFinished) return;
-      controller.abort();
-      access.onClientGone(req);
-    });
-    let log: Logger | undefined;
-    const ctx: PorticoContext = {
-      requestId,
-      traceparent,
-      // Made on first use: most requests never log beyond the access line.
-      get log() {
-        return (log ??= logger.child({ requestId, traceId }));
-      },
-      principal: authentication.principalOf(req),
-      startedAt: performance.now(),
-      deadlineAt: performance.now() + config.subgraphs.requestDeadlineMs,
-      signal: controller.signal,
-      subgraphsTouched: new Set(),
-      degraded: [],
-      sharedResponse: false,
-      operation: { name: undefined, type: 'none' },
-      cost: { estimated: undefined, actual: undefined, subgraphFetches: 0 },
-      trustedDocument: { outcome: undefined },
-    };
-    access.bind(req, ctx);
-    return ctx;
-  }
 
   function limiterReasons(): string[] {
     const mode = limiter?.mode();
     return mode === 'local-fallback' ? ['rate limiter in local fallback: Redis unreachable'] : [];
   }
 
-  const handle = graphqlHandler(apollo, contextFor);
+  const handle = graphqlHandler(apollo, requests.contextFor);
   const queryTextLimit = createQueryTextLimitHook(config.limits);
   // Authentication first: what headers give away (two Authorization headers, a malformed token)
   // is refused on onRequest, before the body is read; the body's credentials and the signature
   // are checked first thing once it is. Then the rate limit, before anything that costs:
   // parsing, planning, subgraph calls.
   const preHandler = limiter
-    ? [authentication.verify, createRateLimitHook(limiter, config.rateLimit, { principalOf: (req) => authentication.principalOf(req) }), queryTextLimit]
+    ? [authentication.verify, createRateLimitHook(limiter, config.rateLimit), queryTextLimit]
     : [authentication.verify, queryTextLimit];
   app.route({ method: ['GET', 'POST'], url: '/graphql', onRequest: authentication.onRequest, preHandler, handler: handle });
   // Browsers opening the root get the landing page (Sandbox outside production). GET / also

@@ -18,6 +18,7 @@ import { assertForwardable } from './identity.ts';
 import type { TokenVerifier } from './jwt.ts';
 import { ANONYMOUS } from './principal.ts';
 import type { Principal } from './principal.ts';
+import { requestState } from '../request/state.ts';
 
 /**
  * `optional`: requests without a token run as anonymous (public fields only, as authorization
@@ -50,11 +51,9 @@ export interface Authentication {
   onRequest(req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined>;
   /**
    * Fastify `preHandler` hook, first of them: refuses a token in the body (400), verifies the
-   * header's token (401) and records the principal.
+   * header's token (401) and records the principal on the request's state.
    */
   verify(req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined>;
-  /** The principal `verify` recorded for `req`; {@link ANONYMOUS} for requests it did not see. */
-  principalOf(req: FastifyRequest): Principal;
 }
 
 /** GraphQL-shaped body of every 401. */
@@ -96,8 +95,6 @@ export function refusalResponse(
 /** Creates the authentication step. See {@link AuthenticationDeps.verifier} for "auth off". */
 export function createAuthentication(options: AuthenticationOptions, deps: AuthenticationDeps): Authentication {
   const log = deps.logger.child({ component: 'authentication' });
-  // Keyed by the request, so the principal lives exactly as long as the request does.
-  const principals = new WeakMap<FastifyRequest, Principal>();
 
   async function principalFor(header: string | undefined): Promise<Principal> {
     if (deps.verifier === undefined) {
@@ -158,11 +155,8 @@ export function createAuthentication(options: AuthenticationOptions, deps: Authe
         return refuseOrFailClosed(reply, err);
       }
       if (options.mode === 'required' && principal.kind !== 'user') return refuse(reply, undefined);
-      principals.set(req, principal);
+      requestState(req).principal = principal;
       return undefined;
-    },
-    principalOf(req) {
-      return principals.get(req) ?? ANONYMOUS;
     },
   };
 }

@@ -1,14 +1,7 @@
 /**
- * Label values with a bounded set, whatever the input. Pure: the metrics module and the access
- * log both use these, so a log line and a series always agree on what a request was.
+ * Label values with a bounded set, whatever the input. Pure. (The `operation_type` label is the
+ * request state's own bounded `OperationType`, so a log line and a series always agree.)
  */
-
-/** `operation_type` label: the GraphQL operation kind, or `none` (refused or not GraphQL). */
-export type OperationTypeLabel = 'query' | 'mutation' | 'subscription' | 'none';
-
-export function operationTypeLabel(operation: string | undefined): OperationTypeLabel {
-  return operation === 'query' || operation === 'mutation' || operation === 'subscription' ? operation : 'none';
-}
 
 /** `status_class` label: `2xx` … `5xx`; anything outside 100–599 is `other`. */
 export function statusClass(statusCode: number): string {

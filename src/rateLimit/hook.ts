@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { Principal } from '../auth/principal.ts';
+import { requestState } from '../request/state.ts';
 import type { RateLimiter } from './limiter.ts';
 import { rateLimitRequest } from './http.ts';
 
@@ -17,11 +17,7 @@ export interface RateLimitHookOptions {
  * The rate-limit step at the HTTP edge, after authentication and before anything costs more:
  * a rejected request reaches no subgraph. Every response carries the RateLimit fields.
  */
-export function createRateLimitHook(
-  limiter: RateLimiter,
-  options: RateLimitHookOptions,
-  deps: { principalOf: (req: FastifyRequest) => Principal },
-) {
+export function createRateLimitHook(limiter: RateLimiter, options: RateLimitHookOptions) {
   const header = options.apiKeyHeader.toLowerCase();
   return async function rateLimit(req: FastifyRequest, reply: FastifyReply): Promise<void> {
     // Only a known key (matched by its hash, so the configuration holds no secrets) names a
@@ -30,7 +26,7 @@ export function createRateLimitHook(
     const presented = typeof raw === 'string' && raw.length > 0 && raw.length <= 256 ? raw : undefined;
     const apiKeyTier = presented ? options.apiKeys[createHash('sha256').update(presented).digest('hex')] : undefined;
     const out = await rateLimitRequest(limiter, {
-      principal: deps.principalOf(req),
+      principal: requestState(req).principal,
       apiKey: apiKeyTier ? presented : undefined,
       apiKeyTier,
       remoteAddress: req.socket.remoteAddress,

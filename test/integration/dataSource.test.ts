@@ -46,6 +46,7 @@ function context(): PorticoContext {
   return {
     requestId: 'r',
     traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01',
+    traceId: '0af7651916cd43dd8448eb211c80319c',
     log: logger,
     principal: ANONYMOUS,
     startedAt: performance.now(),

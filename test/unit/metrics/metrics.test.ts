@@ -1,7 +1,8 @@
 import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import { createMetrics, MAX_TIER_LABELS, rateLimitDecisionLabel } from '../../../src/metrics/index.ts';
-import { cappedLabel, operationTypeLabel, statusClass } from '../../../src/metrics/labels.ts';
+import { cappedLabel, statusClass } from '../../../src/metrics/labels.ts';
+import { operationTypeOf } from '../../../src/request/state.ts';
 import { parsePrometheusText, sampleValue } from '../../helpers/promText.ts';
 
 async function scrape(registry: Registry) {
@@ -11,7 +12,7 @@ async function scrape(registry: Registry) {
 describe('label helpers', () => {
   it('status class and operation type have fixed value sets', () => {
     expect([statusClass(200), statusClass(429), statusClass(503), statusClass(99), statusClass(700)]).toEqual(['2xx', '4xx', '5xx', 'other', 'other']);
-    expect(['query', 'mutation', 'subscription', 'QUERY', undefined, 'x'].map(operationTypeLabel)).toEqual(['query', 'mutation', 'subscription', 'none', 'none', 'none']);
+    expect(['query', 'mutation', 'subscription', 'QUERY', undefined, 'x'].map(operationTypeOf)).toEqual(['query', 'mutation', 'subscription', 'none', 'none', 'none']);
   });
   it('cappedLabel keeps the first N well-formed values, the rest become other', () => {
     const label = cappedLabel(2, 'other');

@@ -1,7 +1,7 @@
 import { parse } from 'graphql';
 import { describe, expect, it } from 'vitest';
 import { readinessOf } from '../../../src/health/readiness.ts';
-import { requestIdFrom, traceparentFrom } from '../../../src/http/tracing.ts';
+import { requestIdFrom, traceparentFrom } from '../../../src/request/correlation.ts';
 import { createBulkhead } from '../../../src/resilience/bulkhead.ts';
 import { concretePaths, degradationReport } from '../../../src/resilience/degradePlugin.ts';
 import { classifyFetchError, countsAgainstBreaker, countsAsFailure, SubgraphFailure, TimeoutReason } from '../../../src/resilience/failures.ts';

@@ -1,0 +1,63 @@
+import type { IncomingHttpHeaders } from 'node:http';
+import type { FastifyRequest } from 'fastify';
+import { ANONYMOUS } from '../auth/principal.ts';
+import type { OperationType, PorticoContext, RequestStateControl } from '../context.ts';
+import type { Logger } from '../logging/index.ts';
+import { requestIdFrom, traceIdOf, traceparentFrom } from './correlation.ts';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /**
+     * The request's state and its edge-only handle, made by the first `onRequest` hook of
+     * `createRequestLifecycle` (./lifecycle.ts). Read it with {@link requestState}.
+     */
+    portico: RequestStateControl | null;
+  }
+}
+
+/**
+ * Makes a request's state from what arrived: its correlation ids (accepted from the client when
+ * well-formed, else new), an anonymous principal, an abort signal. Pure apart from id
+ * randomness and the logger child, which is made on first use: most requests never log beyond
+ * the access line.
+ */
+export function createRequestState(headers: IncomingHttpHeaders, logger: Logger, now: number = performance.now()): RequestStateControl {
+  const traceparent = traceparentFrom(headers['traceparent']);
+  const requestId = requestIdFrom(headers['x-request-id']);
+  const traceId = traceIdOf(traceparent);
+  const controller = new AbortController();
+  let log: Logger | undefined;
+  const state: PorticoContext = {
+    requestId,
+    traceparent,
+    traceId,
+    get log() {
+      return (log ??= logger.child({ requestId, traceId }));
+    },
+    principal: ANONYMOUS,
+    startedAt: now,
+    deadlineAt: Infinity,
+    signal: controller.signal,
+    subgraphsTouched: new Set(),
+    degraded: [],
+    sharedResponse: false,
+    operation: { name: undefined, type: 'none' },
+    cost: { estimated: undefined, actual: undefined, subgraphFetches: 0 },
+    trustedDocument: { outcome: undefined },
+  };
+  return { state, abort: () => controller.abort(), finished: false };
+}
+
+/** The operation kind as a bounded value, whatever GraphQL-js handed over. Pure. */
+export function operationTypeOf(operation: string | undefined): OperationType {
+  return operation === 'query' || operation === 'mutation' || operation === 'subscription' ? operation : 'none';
+}
+
+/**
+ * The state of a request that went through `createRequestLifecycle`'s `onRequest` hook,
+ * for the hooks after it (authentication, rate limit).
+ */
+export function requestState(req: FastifyRequest): PorticoContext {
+  if (req.portico === null) throw new Error('request state missing: createRequestLifecycle().register(app) must run before the routes');
+  return req.portico.state;
+}
