@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'dist/**', 'coverage/**', 'test-artifacts/**', '.scratch/**', 'bench/results/**'] },
+  { ignores: ['node_modules/**', 'dist/**', 'coverage/**', 'test-artifacts/**', '.scratch/**', 'bench/results/**', '.dependency-cruiser.cjs'] },
   js.configs.recommended,
   { languageOptions: { globals: { process: 'readonly', console: 'readonly', Buffer: 'readonly', URL: 'readonly', fetch: 'readonly', setTimeout: 'readonly', clearTimeout: 'readonly' } } },
   ...tseslint.configs.recommended,

@@ -1,6 +1,5 @@
 import { unwrapResolverError } from '@apollo/server/errors';
 import { GraphQLError, type GraphQLFormattedError } from 'graphql';
-import type { Config } from '../config/index.ts';
 import type { Logger } from '../logging/index.ts';
 import { boundClientMessage } from './clientText.ts';
 import { ErrorCode } from './codes.ts';
@@ -14,7 +13,7 @@ const SAFE_EXTENSIONS = new Set(['code', 'serviceName', 'breakerKey', 'affectedP
  * or exception details ever leave (see docs/errors.md). Every message is bounded: control
  * characters shown as `?`, quoted client input cut to a short prefix (see clientText.ts).
  */
-export function formatErrorFor(config: Config, logger: Logger) {
+export function formatErrorFor(options: { readonly isProduction: boolean }, logger: Logger) {
   return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
     // Apollo fills in INTERNAL_SERVER_ERROR for an error without a code, so that is checked on
     // the original: a code-less error that chose a 4xx status is the request's fault.
@@ -26,7 +25,7 @@ export function formatErrorFor(config: Config, logger: Logger) {
     if (clientCode === ErrorCode.INTERNAL_SERVER_ERROR) {
       const original = unwrapResolverError(error);
       logger.error({ err: original, path: formatted.path }, 'internal error in GraphQL execution');
-      if (config.isProduction) return { message: 'Internal server error', ...(formatted.path ? { path: formatted.path } : {}), extensions };
+      if (options.isProduction) return { message: 'Internal server error', ...(formatted.path ? { path: formatted.path } : {}), extensions };
     }
     return { ...formatted, message: boundClientMessage(formatted.message), extensions };
   };
