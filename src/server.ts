@@ -22,9 +22,9 @@ import { createMetrics, type PorticoMetrics } from './metrics/index.ts';
 import { createOpsServer } from './ops/index.ts';
 import { rateLimitAdminFor } from './ops/rateLimitAdmin.ts';
 import { combineObservers } from './subgraphs/observers.ts';
-import { buildAuthorizationIndex, type AuthorizationIndex, type PolicyEvaluator } from './authorization/index.ts';
+import type { AuthorizationIndex, PolicyEvaluator } from './authorization/index.ts';
 import { authorizationPlugin } from './authorization/plugin.ts';
-import { createOperationLimits, type OperationLimits } from './hardening/index.ts';
+import type { OperationLimits } from './hardening/index.ts';
 import { createQueryTextLimitHook } from './hardening/http.ts';
 import { hardeningPlugin } from './hardening/plugin.ts';
 import { createRateLimiter, createRateLimitRedis, type RateLimiter, type RateLimiterMetrics } from './rateLimit/index.ts';
@@ -41,6 +41,7 @@ import { createSubgraphDataSource, type SharedCall, type SubgraphDataSource } fr
 import { policyResolver } from './subgraphs/policy.ts';
 import { createSubgraphHttpClient } from './subgraphs/httpClient.ts';
 import { createFileSupergraphManager } from './supergraph/fileSupergraphManager.ts';
+import { deriveSupergraphViews } from './supergraph/views.ts';
 import { createTrustedDocuments } from './trustedDocuments/index.ts';
 
 export type LifecycleState = 'created' | 'starting' | 'ready' | 'draining' | 'stopped';
@@ -169,12 +170,11 @@ export function createPortico(config: Config, deps: PorticoDeps = {}): Portico {
     },
   });
 
-  // Derived from each (re)loaded supergraph: who may see which field, what a query may cost.
+  // Derived once from each (re)loaded supergraph: who may see which field, what a query may cost.
   let authorizationIndex: AuthorizationIndex | undefined;
   let operationLimits: OperationLimits | undefined;
   gateway.onSchemaLoadOrUpdate(({ apiSchema, coreSupergraphSdl }) => {
-    authorizationIndex = buildAuthorizationIndex(apiSchema, coreSupergraphSdl);
-    operationLimits = createOperationLimits(config.limits, { schema: apiSchema, supergraphSdl: coreSupergraphSdl });
+    ({ authorizationIndex, operationLimits } = deriveSupergraphViews(apiSchema, coreSupergraphSdl, { limits: config.limits }));
   });
 
   // One access-log line and the request metrics per client request (plugin + Fastify onResponse).
