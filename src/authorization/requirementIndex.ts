@@ -7,7 +7,6 @@ import {
   type DocumentNode,
   type GraphQLSchema,
 } from 'graphql';
-import type { OperationAnalysis } from './authorize.ts';
 import { allOf, makeRequirement, type Dnf, type Requirement } from './requirements.ts';
 import {
   argumentsOf,
@@ -16,6 +15,7 @@ import {
   type SupergraphDirectives,
   type SupergraphDirectivesSource,
 } from '../supergraph/directives.ts';
+import type { OperationAnalysis } from './types.ts';
 
 /**
  * Everything authorization needs from one supergraph, computed once per load: the effective
