@@ -3,7 +3,7 @@
  * and the introspection policy. The gateway imports from here only.
  */
 export { createTokenVerifier } from './jwt.ts';
-export type { TokenVerifier, TokenVerifierDeps, TokenVerifierOptions } from './jwt.ts';
+export type { TokenVerifier, TokenVerifierDeps, TokenVerifierOptions } from './types.ts';
 export type { JwksFetchOutcome } from './jwks.ts';
 export { AUTH_ERROR_REASONS, AuthError, bearerErrorOf, httpStatusOf, isAuthError, wwwAuthenticate } from './errors.ts';
 export type { AuthErrorReason } from './errors.ts';
