@@ -4,7 +4,7 @@ import { ApolloGateway } from '@apollo/gateway';
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginLandingPageLocalDefault, ApolloServerPluginLandingPageProductionDefault } from '@apollo/server/plugin/landingPage/default';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { createAuthentication, createTokenVerifier, identityHeaders, introspectionPolicyPlugin, TokenVerifierConfigError, type JwksFetchOutcome } from './auth/index.ts';
+import { createAuthentication, createTokenVerifier, identityHeaders, TokenVerifierConfigError, type JwksFetchOutcome } from './auth/index.ts';
 import { ConfigError, verifierProblemAsConfig, type Config } from './config/index.ts';
 import type { PorticoContext } from './context.ts';
 import { formatErrorFor } from './errors/format.ts';
@@ -14,6 +14,7 @@ import { createHttpApp } from './http/app.ts';
 import { correlationOf, echoRequestId } from './http/correlation.ts';
 import { createCorsHook } from './http/cors.ts';
 import { graphqlHandler } from './http/graphql.ts';
+import { createIntrospectionPolicy } from './introspection/index.ts';
 import { createLogger, type Logger } from './logging/index.ts';
 import { createAccessLog } from './logging/access.ts';
 import { Registry } from 'prom-client';
@@ -180,12 +181,12 @@ export function createPortico(config: Config, deps: PorticoDeps = {}): Portico {
   // One access-log line and the request metrics per client request (plugin + Fastify onResponse).
   const access = createAccessLog({}, { logger, metrics, principalOf: (req) => authentication.principalOf(req) });
 
+  // Who may read the schema: Apollo's global switch, narrowed per request where it is not open to all.
+  const introspection = createIntrospectionPolicy<PorticoContext>({ open: config.graphql.introspection, scope: config.auth.introspectionScope });
   const apollo = new ApolloServer<PorticoContext>({
     gateway,
     logger: logger.child({ component: 'apollo' }),
-    // Apollo's switch is global; with an introspection scope it stays on and the policy plugin
-    // below refuses __schema/__type to everyone without the scope.
-    introspection: config.graphql.introspection || config.auth.introspectionScope !== undefined,
+    introspection: introspection.enabled,
     csrfPrevention: true,
     // Automatic persisted queries; in Redis when configured, so a hash registered through one
     // instance resolves on every other. Redis errors are misses (the client re-sends the query).
@@ -213,7 +214,7 @@ export function createPortico(config: Config, deps: PorticoDeps = {}): Portico {
       degradationPlugin(),
       // Last: it shares the answer the plugins above have finished shaping.
       ...(config.subgraphs.inboundDedup ? [inboundDedupPlugin()] : []),
-      ...(config.graphql.introspection ? [] : [introspectionPolicyPlugin<PorticoContext>({ scope: config.auth.introspectionScope })]),
+      ...introspection.plugins,
       // Last: counts the errors every plugin above may have added.
       access.plugin,
     ],
