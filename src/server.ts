@@ -3,7 +3,7 @@ import './runtime/flatExports.ts';
 import { ApolloGateway } from '@apollo/gateway';
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginLandingPageLocalDefault, ApolloServerPluginLandingPageProductionDefault } from '@apollo/server/plugin/landingPage/default';
-import { createAuthentication, createTokenVerifier, identityHeaders, introspectionPolicyPlugin, TokenVerifierConfigError, type JwksFetchOutcome } from './auth/index.ts';
+import { createAuthentication, createTokenVerifier, identityHeaders, TokenVerifierConfigError, type JwksFetchOutcome } from './auth/index.ts';
 import { ConfigError, verifierProblemAsConfig, type Config } from './config/index.ts';
 import type { PorticoContext } from './context.ts';
 import { formatErrorFor } from './errors/format.ts';
@@ -12,6 +12,7 @@ import { readinessOf } from './health/readiness.ts';
 import { createHttpApp } from './http/app.ts';
 import { createCorsHook } from './http/cors.ts';
 import { graphqlHandler } from './http/graphql.ts';
+import { createIntrospectionPolicy } from './introspection/index.ts';
 import { createLogger, type Logger } from './logging/index.ts';
 import { createAccessLog } from './logging/access.ts';
 import { createRequestLifecycle } from './request/lifecycle.ts';
@@ -21,9 +22,9 @@ import { createMetrics, type PorticoMetrics } from './metrics/index.ts';
 import { createOpsServer } from './ops/index.ts';
 import { rateLimitAdminFor } from './ops/rateLimitAdmin.ts';
 import { combineObservers } from './subgraphs/observers.ts';
-import { buildAuthorizationIndex, type AuthorizationIndex, type PolicyEvaluator } from './authorization/index.ts';
+import type { AuthorizationIndex, PolicyEvaluator } from './authorization/index.ts';
 import { authorizationPlugin } from './authorization/plugin.ts';
-import { createOperationLimits, type OperationLimits } from './hardening/index.ts';
+import type { OperationLimits } from './hardening/index.ts';
 import { createQueryTextLimitHook } from './hardening/http.ts';
 import { hardeningPlugin } from './hardening/plugin.ts';
 import { createRateLimiter, createRateLimitRedis, type RateLimiter, type RateLimiterMetrics } from './rateLimit/index.ts';
@@ -40,6 +41,7 @@ import { createSubgraphDataSource, type SharedCall, type SubgraphDataSource } fr
 import { policyResolver } from './subgraphs/policy.ts';
 import { createSubgraphHttpClient } from './subgraphs/httpClient.ts';
 import { createFileSupergraphManager } from './supergraph/fileSupergraphManager.ts';
+import { deriveSupergraphViews } from './supergraph/views.ts';
 import { createTrustedDocuments } from './trustedDocuments/index.ts';
 
 export type LifecycleState = 'created' | 'starting' | 'ready' | 'draining' | 'stopped';
@@ -168,12 +170,11 @@ export function createPortico(config: Config, deps: PorticoDeps = {}): Portico {
     },
   });
 
-  // Derived from each (re)loaded supergraph: who may see which field, what a query may cost.
+  // Derived once from each (re)loaded supergraph: who may see which field, what a query may cost.
   let authorizationIndex: AuthorizationIndex | undefined;
   let operationLimits: OperationLimits | undefined;
   gateway.onSchemaLoadOrUpdate(({ apiSchema, coreSupergraphSdl }) => {
-    authorizationIndex = buildAuthorizationIndex(apiSchema, coreSupergraphSdl);
-    operationLimits = createOperationLimits(config.limits, { schema: apiSchema, supergraphSdl: coreSupergraphSdl });
+    ({ authorizationIndex, operationLimits } = deriveSupergraphViews(apiSchema, coreSupergraphSdl, { limits: config.limits }));
   });
 
   // Each request's state is made once on arrival and passed down; when its answer is final it
@@ -184,12 +185,12 @@ export function createPortico(config: Config, deps: PorticoDeps = {}): Portico {
     { logger, onFinish: [access.write, metrics.onFinish] },
   );
 
+  // Who may read the schema: Apollo's global switch, narrowed per request where it is not open to all.
+  const introspection = createIntrospectionPolicy<PorticoContext>({ open: config.graphql.introspection, scope: config.auth.introspectionScope });
   const apollo = new ApolloServer<PorticoContext>({
     gateway,
     logger: logger.child({ component: 'apollo' }),
-    // Apollo's switch is global; with an introspection scope it stays on and the policy plugin
-    // below refuses __schema/__type to everyone without the scope.
-    introspection: config.graphql.introspection || config.auth.introspectionScope !== undefined,
+    introspection: introspection.enabled,
     csrfPrevention: true,
     // Automatic persisted queries; in Redis when configured, so a hash registered through one
     // instance resolves on every other. Redis errors are misses (the client re-sends the query).
@@ -218,7 +219,7 @@ export function createPortico(config: Config, deps: PorticoDeps = {}): Portico {
       degradationPlugin(),
       // Last: it shares the answer the plugins above have finished shaping.
       ...(config.subgraphs.inboundDedup ? [inboundDedupPlugin()] : []),
-      ...(config.graphql.introspection ? [] : [introspectionPolicyPlugin<PorticoContext>({ scope: config.auth.introspectionScope })]),
+      ...introspection.plugins,
       // Last: counts the errors every plugin above may have added.
       metrics.plugin,
     ],

@@ -15,7 +15,7 @@ import { ErrorCode } from '../errors/codes.ts';
 import { checkBodyCredentials, checkHeaderCredentials } from './credentials.ts';
 import { AuthError, httpStatusOf, isAuthError, wwwAuthenticate } from './errors.ts';
 import { assertForwardable } from './identity.ts';
-import type { TokenVerifier } from './jwt.ts';
+import type { TokenVerifier } from './types.ts';
 import { ANONYMOUS } from './principal.ts';
 import type { Principal } from './principal.ts';
 import { requestState } from '../request/state.ts';

@@ -1,9 +1,9 @@
 /**
- * Authentication: bearer token verification, the HTTP authentication step, identity forwarding
- * and the introspection policy. The gateway imports from here only.
+ * Authentication: bearer token verification, the HTTP authentication step and identity
+ * forwarding. The gateway imports from here only.
  */
 export { createTokenVerifier } from './jwt.ts';
-export type { TokenVerifier, TokenVerifierDeps, TokenVerifierOptions } from './jwt.ts';
+export type { TokenVerifier, TokenVerifierDeps, TokenVerifierOptions } from './types.ts';
 export type { JwksFetchOutcome } from './jwks.ts';
 export { AUTH_ERROR_REASONS, AuthError, bearerErrorOf, httpStatusOf, isAuthError, wwwAuthenticate } from './errors.ts';
 export type { AuthErrorReason } from './errors.ts';
@@ -33,5 +33,3 @@ export { createAuthentication, refusalResponse, unauthenticatedResponse } from '
 export type { Authentication, AuthenticationDeps, AuthenticationOptions, AuthMode, InvalidAuthRequestBody, UnauthenticatedBody } from './http.ts';
 export { assertForwardable, checkIdentityHeaderNames, DEFAULT_IDENTITY_HEADERS, identityHeaders } from './identity.ts';
 export type { IdentityHeaderNames } from './identity.ts';
-export { introspectionPolicyPlugin, mayIntrospect, selectsSchemaIntrospection } from './introspection.ts';
-export type { IntrospectionPolicyOptions } from './introspection.ts';

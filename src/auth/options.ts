@@ -2,7 +2,7 @@
  * Defaults and validation for {@link TokenVerifierOptions}. Pure: resolves once at start-up,
  * collects every problem and throws them together, like the rest of Portico's config.
  */
-import type { TokenVerifierOptions } from './jwt.ts';
+import type { TokenVerifierOptions } from './types.ts';
 
 /**
  * Asymmetric algorithms accepted when none are configured: what mainstream IdPs sign with

@@ -9,16 +9,18 @@ export { AuthorizationCode } from './errors.ts';
 export { buildAuthorizationIndex, type AuthorizationIndex } from './requirementIndex.ts';
 export {
   authorizeOperation,
-  AUTHORIZATION_TYPENAME_ALIAS,
   MAX_CACHED_RESULTS_PER_DOCUMENT,
-  MAX_REMOVAL_WORK,
   PUBLIC_PERMISSION_KEY,
+  type AuthorizeOperationOptions,
+} from './authorize.ts';
+export { MAX_REMOVAL_WORK } from './filter.ts';
+export {
+  AUTHORIZATION_TYPENAME_ALIAS,
   type AuthorizationMode,
   type AuthorizationResult,
-  type AuthorizeOperationOptions,
   type PolicyEvaluator,
   type RemovedField,
-} from './authorize.ts';
+} from './types.ts';
 export {
   applyRemovedFields,
   errorsForRemoved,

@@ -3,9 +3,10 @@ import type { ApolloServerPlugin, GraphQLRequestContextDidResolveOperation } fro
 import type { GraphQLFormattedError } from 'graphql';
 import type { PorticoContext } from '../context.ts';
 import { PorticoError } from '../errors/codes.ts';
-import { authorizeOperation, type AuthorizationMode, type PolicyEvaluator, type RemovedField } from './authorize.ts';
+import { authorizeOperation } from './authorize.ts';
 import { applyRemovedFields, errorsForRemoved } from './response.ts';
 import type { AuthorizationIndex } from './requirementIndex.ts';
+import type { AuthorizationMode, PolicyEvaluator, RemovedField } from './types.ts';
 
 export interface AuthorizationPluginOptions {
   /** `filter` (default): unauthorized fields are null with an error; `reject`: the whole operation is refused. */

@@ -3,19 +3,19 @@ import {
   isAbstractType,
   isInterfaceType,
   isObjectType,
-  parse,
   type ConstDirectiveNode,
   type DocumentNode,
   type GraphQLSchema,
 } from 'graphql';
-import type { OperationAnalysis } from './authorize.ts';
 import { allOf, makeRequirement, type Dnf, type Requirement } from './requirements.ts';
 import {
   argumentsOf,
   findDirectives,
-  readSupergraphDirectives,
+  supergraphDirectivesOf,
   type SupergraphDirectives,
-} from './supergraphDirectives.ts';
+  type SupergraphDirectivesSource,
+} from '../supergraph/directives.ts';
+import type { OperationAnalysis } from './types.ts';
 
 /**
  * Everything authorization needs from one supergraph, computed once per load: the effective
@@ -76,11 +76,12 @@ function readRequirement(
  *   this; we do not rely on it).
  *
  * @param apiSchema the API schema operations are validated against (`gateway.schema`).
- * @param supergraphSdl the composed supergraph SDL, which still carries the directives.
+ * @param supergraph the composed supergraph's directives (read once per load by
+ *   `deriveSupergraphViews`), or its SDL, which still carries them.
  * @throws Error when a requirement directive has malformed arguments.
  */
-export function buildAuthorizationIndex(apiSchema: GraphQLSchema, supergraphSdl: string): AuthorizationIndex {
-  const directives: SupergraphDirectives = readSupergraphDirectives(parse(supergraphSdl, { noLocation: true }));
+export function buildAuthorizationIndex(apiSchema: GraphQLSchema, supergraph: SupergraphDirectivesSource): AuthorizationIndex {
+  const directives: SupergraphDirectives = supergraphDirectivesOf(supergraph);
   const names = {
     authenticated: directives.nameOf({ spec: 'authenticated', directive: 'authenticated' }),
     requiresScopes: directives.nameOf({ spec: 'requiresScopes', directive: 'requiresScopes' }),

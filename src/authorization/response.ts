@@ -1,5 +1,5 @@
 import { GraphQLError } from 'graphql';
-import { AUTHORIZATION_TYPENAME_ALIAS, type RemovedField } from './authorize.ts';
+import { AUTHORIZATION_TYPENAME_ALIAS, type RemovedField } from './types.ts';
 
 /**
  * Puts removed fields back into a response as `null` + a coded error, the way GraphQL execution

@@ -7,7 +7,6 @@ import {
   isListType,
   isObjectType,
   Kind,
-  parse,
   SchemaMetaFieldDef,
   TypeMetaFieldDef,
   valueFromASTUntyped,
@@ -22,12 +21,7 @@ import {
   type SelectionSetNode,
   type ValueNode,
 } from 'graphql';
-import {
-  argumentsOf,
-  findDirective,
-  readSupergraphDirectives,
-  type SupergraphDirectives,
-} from '../authorization/supergraphDirectives.ts';
+import { argumentsOf, findDirective, type SupergraphDirectives } from '../supergraph/directives.ts';
 import { saturate } from './measure.ts';
 
 /**
@@ -95,14 +89,15 @@ function numberOrUndefined(value: unknown): number | undefined {
   return typeof value === 'number' && Number.isFinite(value) ? value : undefined;
 }
 
-/** Builds the cost index of a supergraph; `supergraphSdl` may be omitted (no `@cost` / `@listSize`). */
+/**
+ * Builds the cost index of a supergraph from its directives (read once per load); `directives`
+ * may be omitted (no `@cost` / `@listSize`).
+ */
 export function buildCostIndex(
   schema: GraphQLSchema,
-  supergraphSdl: string | undefined,
+  directives: SupergraphDirectives | undefined,
   options: CostIndexOptions,
 ): CostIndex {
-  const directives: SupergraphDirectives | undefined =
-    supergraphSdl === undefined ? undefined : readSupergraphDirectives(parse(supergraphSdl, { noLocation: true }));
   const costName = directives?.nameOf({ spec: 'cost', directive: 'cost' }) ?? 'cost';
   const listSizeName = directives?.nameOf({ spec: 'cost', directive: 'listSize' }) ?? 'listSize';
   const weightOf = (directive: ReturnType<typeof findDirective>) =>

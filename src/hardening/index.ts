@@ -1,4 +1,5 @@
 import type { DocumentNode, FragmentDefinitionNode, GraphQLSchema, OperationDefinitionNode } from 'graphql';
+import { supergraphDirectivesOf, type SupergraphDirectives } from '../supergraph/directives.ts';
 import { buildCostIndex, estimateCost } from './cost.ts';
 import { OperationLimitCode, OperationLimitError } from './errors.ts';
 import { countTokens, documentBytes, fragmentsOf, measureStructure, operationsToMeasure } from './measure.ts';
@@ -67,7 +68,12 @@ export interface OperationLimitsOptions {
 export interface OperationLimitsDeps {
   /** The API schema operations are validated against. */
   readonly schema: GraphQLSchema;
-  /** The supergraph SDL, for `@cost` / `@listSize`; without it every field weighs 1. */
+  /**
+   * The supergraph's directives, for `@cost` / `@listSize`, read once per load
+   * (`deriveSupergraphViews`). Wins over `supergraphSdl`.
+   */
+  readonly directives?: SupergraphDirectives | undefined;
+  /** The supergraph SDL, read here when `directives` is not given; without either every field weighs 1. */
   readonly supergraphSdl?: string | undefined;
 }
 
@@ -202,7 +208,8 @@ interface CachedFigures {
  */
 export function createOperationLimits(options: OperationLimitsOptions, deps: OperationLimitsDeps): OperationLimits {
   const limits = resolveOperationLimits(options);
-  const costIndex = buildCostIndex(deps.schema, deps.supergraphSdl, limits);
+  const supergraph = deps.directives ?? deps.supergraphSdl;
+  const costIndex = buildCostIndex(deps.schema, supergraph === undefined ? undefined : supergraphDirectivesOf(supergraph), limits);
   const cache = new WeakMap<DocumentNode, Map<string, CachedFigures>>();
 
   const maxCost = (

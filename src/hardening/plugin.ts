@@ -1,15 +1,8 @@
-import { Kind, type OperationDefinitionNode } from 'graphql';
 import type { ApolloServerPlugin } from '@apollo/server';
 import type { PorticoContext } from '../context.ts';
+import { INTROSPECTION_MAX_DEPTH, isIntrospectionOnly } from '../introspection/policy.ts';
 import { actualCost } from './cost.ts';
 import type { CostMode, OperationLimits } from './index.ts';
-
-/**
- * Introspection queries are deep by nature (the standard one measures depth 15, cost ~16,000);
- * they are allowed only to callers with introspection access, and held to this depth instead
- * of the cost limit.
- */
-export const INTROSPECTION_MAX_DEPTH = 20;
 
 /** Where the cost figures go (the metrics module implements it). Hooks must not throw. */
 export interface CostMetrics {
@@ -63,9 +56,4 @@ export function hardeningPlugin(deps: HardeningPluginDeps): ApolloServerPlugin<P
       };
     },
   };
-}
-
-function isIntrospectionOnly(op: OperationDefinitionNode | undefined): boolean {
-  if (!op || op.operation !== 'query') return false;
-  return op.selectionSet.selections.every((s) => s.kind === Kind.FIELD && s.name.value.startsWith('__'));
 }

@@ -7,7 +7,7 @@ import { promisify } from 'node:util';
 import { decodeProtectedHeader } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTokenVerifier } from '../../src/auth/jwt.ts';
-import type { TokenVerifier } from '../../src/auth/jwt.ts';
+import type { TokenVerifier } from '../../src/auth/types.ts';
 import { DEV_AUDIENCE, DEV_ISSUER, DEV_JWKS_FILE, DEV_KEYS_DIR, devPublicJwks, signDevToken, startDevIdp } from '../../subgraphs-mock/idp.ts';
 import type { DevIdp } from '../../subgraphs-mock/idp.ts';
 import { silentLogger } from './helpers.ts';

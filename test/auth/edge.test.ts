@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { AuthError } from '../../src/auth/errors.ts';
 import { unauthenticatedResponse } from '../../src/auth/http.ts';
 import { assertForwardable, DEFAULT_IDENTITY_HEADERS, identityHeaders } from '../../src/auth/identity.ts';
-import { mayIntrospect, selectsSchemaIntrospection } from '../../src/auth/introspection.ts';
+import { mayIntrospect, selectsSchemaIntrospection } from '../../src/introspection/policy.ts';
 import { ANONYMOUS, type Principal } from '../../src/auth/principal.ts';
 import { checkCorsOrigin, isOriginAllowed } from '../../src/http/cors.ts';
 

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AuthError, wwwAuthenticate } from '../../src/auth/errors.ts';
 import type { AuthErrorReason } from '../../src/auth/errors.ts';
 import { createTokenVerifier } from '../../src/auth/jwt.ts';
-import type { TokenVerifier } from '../../src/auth/jwt.ts';
+import type { TokenVerifier } from '../../src/auth/types.ts';
 import { AUDIENCE, b64url, bearer, claims, ISSUER, jwksOf, makeKey, nowS, sign, silentLogger, startCountingServer, startJwksServer } from './helpers.ts';
 import type { JwksServer, TestKey, TestServer } from './helpers.ts';
 

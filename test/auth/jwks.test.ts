@@ -8,7 +8,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { AuthError } from '../../src/auth/errors.ts';
 import type { JwksFetchOutcome } from '../../src/auth/jwks.ts';
 import { createTokenVerifier } from '../../src/auth/jwt.ts';
-import type { TokenVerifier, TokenVerifierOptions } from '../../src/auth/jwt.ts';
+import type { TokenVerifier, TokenVerifierOptions } from '../../src/auth/types.ts';
 import { AUDIENCE, bearer, capturingLogger, claims, ISSUER, jwksOf, makeKey, sign, startJwksServer } from './helpers.ts';
 import type { JwksServer, TestKey } from './helpers.ts';
 

@@ -6,7 +6,7 @@ import { exportSPKI, SignJWT } from 'jose';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { AuthError } from '../../src/auth/errors.ts';
 import { createTokenVerifier } from '../../src/auth/jwt.ts';
-import type { TokenVerifier, TokenVerifierOptions } from '../../src/auth/jwt.ts';
+import type { TokenVerifier, TokenVerifierOptions } from '../../src/auth/types.ts';
 import { TokenVerifierConfigError } from '../../src/auth/options.ts';
 import { ANONYMOUS } from '../../src/auth/principal.ts';
 import { AUDIENCE, bearer, claims, ISSUER, jwksOf, makeKey, nowS, sign, silentLogger, startJwksServer } from './helpers.ts';

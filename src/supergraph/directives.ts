@@ -1,5 +1,6 @@
 import {
   Kind,
+  parse,
   valueFromASTUntyped,
   type ConstDirectiveNode,
   type DocumentNode,
@@ -18,8 +19,8 @@ import {
  * Why resolve names through `@link`: a supergraph may rename a feature (`as:`) or leave a
  * directive unimported (`@cost__listSize`); reading by hard-coded name would silently miss it.
  *
- * Shared by `authorization/` and `hardening/`; it belongs with the supergraph loader once that
- * folder exposes parsed SDL.
+ * Read once per supergraph load (`deriveSupergraphViews`) and handed to `authorization/` and
+ * `hardening/`. A pure, lower-level module: both may import it, it imports neither.
  */
 
 /** A feature directive, identified by its spec (`cost`) and its name inside that spec (`listSize`). */
@@ -156,6 +157,17 @@ export function readSupergraphDirectives(document: DocumentNode): SupergraphDire
       return `${link.prefix}__${directive}`;
     },
   };
+}
+
+/**
+ * What a per-supergraph builder reads directives from: already read (once per load, by
+ * `deriveSupergraphViews`), or the SDL, read on the spot (tests and tools building one view).
+ */
+export type SupergraphDirectivesSource = SupergraphDirectives | string;
+
+/** The directives of `source`, parsing it only when it is SDL text. */
+export function supergraphDirectivesOf(source: SupergraphDirectivesSource): SupergraphDirectives {
+  return typeof source === 'string' ? readSupergraphDirectives(parse(source, { noLocation: true })) : source;
 }
 
 /** The first application of `name` among `directives`, if any. */

@@ -1,7 +1,7 @@
 import { buildSchema, parse } from 'graphql';
 import { describe, expect, it } from 'vitest';
 import { buildAuthorizationIndex } from '../../../src/authorization/index.ts';
-import { readSupergraphDirectives } from '../../../src/authorization/supergraphDirectives.ts';
+import { readSupergraphDirectives } from '../../../src/supergraph/directives.ts';
 import { createOperationLimits } from '../../../src/hardening/index.ts';
 
 const apiSchema = buildSchema('type Query { open: Int guarded: Int items(size: Int): [Item!]! } type Item { id: ID }');

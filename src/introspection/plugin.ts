@@ -6,47 +6,13 @@
  */
 import type { ApolloServerPlugin } from '@apollo/server';
 import { ApolloServerErrorCode } from '@apollo/server/errors';
-import { BREAK, GraphQLError, visit, type DocumentNode } from 'graphql';
-import type { Principal } from './principal.ts';
+import { GraphQLError } from 'graphql';
+import type { Principal } from '../auth/principal.ts';
+import { mayIntrospect, selectsSchemaIntrospection } from './policy.ts';
 
 export interface IntrospectionPolicyOptions {
   /** Scope that opens introspection for its holder; `undefined`: nobody (plugin refuses all). */
   readonly scope: string | undefined;
-}
-
-/**
- * Answers per document object: Apollo Server hands every request with the same query text the
- * same parsed document, so the walk (1.5 % of a request's CPU when profiled) runs once per text.
- */
-const introspects = new WeakMap<DocumentNode, boolean>();
-
-/** True when the document selects `__schema` or `__type` anywhere (fragments included). Pure. */
-export function selectsSchemaIntrospection(document: DocumentNode): boolean {
-  let found = introspects.get(document);
-  if (found === undefined) {
-    found = walkForIntrospection(document);
-    introspects.set(document, found);
-  }
-  return found;
-}
-
-function walkForIntrospection(document: DocumentNode): boolean {
-  let found = false;
-  visit(document, {
-    Field(node) {
-      if (node.name.value === '__schema' || node.name.value === '__type') {
-        found = true;
-        return BREAK;
-      }
-      return undefined;
-    },
-  });
-  return found;
-}
-
-/** True when `principal` may introspect under `scope`. Pure. */
-export function mayIntrospect(principal: Principal, scope: string | undefined): boolean {
-  return scope !== undefined && principal.kind === 'user' && principal.scopes.includes(scope);
 }
 
 /**
