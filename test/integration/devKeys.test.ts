@@ -12,7 +12,7 @@ import { createPortico } from '../../src/server.ts';
 import { DEV_ISSUER, devPublicJwks, signDevToken, startDevIdp, type DevIdp } from '../../subgraphs-mock/idp.ts';
 import { bearer, claims, jwksOf, makeKey, sign, startJwksServer, type JwksServer, type TestKey } from '../auth/helpers.ts';
 import { LogCapture, startStack, type Stack } from '../helpers/portico.ts';
-import { until } from '../helpers/wait.ts';
+import { until } from '../../devkit/wait.ts';
 
 const PRODUCTS = '{ products(first: 1) { id } }';
 

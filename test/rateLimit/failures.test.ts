@@ -7,8 +7,9 @@ import { Redis } from 'ioredis';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ANONYMOUS } from '../../src/auth/principal.ts';
 import { DEFAULT_REDIS_COMMAND_TIMEOUT_MS, rateLimitRequest } from '../../src/rateLimit/index.ts';
-import { startRedis, type RunningRedis } from '../helpers/redis.ts';
-import { startFleet, Traffic, waitFor, type Fleet, type Instance } from './support.ts';
+import { startRedis, type RunningRedis } from '../../devkit/redis.ts';
+import { until as waitFor } from '../../devkit/wait.ts';
+import { startFleet, Traffic, type Fleet, type Instance } from './support.ts';
 
 const HOUR_MS = 3_600_000;
 /** Scheduling slack on top of the command timeout for "no check waited longer than…". */

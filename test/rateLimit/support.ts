@@ -1,6 +1,7 @@
 /** Shared pieces of the rate-limit tests: a real pino logger whose lines the test can read. */
 import { pino, type Logger } from 'pino';
 import type { Redis } from 'ioredis';
+import { until } from '../../devkit/wait.ts';
 import {
   createRateLimiter,
   createRateLimitRedis,
@@ -44,24 +45,6 @@ export function manualClock(startMs = 1_000_000): { now: () => number; advance(m
       t += ms;
     },
   };
-}
-
-/**
- * Poll `condition` (running `step` between polls, e.g. more traffic) until it holds or
- * `timeoutMs` passes; throws with `what` on timeout. The pause between polls is the only wait.
- */
-export async function waitFor(
-  what: string,
-  condition: () => boolean | Promise<boolean>,
-  { timeoutMs = 10_000, intervalMs = 10, step }: { timeoutMs?: number; intervalMs?: number; step?: () => Promise<void> } = {},
-): Promise<void> {
-  const deadline = performance.now() + timeoutMs;
-  for (;;) {
-    if (await condition()) return;
-    if (performance.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    if (step) await step();
-    await new Promise((r) => setTimeout(r, intervalMs));
-  }
 }
 
 /** One simulated gateway instance: its own ioredis client, limiter, logs and metric events. */
@@ -113,7 +96,7 @@ export async function startFleet(
       }
     },
   };
-  if (waitForRedis) await waitFor('every instance to limit through Redis', () => fleet.allIn('redis'));
+  if (waitForRedis) await until('every instance to limit through Redis', () => fleet.allIn('redis'));
   return fleet;
 }
 

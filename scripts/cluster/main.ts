@@ -12,8 +12,8 @@
  */
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { CLUSTER_RATE_LIMITS, clusterOptionsFromEnv, startCluster, type Cluster } from './cluster/index.ts';
-import { PROJECT_ROOT } from './cluster/processes.ts';
+import { PROJECT_ROOT } from '../../devkit/paths.ts';
+import { CLUSTER_RATE_LIMITS, clusterOptionsFromEnv, startCluster, type Cluster } from './index.ts';
 
 process.env.APOLLO_TELEMETRY_DISABLED = 'true';
 

@@ -1,5 +1,5 @@
 /**
- * The cluster's reaper (see `startReaper` in processes.ts). Reads `+<pgid>` / `-<pgid>` lines on
+ * The reaper process (see `startReaper` in reaper.ts). Reads `+<pgid>` / `-<pgid>` lines on
  * stdin; when stdin ends (the cluster process exited, however it exited), SIGTERMs every process
  * group still registered, SIGKILLs what is left after {@link KILL_AFTER_MS}, and exits.
  */

@@ -1,11 +1,15 @@
 /**
- * HAProxy for the local cluster: the committed `deploy/haproxy/haproxy.cfg`, run in the
- * foreground (`-db`) with its addresses given through the environment, and its stats CSV read to
- * learn what it thinks of each server.
+ * HAProxy for the local cluster and its tests: the committed `deploy/haproxy/haproxy.cfg`, run in
+ * the foreground (`-db`) with its addresses given through the environment, checked with
+ * `haproxy -c`, and its stats CSV read to learn what it thinks of each server.
  */
+import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { PROJECT_ROOT, spawnManaged, type ManagedProcess, type Reaper } from './processes.ts';
+import { PROJECT_ROOT } from './paths.ts';
+import { spawnProcess, type ManagedProcess } from './processes.ts';
+import type { Reaper } from './reaper.ts';
+import { until } from './wait.ts';
 
 /** The committed configuration, shared with docker-compose. */
 export const HAPROXY_CONFIG = resolve(PROJECT_ROOT, 'deploy/haproxy/haproxy.cfg');
@@ -43,23 +47,27 @@ export function haproxyEnv(options: Pick<HaproxyOptions, 'port' | 'statsPort' | 
 
 /** Starts `haproxy -db -f deploy/haproxy/haproxy.cfg`; resolves once the stats page answers. */
 export async function startHaproxy(options: HaproxyOptions, timeoutMs: number): Promise<ManagedProcess> {
-  const proc = spawnManaged('haproxy', HAPROXY_BIN, ['-db', '-f', HAPROXY_CONFIG], {
+  const proc = spawnProcess({
+    name: 'haproxy',
+    command: HAPROXY_BIN,
+    args: ['-db', '-f', HAPROXY_CONFIG],
     env: { ...process.env, ...haproxyEnv(options) },
     logFile: options.logFile,
     reaper: options.reaper,
   });
   const statsUrl = `http://127.0.0.1:${options.statsPort}`;
-  const end = Date.now() + timeoutMs;
-  // HAProxy prints nothing when it is up; its stats listener answering is the signal.
-  for (;;) {
-    if (!proc.running()) throw new Error(`haproxy exited at start:\n${proc.output().slice(-2_000)}`);
-    if (await serverStates(statsUrl).then(() => true, () => false)) return proc;
-    if (Date.now() > end) {
-      await proc.stop(0);
-      throw new Error(`haproxy's stats page did not answer within ${timeoutMs} ms:\n${proc.output().slice(-2_000)}`);
-    }
-    await new Promise((r) => setTimeout(r, 50));
+  try {
+    // HAProxy prints nothing when it is up; its stats listener answering is the signal.
+    await until(`haproxy's stats page (${statsUrl})`, () => serverStates(statsUrl).then(() => true), {
+      timeoutMs,
+      intervalMs: 50,
+      abortIf: () => (proc.running() ? undefined : 'haproxy exited at start'),
+    });
+  } catch (err) {
+    await proc.stop(0);
+    throw new Error(`${err instanceof Error ? err.message : String(err)}:\n${proc.output().slice(-2_000)}`);
   }
+  return proc;
 }
 
 /** One backend server as HAProxy's stats CSV reports it. */
@@ -103,3 +111,40 @@ export async function serverStates(statsUrl: string): Promise<Record<string, Ser
   }
   return out;
 }
+
+export interface ConfigCheck {
+  readonly ok: boolean;
+  /** stdout + stderr of `haproxy -c`. */
+  readonly output: string;
+}
+
+/**
+ * `haproxy -c -f <config>` with `env` for the config's variables. `zeroWarning` adds `-dW`, which
+ * fails the check on any warning as well.
+ */
+export function checkHaproxyConfig(env: Record<string, string> = {}, options: { zeroWarning?: boolean; config?: string } = {}): ConfigCheck {
+  const args = [...(options.zeroWarning ? ['-dW'] : []), '-c', '-f', options.config ?? HAPROXY_CONFIG];
+  const r = spawnSync(HAPROXY_BIN, args, { env: { ...process.env, ...env }, encoding: 'utf8', timeout: 10_000 });
+  return { ok: r.status === 0, output: `${r.stdout ?? ''}${r.stderr ?? ''}${r.error ? String(r.error) : ''}` };
+}
+
+/**
+ * Resolves with the server's state once `accept(status)` holds for it; bounded by `timeoutMs`.
+ * Polls the stats CSV: there is no event to subscribe to across the process boundary.
+ */
+export function waitForServer(statsUrl: string, server: string, accept: (status: string) => boolean, timeoutMs = 15_000): Promise<ServerState> {
+  return until(
+    `haproxy to see ${server} in the expected state`,
+    async () => {
+      const s = (await serverStates(statsUrl))[server];
+      return s && accept(s.status) ? s : undefined;
+    },
+    timeoutMs,
+    50,
+  );
+}
+
+/** Exactly `UP` (not `UP 1/2`, which is an UP server that failed a check and is going down). */
+export const isUp = (status: string) => status === 'UP';
+/** `DOWN` or `MAINT`: taking no traffic. */
+export const isDown = (status: string) => status === 'DOWN' || status.startsWith('MAINT');
