@@ -1,6 +1,6 @@
 /**
  * The gateways under test and how each is started. Every one is a separate child process on the
- * same supergraph file, port and load; see run.ts for the order and pinning.
+ * same supergraph file, port and load; see bench/run.ts for the order and pinning.
  *
  * ── Portico variants: THE table to edit when a feature lands ─────────────────────────────────
  * `env(run)` is added to the common env (PORT, PORTICO_SUPERGRAPH_PATH, PORTICO_SUBGRAPH_URLS,
@@ -10,8 +10,8 @@
  */
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { PORTICO_NODE_FLAGS } from '../src/runtime/nodeFlags.ts';
-import { DEV_AUDIENCE, DEV_ISSUER, DEV_JWKS_FILE, signDevToken } from '../subgraphs-mock/idp.ts';
+import { PORTICO_NODE_FLAGS } from '../../src/runtime/nodeFlags.ts';
+import { DEV_AUDIENCE, DEV_ISSUER, DEV_JWKS_FILE, signDevToken } from '../../subgraphs-mock/idp.ts';
 
 export type PorticoVariantName = 'portico-full' | 'portico-full-inbound-dedup' | 'portico-lean' | 'portico-full-default-gc' | 'portico-lean-subgraph-dedup';
 
