@@ -22,7 +22,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PROJECT_ROOT } from '../devkit/paths.ts';
-import { freePort } from '../devkit/ports.ts';
+import { freePorts } from '../devkit/ports.ts';
 import { stopAllOnSignals, stopAllProcesses } from '../devkit/processes.ts';
 import { commonGatewayEnv, GATEWAY_ORDER, GATEWAYS, needsPorticoBuild, type GatewaySpec } from './gateways/index.ts';
 import { countCores, pinSelf } from './lib/pinning.ts';
@@ -74,13 +74,14 @@ async function main(): Promise<void> {
   const workDir = mkdtempSync(join(tmpdir(), `portico-bench-${stamp}-`));
   writePublicSupergraph();
 
+  const [gatewayPort, memoryProbePort, opsPort] = (await freePorts(3)) as [number, number, number];
   const ctx: RunContext = {
     opts,
     env: { ...commonGatewayEnv(process.env), BENCH_PARENT_PID: String(process.pid) },
     workDir,
     gatewayCpu: pinned ? 1 : undefined,
     helperCpu: pinned ? 0 : undefined,
-    ports: { gateway: await freePort(), memoryProbe: await freePort(), ops: await freePort() },
+    ports: { gateway: gatewayPort, memoryProbe: memoryProbePort, ops: opsPort },
     sets: new Map(),
     notes,
     headers: new Map(),

@@ -6,7 +6,7 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PROJECT_ROOT } from '../../devkit/paths.ts';
-import { freePort } from '../../devkit/ports.ts';
+import { freePorts } from '../../devkit/ports.ts';
 import { spawnTsx, stopAllOnSignals, type ManagedProcess } from '../../devkit/processes.ts';
 import { until } from '../../devkit/wait.ts';
 import type { LoadStats } from '../lib/load.ts';
@@ -48,8 +48,8 @@ export async function setUp(tag: string): Promise<Bench> {
     subgraphUrls: ready.urls,
     faultUrls: ready.faultUrls,
     async startPortico(name, env) {
-      const port = await freePort();
-      const opsPort = await freePort();
+      // Probed together, so the two differ.
+      const [port, opsPort] = (await freePorts(2)) as [number, number];
       const child = spawnTsx({
         name,
         args: [join(PROJECT_ROOT, 'src/main.ts')],
