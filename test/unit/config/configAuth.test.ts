@@ -4,9 +4,9 @@ import { copyFileSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig, verifierProblemAsConfig } from '../../src/config/index.ts';
-import { DEFAULT_DEV_CORS_ORIGINS } from '../../src/http/cors.ts';
-import { DEV_ISSUER, DEV_JWKS_FILE, devPublicJwks } from '../../subgraphs-mock/idp.ts';
+import { ConfigError, loadConfig, verifierProblemAsConfig } from '../../../src/config/index.ts';
+import { DEFAULT_DEV_CORS_ORIGINS } from '../../../src/http/cors.ts';
+import { DEV_ISSUER, DEV_JWKS_FILE, devPublicJwks } from '../../../subgraphs-mock/idp.ts';
 
 /** The problems of a configuration that must be refused. */
 function problemsOf(env: Record<string, string>): readonly string[] {

@@ -1,11 +1,11 @@
 /** Pure parts of auth: error translation, the WWW-Authenticate value, header checks, claim mapping. */
 import { errors } from 'jose';
 import { describe, expect, it } from 'vitest';
-import { checkProtectedHeader, extractBearerToken } from '../../src/auth/bearer.ts';
-import { principalFromClaims } from '../../src/auth/claims.ts';
-import { AUTH_ERROR_REASONS, AuthError, authErrorFromJose, httpStatusOf, wwwAuthenticate } from '../../src/auth/errors.ts';
-import { authorizationHeaderCount, checkBodyCredentials, checkHeaderCredentials, hasAccessTokenInQuery } from '../../src/auth/credentials.ts';
-import { b64url } from './helpers.ts';
+import { checkProtectedHeader, extractBearerToken } from '../../../src/auth/bearer.ts';
+import { principalFromClaims } from '../../../src/auth/claims.ts';
+import { AUTH_ERROR_REASONS, AuthError, authErrorFromJose, httpStatusOf, wwwAuthenticate } from '../../../src/auth/errors.ts';
+import { authorizationHeaderCount, checkBodyCredentials, checkHeaderCredentials, hasAccessTokenInQuery } from '../../../src/auth/credentials.ts';
+import { b64url } from '../../helpers/auth.ts';
 
 function reasonOf(fn: () => unknown): string {
   try {

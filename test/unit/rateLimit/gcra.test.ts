@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { gcraParams, gcraStep } from '../../src/rateLimit/gcra.ts';
-import { MemoryStore } from '../../src/rateLimit/memoryStore.ts';
-import { manualClock } from './support.ts';
+import { gcraParams, gcraStep } from '../../../src/rateLimit/gcra.ts';
+import { MemoryStore } from '../../../src/rateLimit/memoryStore.ts';
+import { manualClock } from '../../helpers/rateLimit.ts';
 
 describe('gcraParams', () => {
   it('uses whole µs and a burst of exactly limit intervals', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { HotKeyCache } from '../../src/rateLimit/hotKeys.ts';
+import { HotKeyCache } from '../../../src/rateLimit/hotKeys.ts';
 import {
   createRateLimiter,
   DEFAULT_RATE_LIMIT_POLICIES,
@@ -8,9 +8,9 @@ import {
   RateLimitPolicyError,
   type RateLimiterMode,
   type RateLimitResult,
-} from '../../src/rateLimit/index.ts';
-import { parsePoliciesDocument, policyForTier, serializePoliciesDocument } from '../../src/rateLimit/policies.ts';
-import { captureLogs, manualClock } from './support.ts';
+} from '../../../src/rateLimit/index.ts';
+import { parsePoliciesDocument, policyForTier, serializePoliciesDocument } from '../../../src/rateLimit/policies.ts';
+import { captureLogs, manualClock } from '../../helpers/rateLimit.ts';
 
 describe('policies', () => {
   it('defaults: anonymous 60 / 60 s, free 500 / day, premium 10,000 / day', () => {

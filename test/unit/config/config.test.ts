@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../../src/config/index.ts';
+import { ConfigError, loadConfig } from '../../../src/config/index.ts';
 
 describe('configuration', () => {
   it('defaults everything for an empty environment', () => {

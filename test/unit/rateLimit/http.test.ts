@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ANONYMOUS } from '../../src/auth/principal.ts';
+import { ANONYMOUS } from '../../../src/auth/principal.ts';
 import {
   createRateLimiter,
   rateLimitedBody,
@@ -7,8 +7,8 @@ import {
   rateLimitRequest,
   rateLimitStatus,
   type RateLimitResult,
-} from '../../src/rateLimit/index.ts';
-import { captureLogs, manualClock } from './support.ts';
+} from '../../../src/rateLimit/index.ts';
+import { captureLogs, manualClock } from '../../helpers/rateLimit.ts';
 
 const anonymous = { name: 'anonymous', limit: 60, windowMs: 60_000 };
 

@@ -9,7 +9,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { publishPolicies, RATE_LIMIT_POLICIES_KEY } from '../../src/rateLimit/index.ts';
 import { startRedis, type RunningRedis } from '../../devkit/redis.ts';
 import { until as waitFor } from '../../devkit/wait.ts';
-import { commandCalls, scriptCalls, startFleet, Traffic, type Fleet } from './support.ts';
+import { commandCalls, scriptCalls, startFleet, Traffic, type Fleet } from '../helpers/rateLimit.ts';
 
 const HOUR_MS = 3_600_000;
 // A one-hour window: one unit refills every 36 s, so nothing refills while a test runs.

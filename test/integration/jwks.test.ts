@@ -9,8 +9,8 @@ import { AuthError } from '../../src/auth/errors.ts';
 import type { JwksFetchOutcome } from '../../src/auth/jwks.ts';
 import { createTokenVerifier } from '../../src/auth/jwt.ts';
 import type { TokenVerifier, TokenVerifierOptions } from '../../src/auth/jwt.ts';
-import { AUDIENCE, bearer, capturingLogger, claims, ISSUER, jwksOf, makeKey, sign, startJwksServer } from './helpers.ts';
-import type { JwksServer, TestKey } from './helpers.ts';
+import { AUDIENCE, bearer, capturingLogger, claims, ISSUER, jwksOf, makeKey, sign, startJwksServer } from '../helpers/auth.ts';
+import type { JwksServer, TestKey } from '../helpers/auth.ts';
 
 let keyA: TestKey;
 let server: JwksServer;

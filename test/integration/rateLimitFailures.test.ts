@@ -9,7 +9,7 @@ import { ANONYMOUS } from '../../src/auth/principal.ts';
 import { DEFAULT_REDIS_COMMAND_TIMEOUT_MS, rateLimitRequest } from '../../src/rateLimit/index.ts';
 import { startRedis, type RunningRedis } from '../../devkit/redis.ts';
 import { until as waitFor } from '../../devkit/wait.ts';
-import { startFleet, Traffic, type Fleet, type Instance } from './support.ts';
+import { startFleet, Traffic, type Fleet, type Instance } from '../helpers/rateLimit.ts';
 
 const HOUR_MS = 3_600_000;
 /** Scheduling slack on top of the command timeout for "no check waited longer than…". */
@@ -151,7 +151,7 @@ describe('when Redis fails', () => {
   it('an injected client without a command timeout is still bounded by the store', async () => {
     // A plain ioredis client (no commandTimeout, offline queue on): the limiter's own deadline
     // must still cap each check.
-    const logs = (await import('./support.ts')).captureLogs();
+    const logs = (await import('../helpers/rateLimit.ts')).captureLogs();
     const redis = new Redis(server.url, { lazyConnect: true });
     const { createRateLimiter } = await import('../../src/rateLimit/index.ts');
     const limiter = createRateLimiter({ policies }, { logger: logs.logger, redis });

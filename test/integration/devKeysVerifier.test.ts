@@ -14,7 +14,7 @@ import { createTokenVerifier, type TokenVerifier, type TokenVerifierOptions } fr
 import { TokenVerifierConfigError } from '../../src/auth/options.ts';
 import * as mockIdp from '../../subgraphs-mock/idp.ts';
 import { DEV_KEYS_DIR, devPublicJwks, signDevToken, startDevIdp, type DevIdp } from '../../subgraphs-mock/idp.ts';
-import { bearer, capturingLogger, claims, jwksOf, makeKey, sign, silentLogger, startJwksServer, type JwksServer, type TestKey } from './helpers.ts';
+import { bearer, capturingLogger, claims, jwksOf, makeKey, sign, silentLogger, startJwksServer, type JwksServer, type TestKey } from '../helpers/auth.ts';
 
 async function refusal(p: Promise<unknown>): Promise<AuthError> {
   const err = await p.then(

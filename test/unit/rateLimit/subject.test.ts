@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ANONYMOUS, type Principal } from '../../src/auth/principal.ts';
-import { clientIp, ipBucket, normalizeIp, resolveRateLimitSubject } from '../../src/rateLimit/subject.ts';
+import { ANONYMOUS, type Principal } from '../../../src/auth/principal.ts';
+import { clientIp, ipBucket, normalizeIp, resolveRateLimitSubject } from '../../../src/rateLimit/subject.ts';
 
 const user = (subject: string, tier?: string): Principal => ({ kind: 'user', subject, scopes: [], tier });
 const base = { principal: ANONYMOUS, apiKey: undefined, remoteAddress: '10.0.0.5', xForwardedFor: undefined };

@@ -10,7 +10,7 @@ import { createTokenVerifier } from '../../src/auth/jwt.ts';
 import type { TokenVerifier } from '../../src/auth/jwt.ts';
 import { DEV_AUDIENCE, DEV_ISSUER, DEV_JWKS_FILE, DEV_KEYS_DIR, devPublicJwks, signDevToken, startDevIdp } from '../../subgraphs-mock/idp.ts';
 import type { DevIdp } from '../../subgraphs-mock/idp.ts';
-import { silentLogger } from './helpers.ts';
+import { silentLogger } from '../helpers/auth.ts';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const run = promisify(execFile);

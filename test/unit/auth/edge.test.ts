@@ -1,12 +1,12 @@
 /** Pure parts of the gateway's authentication edge: identity headers, introspection policy, CORS matching. */
 import { parse } from 'graphql';
 import { describe, expect, it } from 'vitest';
-import { AuthError } from '../../src/auth/errors.ts';
-import { unauthenticatedResponse } from '../../src/auth/http.ts';
-import { assertForwardable, DEFAULT_IDENTITY_HEADERS, identityHeaders } from '../../src/auth/identity.ts';
-import { mayIntrospect, selectsSchemaIntrospection } from '../../src/auth/introspection.ts';
-import { ANONYMOUS, type Principal } from '../../src/auth/principal.ts';
-import { checkCorsOrigin, isOriginAllowed } from '../../src/http/cors.ts';
+import { AuthError } from '../../../src/auth/errors.ts';
+import { unauthenticatedResponse } from '../../../src/auth/http.ts';
+import { assertForwardable, DEFAULT_IDENTITY_HEADERS, identityHeaders } from '../../../src/auth/identity.ts';
+import { mayIntrospect, selectsSchemaIntrospection } from '../../../src/auth/introspection.ts';
+import { ANONYMOUS, type Principal } from '../../../src/auth/principal.ts';
+import { checkCorsOrigin, isOriginAllowed } from '../../../src/http/cors.ts';
 
 const alice: Principal = { kind: 'user', subject: 'alice', scopes: ['review:write', 'graph:introspect'], tier: 'premium' };
 

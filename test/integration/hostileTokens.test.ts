@@ -8,8 +8,8 @@ import { AuthError, wwwAuthenticate } from '../../src/auth/errors.ts';
 import type { AuthErrorReason } from '../../src/auth/errors.ts';
 import { createTokenVerifier } from '../../src/auth/jwt.ts';
 import type { TokenVerifier } from '../../src/auth/jwt.ts';
-import { AUDIENCE, b64url, bearer, claims, ISSUER, jwksOf, makeKey, nowS, sign, silentLogger, startCountingServer, startJwksServer } from './helpers.ts';
-import type { JwksServer, TestKey, TestServer } from './helpers.ts';
+import { AUDIENCE, b64url, bearer, claims, ISSUER, jwksOf, makeKey, nowS, sign, silentLogger, startCountingServer, startJwksServer } from '../helpers/auth.ts';
+import type { JwksServer, TestKey, TestServer } from '../helpers/auth.ts';
 
 interface Ctx {
   rsa: TestKey;

@@ -9,8 +9,8 @@ import { createTokenVerifier } from '../../src/auth/jwt.ts';
 import type { TokenVerifier, TokenVerifierOptions } from '../../src/auth/jwt.ts';
 import { TokenVerifierConfigError } from '../../src/auth/options.ts';
 import { ANONYMOUS } from '../../src/auth/principal.ts';
-import { AUDIENCE, bearer, claims, ISSUER, jwksOf, makeKey, nowS, sign, silentLogger, startJwksServer } from './helpers.ts';
-import type { JwksServer, TestKey } from './helpers.ts';
+import { AUDIENCE, bearer, claims, ISSUER, jwksOf, makeKey, nowS, sign, silentLogger, startJwksServer } from '../helpers/auth.ts';
+import type { JwksServer, TestKey } from '../helpers/auth.ts';
 
 async function reasonOf(promise: Promise<unknown>): Promise<string> {
   const err = await promise.then(
