@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PROJECT_ROOT } from '../../devkit/paths.ts';
 import { freePorts } from '../../devkit/ports.ts';
-import { spawnTsx, stopAllOnSignals, type ManagedProcess } from '../../devkit/processes.ts';
+import { spawnTsx, stopAllOnSignals, stopAllProcesses, type ManagedProcess } from '../../devkit/processes.ts';
 import { until } from '../../devkit/wait.ts';
 import type { LoadStats } from '../lib/load.ts';
 import { countCores, pinSelf } from '../lib/pinning.ts';
@@ -89,9 +89,19 @@ export const PRODUCT_PAGE_BODY = JSON.stringify({
   query: '{ products(first: 20) { id name price { amount currency } inventory { inStock quantity } reviews(first: 3) { id rating } averageRating } }',
 });
 
-/** Writes a scenario's table to bench/results/<name>-<time>.md (git-ignored). */
-export function writeResult(name: string, markdown: string): void {
+/** Prints a scenario's table and writes it to bench/results/<name>-<time>.md (git-ignored). */
+export function report(name: string, markdown: string): void {
+  process.stdout.write(`${markdown}\n`);
   const dir = join(PROJECT_ROOT, 'bench', 'results');
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, `${name}-${new Date().toISOString().replace(/[:.]/g, '-')}.md`), `${markdown}\n`);
+}
+
+/** Runs a scenario's `main`; on failure prints why, stops every child and exits 1. */
+export function runScenario(main: () => Promise<void>): void {
+  main().catch(async (err: unknown) => {
+    process.stderr.write(`${err instanceof Error ? err.stack : String(err)}\n`);
+    await stopAllProcesses();
+    process.exit(1);
+  });
 }

@@ -10,7 +10,7 @@
 import { stopAllProcesses } from '../../devkit/processes.ts';
 import { postJson } from '../lib/http.ts';
 import { runLoad, type LoadStats } from '../lib/load.ts';
-import { averaged, numberArg, PRODUCT_PAGE_BODY as PAGE, setUp, writeResult } from './common.ts';
+import { averaged, numberArg, PRODUCT_PAGE_BODY as PAGE, runScenario, setUp, report } from './common.ts';
 
 const WARMUP_S = numberArg('warmup', 10);
 const DURATION_S = numberArg('duration', 15);
@@ -62,12 +62,7 @@ async function main() {
     ...rows.map((r) => `| ${r.s} | ${r.rps.toFixed(0)} | ${r.p50.toFixed(1)} | ${r.p99.toFixed(1)} | ${(r.p99 / healthy.p99).toFixed(2)} | ${r.non2xx} | ${r.errors} | ${r.socket} |`),
   ];
   const out = lines.join('\n');
-  process.stdout.write(`${out}\n`);
-  writeResult('degradation', out);
+  report('degradation', out);
 }
 
-main().catch(async (err: unknown) => {
-  process.stderr.write(`${err instanceof Error ? err.stack : String(err)}\n`);
-  await stopAllProcesses();
-  process.exit(1);
-});
+runScenario(main);

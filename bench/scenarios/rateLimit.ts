@@ -11,7 +11,7 @@ import { freePort } from '../../devkit/ports.ts';
 import { stopAllProcesses } from '../../devkit/processes.ts';
 import { startRedis, type RunningRedis } from '../../devkit/redis.ts';
 import { runLoad, type LoadStats } from '../lib/load.ts';
-import { averaged, numberArg, PRODUCT_PAGE_BODY as PAGE, setUp, writeResult } from './common.ts';
+import { averaged, numberArg, PRODUCT_PAGE_BODY as PAGE, runScenario, setUp, report } from './common.ts';
 
 const WARMUP_S = numberArg('warmup', 10);
 const DURATION_S = numberArg('duration', 15);
@@ -54,12 +54,7 @@ async function main() {
     '|---|---:|---:|---:|---:|---:|---:|---:|',
     ...rows.map((r) => `| ${r.v} | ${r.rps.toFixed(0)} | ${((r.rps / off.rps - 1) * 100).toFixed(1)} % | ${r.p50.toFixed(1)} | ${(r.p50 - off.p50).toFixed(1)} | ${r.p99.toFixed(1)} | ${r.non2xx} | ${r.socket} |`),
   ].join('\n');
-  process.stdout.write(`${out}\n`);
-  writeResult('ratelimit', out);
+  report('ratelimit', out);
 }
 
-main().catch(async (err: unknown) => {
-  process.stderr.write(`${err instanceof Error ? err.stack : String(err)}\n`);
-  await stopAllProcesses();
-  process.exit(1);
-});
+runScenario(main);
