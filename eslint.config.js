@@ -14,7 +14,8 @@ export default tseslint.config(
     },
   },
   {
-    files: ['src/**/*.ts'],
+    // Tooling and product report through process.stdout / stderr or the logger, never console.
+    files: ['src/**/*.ts', 'devkit/**/*.ts'],
     rules: { 'no-console': 'error' },
   },
 );

@@ -117,3 +117,12 @@ export async function runLoad(opts: LoadOptions): Promise<LoadStats> {
     errorSamples: [...errorSamples],
   };
 }
+
+/** One progress line's worth of a phase: req/s, p50 / p95 / p99 and, when any, the errors. */
+export function describeLoad(stats: LoadStats): string {
+  const errors = stats.non2xx + stats.socketErrors + stats.graphqlErrors;
+  return (
+    `${stats.rps.toFixed(0)} req/s, p50 ${stats.p50Ms.toFixed(1)} / p95 ${stats.p95Ms.toFixed(1)} / p99 ${stats.p99Ms.toFixed(1)} ms` +
+    (errors > 0 ? `, ${stats.non2xx} non-2xx, ${stats.socketErrors} socket errors, ${stats.graphqlErrors} GraphQL errors` : '')
+  );
+}

@@ -5,6 +5,8 @@
 
 /** A subgraph child prints `BENCH_READY <json of SubgraphsReady>` once it listens. */
 export const READY_PREFIX = 'BENCH_READY ';
+/** The ready line in a child's output; group 1 is the JSON. Whole lines only (up to the newline). */
+export const READY_LINE = new RegExp(`^${READY_PREFIX}(.*)\\n`, 'm');
 
 /** What the harness reads from the ready line. */
 export interface SubgraphsReady {

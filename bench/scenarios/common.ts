@@ -2,17 +2,19 @@
  * What the scenario benchmarks (degradation, rate limit) share: pinning, the demo subgraphs in
  * their own process, a Portico process on the gateway core, and the markdown row averages.
  */
-import { mkdtempSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { freePort, waitUntil } from '../lib/http.ts';
+import { join } from 'node:path';
+import { PROJECT_ROOT } from '../../devkit/paths.ts';
+import { freePorts } from '../../devkit/ports.ts';
+import { spawnTsx, stopAllOnSignals, stopAllProcesses, type ManagedProcess } from '../../devkit/processes.ts';
+import { until } from '../../devkit/wait.ts';
 import type { LoadStats } from '../lib/load.ts';
-import { countCores, installCleanupHandlers, pinSelf, spawnChild, type Child } from '../lib/processes.ts';
-import { READY_PREFIX, type SubgraphsReady } from '../lib/protocol.ts';
+import { countCores, pinSelf } from '../lib/pinning.ts';
+import { READY_LINE, type SubgraphsReady } from '../lib/protocol.ts';
 import { formatUrlOverrides } from '../lib/supergraph.ts';
 
 process.env.APOLLO_TELEMETRY_DISABLED = 'true';
-export const ROOT = resolve(import.meta.dirname, '..', '..');
 
 /** `--name=value` as a number, or the default. */
 export function numberArg(name: string, def: number): number {
@@ -26,19 +28,19 @@ export interface Bench {
   subgraphUrls: Readonly<Record<string, string>>;
   faultUrls: Readonly<Record<string, string>>;
   /** Starts Portico (production mode, quiet logs, a limit never reached) with extra env. */
-  startPortico(name: string, env: Record<string, string>): Promise<{ child: Child; url: string; port: number; opsUrl: string }>;
+  startPortico(name: string, env: Record<string, string>): Promise<{ child: ManagedProcess; url: string; port: number; opsUrl: string }>;
 }
 
 /** Pins this process (load generator) to core 0, starts the demo subgraphs there. */
 export async function setUp(tag: string): Promise<Bench> {
-  installCleanupHandlers();
+  stopAllOnSignals();
   const cores = countCores();
   const gwCpu = cores >= 2 ? 1 : undefined;
   const helperCpu = cores >= 2 ? 0 : undefined;
   if (helperCpu !== undefined) pinSelf(helperCpu);
   const work = mkdtempSync(join(tmpdir(), `portico-bench-${tag}-`));
-  const subgraphs = spawnChild({ name: 'subgraphs', nodeArgs: ['--import', 'tsx', join(ROOT, 'bench/subgraphs/main.ts'), 'demo'], env: process.env, cwd: ROOT, cpu: helperCpu, logPath: join(work, 'subgraphs.log') });
-  const ready = JSON.parse(await subgraphs.waitForLine(READY_PREFIX, 30_000)) as SubgraphsReady;
+  const subgraphs = spawnTsx({ name: 'subgraphs', args: [join(PROJECT_ROOT, 'bench/subgraphs/main.ts'), 'demo'], cpu: helperCpu, logFile: join(work, 'subgraphs.log') });
+  const ready = JSON.parse((await subgraphs.waitForOutput(READY_LINE, 30_000))[1]!) as SubgraphsReady;
   return {
     cores,
     gwCpu,
@@ -46,11 +48,11 @@ export async function setUp(tag: string): Promise<Bench> {
     subgraphUrls: ready.urls,
     faultUrls: ready.faultUrls,
     async startPortico(name, env) {
-      const port = await freePort();
-      const opsPort = await freePort();
-      const child = spawnChild({
+      // Probed together, so the two differ.
+      const [port, opsPort] = (await freePorts(2)) as [number, number];
+      const child = spawnTsx({
         name,
-        nodeArgs: ['--import', 'tsx', join(ROOT, 'src/main.ts')],
+        args: [join(PROJECT_ROOT, 'src/main.ts')],
         env: {
           ...process.env,
           NODE_ENV: 'production',
@@ -63,11 +65,14 @@ export async function setUp(tag: string): Promise<Bench> {
           PORTICO_LOG_LEVEL: 'warn',
           ...env,
         },
-        cwd: ROOT,
         cpu: gwCpu,
-        logPath: join(work, `${name}.log`),
+        logFile: join(work, `${name}.log`),
       });
-      await waitUntil(`${name} ready`, async () => (await fetch(`http://127.0.0.1:${port}/health/ready`)).ok, 60_000, () => (child.hasExited() ? child.tail() : undefined));
+      await until(`${name} ready`, async () => (await fetch(`http://127.0.0.1:${port}/health/ready`)).ok, {
+        timeoutMs: 60_000,
+        intervalMs: 100,
+        abortIf: () => (child.running() ? undefined : child.output().slice(-2_000)),
+      });
       return { child, url: `http://127.0.0.1:${port}/graphql`, port, opsUrl: `http://127.0.0.1:${opsPort}` };
     },
   };
@@ -83,3 +88,20 @@ export function averaged(runs: readonly LoadStats[]) {
 export const PRODUCT_PAGE_BODY = JSON.stringify({
   query: '{ products(first: 20) { id name price { amount currency } inventory { inStock quantity } reviews(first: 3) { id rating } averageRating } }',
 });
+
+/** Prints a scenario's table and writes it to bench/results/<name>-<time>.md (git-ignored). */
+export function report(name: string, markdown: string): void {
+  process.stdout.write(`${markdown}\n`);
+  const dir = join(PROJECT_ROOT, 'bench', 'results');
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, `${name}-${new Date().toISOString().replace(/[:.]/g, '-')}.md`), `${markdown}\n`);
+}
+
+/** Runs a scenario's `main`; on failure prints why, stops every child and exits 1. */
+export function runScenario(main: () => Promise<void>): void {
+  main().catch(async (err: unknown) => {
+    process.stderr.write(`${err instanceof Error ? err.stack : String(err)}\n`);
+    await stopAllProcesses();
+    process.exit(1);
+  });
+}

@@ -7,12 +7,10 @@
  *
  * Flags: --warmup=S (default 10) --duration=S (default 15) --rounds=N (default 2).
  */
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { stopAllProcesses } from '../../devkit/processes.ts';
 import { postJson } from '../lib/http.ts';
 import { runLoad, type LoadStats } from '../lib/load.ts';
-import { stopAllChildren } from '../lib/processes.ts';
-import { averaged, numberArg, PRODUCT_PAGE_BODY as PAGE, ROOT, setUp } from './common.ts';
+import { averaged, numberArg, PRODUCT_PAGE_BODY as PAGE, runScenario, setUp, report } from './common.ts';
 
 const WARMUP_S = numberArg('warmup', 10);
 const DURATION_S = numberArg('duration', 15);
@@ -52,7 +50,7 @@ async function main() {
     }
   }
   await enter('healthy');
-  await stopAllChildren();
+  await stopAllProcesses();
 
   const rows = SCENARIOS.map((s) => ({ s, ...averaged(results.get(s)!) }));
   const healthy = rows[0]!;
@@ -64,12 +62,7 @@ async function main() {
     ...rows.map((r) => `| ${r.s} | ${r.rps.toFixed(0)} | ${r.p50.toFixed(1)} | ${r.p99.toFixed(1)} | ${(r.p99 / healthy.p99).toFixed(2)} | ${r.non2xx} | ${r.errors} | ${r.socket} |`),
   ];
   const out = lines.join('\n');
-  process.stdout.write(`${out}\n`);
-  writeFileSync(join(ROOT, 'bench/results', `degradation-${new Date().toISOString().replace(/[:.]/g, '-')}.md`), `${out}\n`);
+  report('degradation', out);
 }
 
-main().catch(async (err: unknown) => {
-  process.stderr.write(`${err instanceof Error ? err.stack : String(err)}\n`);
-  await stopAllChildren();
-  process.exit(1);
-});
+runScenario(main);

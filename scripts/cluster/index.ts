@@ -7,7 +7,7 @@
  *                          └─▶ gateway gw3 :4012 (ops :8091) ─┴─▶ Redis :6390
  * ```
  *
- * `npm run cluster` (scripts/cluster.ts) runs it for people and the HA smoke check; the cluster
+ * `npm run cluster` (scripts/cluster/main.ts) runs it for people and the HA smoke check; the cluster
  * tests (test/cluster/ha.test.ts) run it on free ports and kill, restart and break its parts.
  * Nothing is ever restarted automatically: when an instance dies, the others carry the traffic,
  * which is the point of the exercise.
@@ -17,9 +17,12 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { DEV_AUDIENCE, DEV_ISSUER } from '../../subgraphs-mock/idp.ts';
 import { DEFAULT_MOCK_PORTS, MOCK_NAMES, type MockName } from '../../subgraphs-mock/subgraph.ts';
-import { HAPROXY_SERVERS, startHaproxy } from './haproxy.ts';
-import { PROJECT_ROOT, spawnManaged, startReaper, type ManagedProcess, type Reaper } from './processes.ts';
-import { startRedisServer } from './redis.ts';
+import { HAPROXY_SERVERS, startHaproxy } from '../../devkit/haproxy.ts';
+import { PROJECT_ROOT } from '../../devkit/paths.ts';
+import { spawnProcess, spawnTsx, type ManagedProcess } from '../../devkit/processes.ts';
+import { startReaper, type Reaper } from '../../devkit/reaper.ts';
+import { startRedis } from '../../devkit/redis.ts';
+import { until } from '../../devkit/wait.ts';
 import { PORTICO_NODE_FLAGS } from '../../src/runtime/nodeFlags.ts';
 
 /** Gateway ports; HAProxy's config has these as defaults (and three servers, gw1..gw3). */
@@ -203,7 +206,7 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
     const port = options.gatewayPorts[slot]!;
     const opsPort = options.opsPorts[slot]!;
     const proc = track(
-      spawnManaged(name, process.execPath, [...PORTICO_NODE_FLAGS, '--import', 'tsx', 'src/main.ts'], { env: gatewayEnv(slot), logFile: logFile(name), reaper }),
+      spawnProcess({ name, command: process.execPath, args: [...PORTICO_NODE_FLAGS, '--import', 'tsx', 'src/main.ts'], env: gatewayEnv(slot), logFile: logFile(name), reaper }),
     );
     const url = `http://127.0.0.1:${port}`;
     const instance: GatewayInstance = { name, port, opsPort, url, opsUrl: `http://127.0.0.1:${opsPort}`, process: proc };
@@ -217,7 +220,7 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
   let redis: ManagedProcess | undefined;
   async function restartRedis(): Promise<ManagedProcess> {
     if (redis?.running()) throw new Error(`redis is still running (pid ${redis.pid})`);
-    redis = track(await startRedisServer(options.redisPort, logFile('redis'), reaper, timeoutMs));
+    redis = track((await startRedis({ port: options.redisPort, logFile: logFile('redis'), reaper, startTimeoutMs: timeoutMs })).process);
     watchExit(redis);
     return redis;
   }
@@ -240,7 +243,7 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
     const mocksEnv: NodeJS.ProcessEnv = { ...process.env, PORTICO_MOCK_IDP_PORT: String(options.idpPort) };
     for (const n of MOCK_NAMES) mocksEnv[`PORTICO_MOCK_${n.toUpperCase()}_PORT`] = String(options.mockPorts[n]);
     // Mocks and the dev IdP share one child process (startDemoBackends), started alongside Redis.
-    const mocks = track(spawnManaged('mocks', process.execPath, ['--import', 'tsx', 'subgraphs-mock/main.ts'], { env: mocksEnv, logFile: logFile('mocks'), reaper }));
+    const mocks = track(spawnTsx({ name: 'mocks', args: ['subgraphs-mock/main.ts'], env: mocksEnv, logFile: logFile('mocks'), reaper }));
     await Promise.all([restartRedis(), mocks.waitForOutput(/dev IdP/, timeoutMs)]);
     watchExit(mocks);
     await Promise.all(HAPROXY_SERVERS.map((_, slot) => startInstance(slot)));
@@ -291,26 +294,22 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
 
 /** Polls `url` until it answers 200; fails early if `proc` exits. */
 async function waitReady(proc: ManagedProcess, url: string, timeoutMs: number): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    if (!proc.running()) throw new Error(`${proc.name} exited before ${url} answered:\n${proc.output().slice(-2_000)}`);
-    const ok = await fetch(url, { signal: AbortSignal.timeout(1_000) }).then(
-      async (r) => {
-        await r.arrayBuffer();
-        return r.status === 200;
-      },
-      () => false,
-    );
-    if (ok) return;
-    if (Date.now() > end) throw new Error(`${url} did not answer 200 within ${timeoutMs} ms:\n${proc.output().slice(-2_000)}`);
-    await new Promise((r) => setTimeout(r, 50));
+  const answers200 = () =>
+    fetch(url, { signal: AbortSignal.timeout(1_000) }).then(async (r) => {
+      await r.arrayBuffer();
+      return r.status === 200;
+    });
+  try {
+    await until(`${url} to answer 200`, answers200, { timeoutMs, intervalMs: 50, abortIf: () => (proc.running() ? undefined : `${proc.name} exited first`) });
+  } catch (err) {
+    throw new Error(`${err instanceof Error ? err.message : String(err)}:\n${proc.output().slice(-2_000)}`);
   }
 }
 
 function describeCluster(c: Cluster): string {
   const rows: [string, string, string, string][] = [['', 'address', 'pid', 'log']];
   const row = (what: string, address: string, proc: ManagedProcess | undefined) =>
-    rows.push([what, address, proc ? String(proc.pid) : '', proc ? proc.logFile.replace(`${c.logDir}/`, '') : '']);
+    rows.push([what, address, proc ? String(proc.pid) : '', proc ? (proc.logFile ?? '').replace(`${c.logDir}/`, '') : '']);
   row('HAProxy', `${c.lbUrl}/graphql`, c.haproxy);
   row('HAProxy stats', `${c.lbStatsUrl}/stats  (Prometheus: /metrics)`, undefined);
   for (const g of c.instances) row(`gateway ${g.name}`, `${g.url}  ops ${g.opsUrl}/status`, g.process);

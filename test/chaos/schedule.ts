@@ -5,8 +5,8 @@
  */
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import type { Cluster } from '../../scripts/cluster/index.ts';
-import { isDown, isUp, waitForServer } from '../helpers/haproxy.ts';
-import { until } from '../helpers/wait.ts';
+import { isDown, isUp, waitForServer } from '../../devkit/haproxy.ts';
+import { until } from '../../devkit/wait.ts';
 import type { BreakerWatch } from './breakerWatch.ts';
 
 export interface PhaseContext {

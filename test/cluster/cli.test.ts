@@ -9,8 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, expect, it } from 'vitest';
 import { MOCK_NAMES } from '../../subgraphs-mock/subgraph.ts';
-import { freePorts } from '../helpers/ports.ts';
-import { until } from '../helpers/wait.ts';
+import { freePorts } from '../../devkit/ports.ts';
+import { until } from '../../devkit/wait.ts';
 
 const logDir = mkdtempSync(join(tmpdir(), 'portico-cli-'));
 let cliPgid: number | undefined;
@@ -54,7 +54,7 @@ it('serves through HAProxy, lets a killed instance stay dead, and leaves nothing
     PORTICO_CLUSTER_LOG_DIR: logDir,
   };
   MOCK_NAMES.forEach((n, i) => (env[`PORTICO_MOCK_${n.toUpperCase()}_PORT`] = String(mocks[i])));
-  const cli = spawn(process.execPath, ['--import', 'tsx', 'scripts/cluster.ts'], { env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  const cli = spawn(process.execPath, ['--import', 'tsx', 'scripts/cluster/main.ts'], { env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
   cliPgid = cli.pid;
   let out = '';
   cli.stdout.on('data', (d: Buffer) => (out += d.toString()));

@@ -26,8 +26,8 @@ import type { Cluster } from '../../scripts/cluster/index.ts';
 import { startTestCluster } from '../helpers/cluster.ts';
 import { publishPolicies } from '../../src/rateLimit/index.ts';
 import { signDevToken } from '../../subgraphs-mock/idp.ts';
-import { isDown, isUp, serverStates, waitForServer } from '../helpers/haproxy.ts';
-import { until } from '../helpers/wait.ts';
+import { isDown, isUp, serverStates, waitForServer } from '../../devkit/haproxy.ts';
+import { until } from '../../devkit/wait.ts';
 import { productPageMix, startLoad, warmUp, type LoadReport, type RunningLoad } from './load.ts';
 
 /** Product-page requests per second through HAProxy: steady, well below what 2 cores serve. */

@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_DRAIN_DELAY_MS, DEFAULT_KEEP_ALIVE_TIMEOUT_MS, DEFAULT_MAX_HEADER_BYTES } from '../../src/config/index.ts';
-import { checkHaproxyConfig, HAPROXY_CONFIG } from '../helpers/haproxy.ts';
+import { checkHaproxyConfig, HAPROXY_CONFIG } from '../../devkit/haproxy.ts';
 
 const cfg = readFileSync(HAPROXY_CONFIG, 'utf8');
 /** Config lines without comments, trimmed. */

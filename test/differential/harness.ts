@@ -3,13 +3,12 @@
  * walks (introspected from the oracle, so it is the API schema both gateways serve), and the
  * comparison of two answers to the same request.
  */
-import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { once } from 'node:events';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildClientSchema, getIntrospectionQuery, type GraphQLSchema, type IntrospectionQuery } from 'graphql';
+import { spawnTsx } from '../../devkit/processes.ts';
 import { startPortico, type RunningPortico } from '../helpers/portico.ts';
 
 /** What one gateway answered: HTTP status and the JSON body. */
@@ -49,49 +48,27 @@ const ORACLE_START_TIMEOUT_MS = 30_000;
  * @param urlOverrides subgraph name → URL, as given to Portico (PORTICO_SUBGRAPH_URLS).
  */
 export async function startOracle(supergraphPath: string, urlOverrides: Readonly<Record<string, string>> = {}): Promise<Oracle> {
-  const child = spawn(process.execPath, ['--import', 'tsx', new URL('./oracle.ts', import.meta.url).pathname], {
+  const proc = spawnTsx({
+    name: 'oracle',
+    args: [new URL('./oracle.ts', import.meta.url).pathname],
     env: {
       ...process.env,
-      APOLLO_TELEMETRY_DISABLED: 'true',
       NODE_ENV: 'test',
       ORACLE_SUPERGRAPH_PATH: supergraphPath,
       ORACLE_SUBGRAPH_URLS: JSON.stringify(urlOverrides),
     },
-    stdio: ['ignore', 'pipe', 'pipe'],
   });
-  const killOnExit = () => child.kill('SIGKILL');
-  process.once('exit', killOnExit);
-  let output = '';
-  child.stderr.on('data', (d: Buffer) => (output += d.toString()));
-  const exited = once(child, 'exit');
-  let timer: NodeJS.Timeout | undefined;
   try {
-    const url = await Promise.race([
-      new Promise<string>((resolve) => {
-        child.stdout.on('data', (d: Buffer) => {
-          output += d.toString();
-          const m = /ORACLE_READY (\S+)/.exec(output);
-          if (m) resolve(m[1]!);
-        });
-      }),
-      exited.then(([code]) => Promise.reject(new Error(`oracle exited (${String(code)}) before it was ready:\n${output.slice(-2_000)}`))),
-      new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`oracle not ready after ${ORACLE_START_TIMEOUT_MS} ms:\n${output.slice(-2_000)}`)), ORACLE_START_TIMEOUT_MS))),
-    ]);
+    const [, url] = await proc.waitForOutput(/ORACLE_READY (\S+)\n/, ORACLE_START_TIMEOUT_MS);
     return {
-      graphqlUrl: url,
+      graphqlUrl: url!,
       async stop() {
-        process.off('exit', killOnExit);
-        if (child.exitCode !== null || child.signalCode !== null) return;
-        child.kill('SIGTERM');
-        await exited;
+        await proc.stop();
       },
     };
   } catch (err) {
-    child.kill('SIGKILL');
-    process.off('exit', killOnExit);
+    await proc.stop(0);
     throw err;
-  } finally {
-    clearTimeout(timer);
   }
 }
 

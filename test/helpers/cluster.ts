@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { startCluster, type Cluster, type ClusterOptions } from '../../scripts/cluster/index.ts';
 import { MOCK_NAMES, type MockName } from '../../subgraphs-mock/subgraph.ts';
-import { freePorts } from './ports.ts';
+import { freePorts } from '../../devkit/ports.ts';
 
 /**
  * The `npm run cluster` topology on free loopback ports, its logs under `workDir/logs`: what the

@@ -10,8 +10,8 @@ import { promisify } from 'node:util';
 import { exportSPKI, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDevIdp, type DevIdp, DEV_AUDIENCE, DEV_ISSUER } from '../../subgraphs-mock/idp.ts';
-import { AUDIENCE, b64url, bearer, claims, ISSUER, jwksOf, makeKey, nowS, sign, startCountingServer, startJwksServer } from '../auth/helpers.ts';
-import type { JwksServer, TestKey, TestServer } from '../auth/helpers.ts';
+import { AUDIENCE, b64url, bearer, claims, ISSUER, jwksOf, makeKey, nowS, sign, startCountingServer, startJwksServer } from '../helpers/auth.ts';
+import type { JwksServer, TestKey, TestServer } from '../helpers/auth.ts';
 import { startStack, type Stack } from '../helpers/portico.ts';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { sampleValue, scrape } from '../helpers/promText.ts';
 import { startStack, type Stack } from '../helpers/portico.ts';
-import { until } from '../helpers/wait.ts';
+import { until } from '../../devkit/wait.ts';
 
 // Default settings (timeouts, breaker thresholds, dedup on); only the anonymous quota is raised so
 // the test measures breakers, not the rate limiter.

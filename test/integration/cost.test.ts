@@ -4,7 +4,7 @@ import { startPublicSubgraphs, type RunningPublicSubgraphs } from '../../bench/p
 import { demoOperations, PUBLIC_BENCHMARK_QUERY } from '../fixtures/knownQueries.ts';
 import { gql, PRODUCT_PAGE, startPortico, startStack, type RunningPortico, type Stack } from '../helpers/portico.ts';
 import { sampleValue, scrape } from '../helpers/promText.ts';
-import { until } from '../helpers/wait.ts';
+import { until } from '../../devkit/wait.ts';
 
 /** The access line of a request, by the request id the test sent. */
 function accessLine(gw: RunningPortico, requestId: string) {

@@ -8,9 +8,9 @@
 import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ErrorCode } from '../../src/errors/codes.ts';
-import { AUDIENCE, bearer, claims, ISSUER, jwksOf, makeKey, sign, startJwksServer, type JwksServer, type TestKey } from '../auth/helpers.ts';
+import { AUDIENCE, bearer, claims, ISSUER, jwksOf, makeKey, sign, startJwksServer, type JwksServer, type TestKey } from '../helpers/auth.ts';
 import { startStack, type Stack } from '../helpers/portico.ts';
-import { until } from '../helpers/wait.ts';
+import { until } from '../../devkit/wait.ts';
 
 const ADD = 'mutation { addReview(productId: "1", rating: 5, body: "two-headers") { id author } }';
 

@@ -8,7 +8,7 @@ import { createLogger } from '../../src/logging/index.ts';
 import { createBreakerRegistry } from '../../src/resilience/breakers.ts';
 import { createInflightDedup } from '../../src/resilience/dedup.ts';
 import { createMemoryStaleStore } from '../../src/resilience/staleStore.ts';
-import { until } from '../helpers/wait.ts';
+import { until } from '../../devkit/wait.ts';
 import { createSubgraphHttpClient } from '../../src/subgraphs/httpClient.ts';
 import { SubgraphDataSource, type SharedCall } from '../../src/subgraphs/dataSource.ts';
 

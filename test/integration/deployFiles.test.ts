@@ -47,7 +47,7 @@ it('every launcher of Portico passes the Node flags it is tuned for (src/runtime
   expect(scripts['start:gateway']).toContain(`node ${flags} `);
   // The local cluster and the benchmark import the constant itself.
   expect(readFileSync('scripts/cluster/index.ts', 'utf8')).toContain('...PORTICO_NODE_FLAGS');
-  expect(readFileSync('bench/gateways.ts', 'utf8')).toContain('PORTICO_NODE_FLAGS');
+  expect(readFileSync('bench/gateways/index.ts', 'utf8')).toContain('PORTICO_NODE_FLAGS');
   // And V8 accepts them (a typo would stop every process at start).
   const out = execFileSync(process.execPath, [...PORTICO_NODE_FLAGS, '-e', 'process.stdout.write("ok")'], { encoding: 'utf8' });
   expect(out).toBe('ok');

@@ -10,9 +10,9 @@ import { ConfigError, loadConfig } from '../../src/config/index.ts';
 import { createLogger } from '../../src/logging/index.ts';
 import { createPortico } from '../../src/server.ts';
 import { DEV_ISSUER, devPublicJwks, signDevToken, startDevIdp, type DevIdp } from '../../subgraphs-mock/idp.ts';
-import { bearer, claims, jwksOf, makeKey, sign, startJwksServer, type JwksServer, type TestKey } from '../auth/helpers.ts';
+import { bearer, claims, jwksOf, makeKey, sign, startJwksServer, type JwksServer, type TestKey } from '../helpers/auth.ts';
 import { LogCapture, startStack, type Stack } from '../helpers/portico.ts';
-import { until } from '../helpers/wait.ts';
+import { until } from '../../devkit/wait.ts';
 
 const PRODUCTS = '{ products(first: 1) { id } }';
 

@@ -7,7 +7,7 @@ import { parse } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { prepareForGateway } from '../../src/supergraph/prepare.ts';
 import { PRODUCT_PAGE, startStack, type Stack } from '../helpers/portico.ts';
-import { until } from '../helpers/wait.ts';
+import { until } from '../../devkit/wait.ts';
 
 describe('product page through the gateway', () => {
   let s: Stack;

@@ -3,8 +3,8 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { DEV_AUDIENCE, DEV_ISSUER, signDevToken, startDevIdp, type DevIdp } from '../../subgraphs-mock/idp.ts';
 import { startPortico, startStack, type RunningPortico, type Stack } from '../helpers/portico.ts';
 import { scrape, type Family } from '../helpers/promText.ts';
-import { startRedis, type RunningRedis } from '../helpers/redis.ts';
-import { until } from '../helpers/wait.ts';
+import { startRedis, type RunningRedis } from '../../devkit/redis.ts';
+import { until } from '../../devkit/wait.ts';
 
 const ADMIN_TOKEN = 'ops-test-admin-token-0123456789';
 const API_KEY = 'ops-test-key';

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { HealthReport } from '../../src/health/report.ts';
 import { dumpDom, screenshot } from '../helpers/chromium.ts';
 import { startStack, type Stack } from '../helpers/portico.ts';
-import { until } from '../helpers/wait.ts';
+import { until } from '../../devkit/wait.ts';
 
 const PAGE = `query Page($first: Int) { products(first: $first) { id name price { amount } inventory { inStock } } }`;
 /** Where the status page screenshot goes (gitignored); CI keeps it as an artifact. */

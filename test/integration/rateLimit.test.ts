@@ -4,8 +4,8 @@ import { publishPolicies } from '../../src/rateLimit/index.ts';
 import { signDevToken, DEV_JWKS_FILE, DEV_ISSUER, DEV_AUDIENCE } from '../../subgraphs-mock/idp.ts';
 import { startAllMocks, subgraphUrlOverrides, type RunningMocks } from '../../subgraphs-mock/index.ts';
 import { startPortico, type RunningPortico } from '../helpers/portico.ts';
-import { startRedis, type RunningRedis } from '../helpers/redis.ts';
-import { until } from '../helpers/wait.ts';
+import { startRedis, type RunningRedis } from '../../devkit/redis.ts';
+import { until } from '../../devkit/wait.ts';
 
 const TYPENAME = JSON.stringify({ query: '{ __typename }' });
 const PAGE = JSON.stringify({ query: '{ products(first: 2) { id price { amount } } }' });

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ErrorCode } from '../../src/errors/codes.ts';
 import { MAX_ECHOED_INPUT_CHARS } from '../../src/errors/clientText.ts';
 import { startStack, type Stack } from '../helpers/portico.ts';
-import { until } from '../helpers/wait.ts';
+import { until } from '../../devkit/wait.ts';
 
 const ONE = 'query A { products(first: 1) { id } }';
 const TWO = `${ONE} query B { products(first: 2) { id } }`;

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startStack, type GqlResult, type Stack } from '../helpers/portico.ts';
-import { until } from '../helpers/wait.ts';
+import { until } from '../../devkit/wait.ts';
 
 /** Every response of this suite, scanned at the end for leaked internals. */
 const seen: GqlResult[] = [];

@@ -9,8 +9,8 @@ import { DEV_AUDIENCE, DEV_ISSUER, signDevToken } from '../../subgraphs-mock/idp
 import { startStack, type Stack } from '../helpers/portico.ts';
 import { metricNamesIn } from '../helpers/promql.ts';
 import { queryableNames, scrape } from '../helpers/promText.ts';
-import { startRedis, type RunningRedis } from '../helpers/redis.ts';
-import { until } from '../helpers/wait.ts';
+import { startRedis, type RunningRedis } from '../../devkit/redis.ts';
+import { until } from '../../devkit/wait.ts';
 
 // docs/runbook.md is only useful if its commands work. Every `sh runbook:<id>` block is run here
 // with bash, exactly as written, against a real gateway (port 0), mock subgraphs, a real Redis

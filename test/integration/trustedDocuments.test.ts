@@ -9,7 +9,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { DEV_AUDIENCE, DEV_ISSUER, DEV_JWKS_FILE, signDevToken } from '../../subgraphs-mock/idp.ts';
 import { startStack, type Stack } from '../helpers/portico.ts';
 import { sampleValue, scrape } from '../helpers/promText.ts';
-import { until } from '../helpers/wait.ts';
+import { until } from '../../devkit/wait.ts';
 
 const AUTH_ENV = { PORTICO_JWKS_FILE: DEV_JWKS_FILE, PORTICO_JWT_ISSUER: DEV_ISSUER, PORTICO_JWT_AUDIENCE: DEV_AUDIENCE };
 const BYPASS_SCOPE = 'graph:develop';

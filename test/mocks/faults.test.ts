@@ -5,7 +5,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { DEFAULT_FAULTS, FaultInputError, startAllMocks, startMock } from '../../subgraphs-mock/index.ts';
 import type { RunningMock } from '../../subgraphs-mock/index.ts';
-import { control, gql } from './http.ts';
+import { control, gql } from '../helpers/mockHttp.ts';
 
 /** Bound for awaiting a condition on the mock's stats (ms). */
 const WAIT_MS = 5_000;

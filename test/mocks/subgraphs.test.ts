@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MOCK_NAMES, PRODUCT_COUNT, buildCatalog, catalog, startAllMocks, startMock } from '../../subgraphs-mock/index.ts';
 import type { RunningMocks } from '../../subgraphs-mock/index.ts';
-import { control, gql, productReps } from './http.ts';
+import { control, gql, productReps } from '../helpers/mockHttp.ts';
 
 const ALL_ON_FREE_PORTS = { product: 0, pricing: 0, inventory: 0, review: 0 };
 
