@@ -31,7 +31,7 @@ import {
 import { DEFAULT_QUERY_PLAN_CACHE_MB } from '../planning/planCache.ts';
 import { DEFAULT_STALE_TTL_MS } from '../resilience/staleStore.ts';
 import { DEFAULT_EXPECTED_INSTANCES } from '../rateLimit/limiter.ts';
-import { DEFAULT_REDIS_COMMAND_TIMEOUT_MS } from '../rateLimit/redisStore.ts';
+import { DEFAULT_REDIS_COMMAND_TIMEOUT_MS } from '../redis/client.ts';
 import {
   DEFAULT_COST_MODE,
   DEFAULT_LIST_SIZE,

@@ -1,4 +1,3 @@
-import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { HotKeyCache, DEFAULT_HOT_KEY_MAX_BLOCK_MS } from './hotKeys.ts';
 import { MemoryStore, DEFAULT_MEMORY_STORE_MAX_BUCKETS } from './memoryStore.ts';
@@ -12,8 +11,9 @@ import {
   type RateLimitPolicies,
 } from './policies.ts';
 import { DEFAULT_POLICY_POLL_INTERVAL_MS, RATE_LIMIT_POLICIES_KEY } from './policySource.ts';
-import { redisAddress } from './redisClient.ts';
-import { DEFAULT_REDIS_COMMAND_TIMEOUT_MS, RATE_LIMIT_KEY_PREFIX, RedisStore, withDeadline } from './redisStore.ts';
+import { DEFAULT_REDIS_COMMAND_TIMEOUT_MS, redisAddress, type RedisClient } from '../redis/client.ts';
+import { withDeadline } from '../redis/deadline.ts';
+import { RATE_LIMIT_KEY_PREFIX, RedisStore } from './redisStore.ts';
 import type { RateLimitDecision } from './store.ts';
 import type { RateLimitSubject } from './subject.ts';
 
@@ -121,9 +121,9 @@ export interface RateLimiterDeps {
   readonly logger: Logger;
   /**
    * Shared Redis; undefined runs the in-process `memory` mode. Best built with
-   * `createRateLimitRedis`. Not closed by `close()`: the caller owns it.
+   * `createRedisClient`. Not closed by `close()`: the caller owns it.
    */
-  readonly redis?: Redis | undefined;
+  readonly redis?: RedisClient | undefined;
   readonly metrics?: RateLimiterMetrics;
   /** Monotonic clock, ms. Default `performance.now`. */
   readonly now?: () => number;

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis/client.ts';
 import { serializePoliciesDocument, validatePolicies, type RateLimitPolicies } from './policies.ts';
 
 /**
@@ -22,7 +22,7 @@ export const DEFAULT_POLICY_POLL_INTERVAL_MS = 2_000;
  * For the ops admin endpoint.
  */
 export async function publishPolicies(
-  redis: Redis,
+  redis: RedisClient,
   policies: RateLimitPolicies,
   key: string = RATE_LIMIT_POLICIES_KEY,
 ): Promise<void> {

@@ -1,9 +1,9 @@
 /** Shared pieces of the rate-limit tests: a real pino logger whose lines the test can read. */
 import { pino, type Logger } from 'pino';
 import type { Redis } from 'ioredis';
+import { createRedisClient } from '../../src/redis/index.ts';
 import {
   createRateLimiter,
-  createRateLimitRedis,
   type RateLimiter,
   type RateLimiterMode,
   type RateLimiterOptions,
@@ -89,7 +89,7 @@ export async function startFleet(
   const instances: Instance[] = [];
   for (let i = 0; i < n; i++) {
     const logs = captureLogs();
-    const redis = createRateLimitRedis({ url, commandTimeoutMs: options.commandTimeoutMs }, { logger: logs.logger });
+    const redis = createRedisClient({ url, commandTimeoutMs: options.commandTimeoutMs }, { logger: logs.logger });
     const modes: RateLimiterMode[] = [];
     const redisCommands = { ok: 0, failed: 0 };
     const limiter = createRateLimiter(options, {
