@@ -5,7 +5,7 @@ import { ErrorCode } from '../errors/codes.ts';
 import { OperationLimitCode } from '../hardening/errors.ts';
 import type { CostMode } from '../hardening/index.ts';
 import type { CostMetrics } from '../hardening/plugin.ts';
-import type { RateLimiterMetrics, RateLimiterMode, RateLimitResult } from '../rateLimit/limiter.ts';
+import type { RateLimiterMetrics, RateLimiterMode, RateLimitResult } from '../rateLimit/types.ts';
 import type { BreakerSnapshot, BreakerState, BreakerTransitionListener } from '../resilience/breakers.ts';
 import type { FailureKind } from '../resilience/failures.ts';
 import type { CallOutcome, SubgraphCallObserver } from '../subgraphs/dataSource.ts';

@@ -1,27 +1,25 @@
 /**
- * Rate limiting: who pays (`subject.ts`), how much (`policies.ts`), the arithmetic (`gcra.ts`),
- * where buckets live (`memoryStore.ts`, `redisStore.ts`), the limiter with its Redis fallback
- * (`limiter.ts`) and the HTTP shape of a decision (`http.ts`). `server.ts` needs only
+ * Rate limiting: who pays (`subject.ts`), how much (`policies.ts`, overridden at run time through
+ * `policySource.ts`), the arithmetic (`gcra.ts`), where buckets live (`memoryStore.ts`,
+ * `redisStore.ts`), the limiter (`limiter.ts`) with its mode machine and Redis fallback
+ * (`mode.ts`, `modeTracker.ts`), where each decision is made (`routing.ts`, `hotKeys.ts`), and
+ * the HTTP shape of a decision (`http.ts`). `server.ts` needs only
  * `createRateLimiter` and `rateLimitRequest`; the Redis client comes from `src/redis/`.
  */
 export { createRateLimiter } from './limiter.ts';
+export type { RateLimiter, RateLimiterDeps, RateLimiterOptions } from './limiter.ts';
 export type {
-  RateLimiter,
-  RateLimiterDeps,
   RateLimiterMetrics,
   RateLimiterMode,
-  RateLimiterOptions,
   RateLimiterStats,
   RateLimitFailMode,
   RateLimitRejection,
   RateLimitResult,
   RateLimitSource,
-} from './limiter.ts';
-export {
-  DEFAULT_EXPECTED_INSTANCES,
-  DEFAULT_PROBE_INTERVAL_MS,
-  DEFAULT_UNAVAILABLE_RETRY_AFTER_MS,
-} from './limiter.ts';
+} from './types.ts';
+export { DEFAULT_EXPECTED_INSTANCES } from './limiter.ts';
+export { DEFAULT_PROBE_INTERVAL_MS } from './modeTracker.ts';
+export { DEFAULT_UNAVAILABLE_RETRY_AFTER_MS } from './routing.ts';
 export { publishPolicies, RATE_LIMIT_POLICIES_KEY, DEFAULT_POLICY_POLL_INTERVAL_MS } from './policySource.ts';
 export {
   DEFAULT_RATE_LIMIT_POLICIES,
