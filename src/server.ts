@@ -27,10 +27,10 @@ import { authorizationPlugin } from './authorization/plugin.ts';
 import type { OperationLimits } from './hardening/index.ts';
 import { createQueryTextLimitHook } from './hardening/http.ts';
 import { hardeningPlugin } from './hardening/plugin.ts';
-import { createRateLimiter, createRateLimitRedis, type RateLimiter, type RateLimiterMetrics } from './rateLimit/index.ts';
+import { createRateLimiter, type RateLimiter, type RateLimiterMetrics } from './rateLimit/index.ts';
 import { createRateLimitHook } from './rateLimit/hook.ts';
 import { createRedisStaleStore } from './resilience/redisStaleStore.ts';
-import { createRedisKeyValueCache } from './cache/redisKeyValueCache.ts';
+import { createRedisClient, createRedisKeyValueCache } from './redis/index.ts';
 import { createBreakerRegistry } from './resilience/breakers.ts';
 import { createInflightDedup } from './resilience/dedup.ts';
 import { createQueryPlanCache } from './planning/planCache.ts';
@@ -116,7 +116,7 @@ export function createPortico(config: Config, deps: PorticoDeps = {}): Portico {
   const http = createSubgraphHttpClient();
   // Shared state lives in Redis when configured; without it every piece has an in-memory
   // equivalent and says so (the limiter's start-up line).
-  const redis = config.redis.url ? createRateLimitRedis({ url: config.redis.url, commandTimeoutMs: config.redis.commandTimeoutMs }, { logger }) : undefined;
+  const redis = config.redis.url ? createRedisClient({ url: config.redis.url, commandTimeoutMs: config.redis.commandTimeoutMs }, { logger }) : undefined;
   const stale = redis ? createRedisStaleStore(redis, { ttlMs: config.subgraphs.staleTtlMs }) : createMemoryStaleStore({ ttlMs: config.subgraphs.staleTtlMs });
   const limiter = config.rateLimit.enabled
     ? createRateLimiter(

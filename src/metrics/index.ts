@@ -3,7 +3,7 @@ import type { BreakerSnapshot } from '../resilience/breakers.ts';
 import { createControlPlaneMetrics, type ControlPlaneMetrics } from './controlPlane.ts';
 import { createOperationMetrics, type OperationMetrics } from './operations.ts';
 import { createRateLimitMetrics } from './rateLimit.ts';
-import type { RateLimiterMetrics } from '../rateLimit/limiter.ts';
+import type { RateLimiterMetrics } from '../rateLimit/types.ts';
 import { createRequestMetrics, KNOWN_ERROR_CODES, type RequestMetrics } from './requests.ts';
 import { createSubgraphMetrics, type SubgraphMetrics } from './subgraphs.ts';
 

@@ -1,5 +1,5 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
-import type { RateLimiterMetrics, RateLimiterMode, RateLimitResult } from '../rateLimit/limiter.ts';
+import type { RateLimiterMetrics, RateLimiterMode, RateLimitResult } from '../rateLimit/types.ts';
 import { cappedLabel } from './labels.ts';
 
 /** Redis bucket updates: 0.25 ms … 100 ms; the command budget is 50 ms. */

@@ -1,5 +1,6 @@
 import type { RateLimitErrorCode } from './errors.ts';
-import type { RateLimiter, RateLimitResult } from './limiter.ts';
+import type { RateLimiter } from './limiter.ts';
+import type { RateLimitResult } from './types.ts';
 import type { NamedRateLimitPolicy } from './policies.ts';
 import { resolveRateLimitSubject, type RateLimitSubjectInput } from './subject.ts';
 

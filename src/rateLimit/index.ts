@@ -1,29 +1,25 @@
 /**
- * Rate limiting: who pays (`subject.ts`), how much (`policies.ts`), the arithmetic (`gcra.ts`),
- * where buckets live (`memoryStore.ts`, `redisStore.ts`), the limiter with its Redis fallback
- * (`limiter.ts`) and the HTTP shape of a decision (`http.ts`). `server.ts` needs only
- * `createRateLimitRedis`, `createRateLimiter` and `rateLimitRequest`.
+ * Rate limiting: who pays (`subject.ts`), how much (`policies.ts`, overridden at run time through
+ * `policySource.ts`), the arithmetic (`gcra.ts`), where buckets live (`memoryStore.ts`,
+ * `redisStore.ts`), the limiter (`limiter.ts`) with its mode machine and Redis fallback
+ * (`mode.ts`, `modeTracker.ts`), where each decision is made (`routing.ts`, `hotKeys.ts`), and
+ * the HTTP shape of a decision (`http.ts`). `server.ts` needs only
+ * `createRateLimiter` and `rateLimitRequest`; the Redis client comes from `src/redis/`.
  */
 export { createRateLimiter } from './limiter.ts';
+export type { RateLimiter, RateLimiterDeps, RateLimiterOptions } from './limiter.ts';
 export type {
-  RateLimiter,
-  RateLimiterDeps,
   RateLimiterMetrics,
   RateLimiterMode,
-  RateLimiterOptions,
   RateLimiterStats,
   RateLimitFailMode,
   RateLimitRejection,
   RateLimitResult,
   RateLimitSource,
-} from './limiter.ts';
-export {
-  DEFAULT_EXPECTED_INSTANCES,
-  DEFAULT_PROBE_INTERVAL_MS,
-  DEFAULT_UNAVAILABLE_RETRY_AFTER_MS,
-} from './limiter.ts';
-export { createRateLimitRedis, reconnectDelayMs, DEFAULT_REDIS_CONNECT_TIMEOUT_MS } from './redisClient.ts';
-export type { RateLimitRedisDeps, RateLimitRedisOptions } from './redisClient.ts';
+} from './types.ts';
+export { DEFAULT_EXPECTED_INSTANCES } from './limiter.ts';
+export { DEFAULT_PROBE_INTERVAL_MS } from './modeTracker.ts';
+export { DEFAULT_UNAVAILABLE_RETRY_AFTER_MS } from './routing.ts';
 export { publishPolicies, RATE_LIMIT_POLICIES_KEY, DEFAULT_POLICY_POLL_INTERVAL_MS } from './policySource.ts';
 export {
   DEFAULT_RATE_LIMIT_POLICIES,
@@ -38,6 +34,6 @@ export type { RateLimitSubject, RateLimitSubjectInput } from './subject.ts';
 export { rateLimitHeaders, rateLimitedBody, rateLimitRequest, rateLimitStatus, retryAfterSeconds } from './http.ts';
 export type { RateLimitHeaders, RateLimitedBody, RateLimitOutcome, RateLimitRequestInput } from './http.ts';
 export { MemoryStore } from './memoryStore.ts';
-export { RedisStore, DEFAULT_REDIS_COMMAND_TIMEOUT_MS, RATE_LIMIT_KEY_PREFIX } from './redisStore.ts';
+export { RedisStore, RATE_LIMIT_KEY_PREFIX } from './redisStore.ts';
 export type { RateLimitDecision, RateLimitStore } from './store.ts';
 export { RateLimitPolicyError, type RateLimitErrorCode } from './errors.ts';

@@ -1,17 +1,12 @@
 import { createHash } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import { DEFAULT_REDIS_COMMAND_TIMEOUT_MS, type RedisClient } from '../redis/client.ts';
+import { withDeadline } from '../redis/deadline.ts';
 import { gcraParams } from './gcra.ts';
 import type { RateLimitPolicy } from './policies.ts';
 import { usToMs, type RateLimitDecision, type RateLimitStore } from './store.ts';
 
 /** Namespace of every key this folder writes. */
 export const RATE_LIMIT_KEY_PREFIX = 'portico:rl:';
-
-/**
- * Budget for one bucket update, ms. A healthy Redis on the same network answers in ~0.3 ms; past
- * 50 ms the request is better served by the local fallback than kept waiting.
- */
-export const DEFAULT_REDIS_COMMAND_TIMEOUT_MS = 50;
 
 /**
  * The bucket's key. The whole bucket id is the hash tag, so on Redis Cluster the one key of each
@@ -54,16 +49,6 @@ return { 1, math.max(0, math.floor((burst - used) / interval)), 0, used }
 
 const GCRA_LUA_SHA1 = createHash('sha1').update(GCRA_LUA).digest('hex');
 
-/** Raised when Redis did not answer within the command timeout. */
-export class RedisCommandTimeoutError extends Error {
-  readonly code = 'RATE_LIMIT_REDIS_TIMEOUT';
-
-  constructor(timeoutMs: number) {
-    super(`Redis did not answer within ${timeoutMs} ms (PORTICO_REDIS_COMMAND_TIMEOUT_MS)`);
-    this.name = 'RedisCommandTimeoutError';
-  }
-}
-
 export interface RedisStoreOptions {
   /** Key namespace. Default `RATE_LIMIT_KEY_PREFIX` (`portico:rl:`). */
   readonly keyPrefix?: string;
@@ -76,8 +61,8 @@ export interface RedisStoreOptions {
 }
 
 export interface RedisStoreDeps {
-  /** Should be built by `createRateLimitRedis` (no offline queue, no resend of unanswered commands). */
-  readonly redis: Redis;
+  /** Should be built by `createRedisClient` (no offline queue, no resend of unanswered commands). */
+  readonly redis: RedisClient;
 }
 
 /**
@@ -86,7 +71,7 @@ export interface RedisStoreDeps {
  * to its refill time.
  */
 export class RedisStore implements RateLimitStore {
-  readonly #redis: Redis;
+  readonly #redis: RedisClient;
   readonly #prefix: string;
   readonly #timeoutMs: number;
 
@@ -143,39 +128,4 @@ function toDecision(reply: unknown, policy: RateLimitPolicy): RateLimitDecision 
     resetMs: usToMs(resetUs),
     retryAfterMs: usToMs(retryAfterUs),
   };
-}
-
-/**
- * `promise`, or a `RedisCommandTimeoutError` after `ms`. The loser's outcome is ignored.
- *
- * When the deadline fires, the verdict waits for one `setImmediate`: timers run before I/O in
- * each event-loop turn, so after a stall (GC, a CPU-heavy query plan) a reply that already sits
- * in the socket would otherwise be declared a timeout, and a healthy Redis would push the whole
- * instance into fallback. The immediate runs right after the I/O poll, so such replies win.
- */
-export function withDeadline<T>(promise: Promise<T>, ms: number): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    let settled = false;
-    const timer = setTimeout(() => {
-      setImmediate(() => {
-        if (settled) return;
-        settled = true;
-        reject(new RedisCommandTimeoutError(ms));
-      });
-    }, ms);
-    promise.then(
-      (value) => {
-        clearTimeout(timer);
-        if (settled) return;
-        settled = true;
-        resolve(value);
-      },
-      (error: unknown) => {
-        clearTimeout(timer);
-        if (settled) return;
-        settled = true;
-        reject(error);
-      },
-    );
-  });
 }

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { RedisClient as Redis } from '../redis/index.ts';
 import type { StaleStore } from './staleStore.ts';
 
 /**

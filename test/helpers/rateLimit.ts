@@ -2,9 +2,9 @@
 import { pino, type Logger } from 'pino';
 import type { Redis } from 'ioredis';
 import { until } from '../../devkit/wait.ts';
+import { createRedisClient } from '../../src/redis/index.ts';
 import {
   createRateLimiter,
-  createRateLimitRedis,
   type RateLimiter,
   type RateLimiterMode,
   type RateLimiterOptions,
@@ -72,7 +72,7 @@ export async function startFleet(
   const instances: Instance[] = [];
   for (let i = 0; i < n; i++) {
     const logs = captureLogs();
-    const redis = createRateLimitRedis({ url, commandTimeoutMs: options.commandTimeoutMs }, { logger: logs.logger });
+    const redis = createRedisClient({ url, commandTimeoutMs: options.commandTimeoutMs }, { logger: logs.logger });
     const modes: RateLimiterMode[] = [];
     const redisCommands = { ok: 0, failed: 0 };
     const limiter = createRateLimiter(options, {

@@ -6,7 +6,8 @@
 import { Redis } from 'ioredis';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ANONYMOUS } from '../../src/auth/principal.ts';
-import { DEFAULT_REDIS_COMMAND_TIMEOUT_MS, rateLimitRequest } from '../../src/rateLimit/index.ts';
+import { rateLimitRequest } from '../../src/rateLimit/index.ts';
+import { DEFAULT_REDIS_COMMAND_TIMEOUT_MS } from '../../src/redis/index.ts';
 import { startRedis, type RunningRedis } from '../../devkit/redis.ts';
 import { until as waitFor } from '../../devkit/wait.ts';
 import { startFleet, Traffic, type Fleet, type Instance } from '../helpers/rateLimit.ts';

@@ -3,13 +3,13 @@ import { HotKeyCache } from '../../../src/rateLimit/hotKeys.ts';
 import {
   createRateLimiter,
   DEFAULT_RATE_LIMIT_POLICIES,
-  reconnectDelayMs,
   validatePolicies,
   RateLimitPolicyError,
   type RateLimiterMode,
   type RateLimitResult,
 } from '../../../src/rateLimit/index.ts';
 import { parsePoliciesDocument, policyForTier, serializePoliciesDocument } from '../../../src/rateLimit/policies.ts';
+import { reconnectDelayMs } from '../../../src/redis/index.ts';
 import { captureLogs, manualClock } from '../../helpers/rateLimit.ts';
 
 describe('policies', () => {

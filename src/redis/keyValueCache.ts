@@ -1,5 +1,5 @@
 import type { KeyValueCache, KeyValueCacheSetOptions } from '@apollo/utils.keyvaluecache';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './client.ts';
 
 /**
  * Apollo's KeyValueCache over Redis, for automatic persisted queries shared by every instance:
@@ -7,7 +7,7 @@ import type { Redis } from 'ioredis';
  * (the client re-sends the full query, as the APQ protocol expects) or a skipped write — never
  * an error for the client and never a wait beyond the command timeout.
  */
-export function createRedisKeyValueCache(redis: Redis, options: { prefix: string }): KeyValueCache<string> {
+export function createRedisKeyValueCache(redis: RedisClient, options: { prefix: string }): KeyValueCache<string> {
   const k = (key: string) => `${options.prefix}${key}`;
   return {
     async get(key) {

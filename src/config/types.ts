@@ -1,0 +1,138 @@
+import type { AuthMode, IdentityHeaderNames, TokenVerifierOptions } from '../auth/index.ts';
+import type { CostMode } from '../hardening/index.ts';
+import type { TrustedDocumentsMode } from '../trustedDocuments/index.ts';
+import type { LogLevel, NodeEnv } from './schema.ts';
+
+/**
+ * What the rest of the gateway reads: every setting defaulted, validated and frozen by
+ * `loadConfig`, grouped by the part of the gateway that uses it.
+ */
+export interface Config {
+  readonly nodeEnv: NodeEnv;
+  /** True outside production: richer errors, Sandbox, introspection. */
+  readonly isProduction: boolean;
+  readonly server: {
+    readonly host: string;
+    readonly port: number;
+    readonly bodyLimitBytes: number;
+    readonly maxHeaderBytes: number;
+    readonly headersTimeoutMs: number;
+    readonly requestTimeoutMs: number;
+    readonly keepAliveTimeoutMs: number;
+    /**
+     * Browser origins granted CORS (exact, `scheme://host:*`, or `*`). Unset: localhost and Apollo
+     * Studio/Sandbox outside production, none in production; `none`: none anywhere.
+     */
+    readonly corsOrigins: readonly string[];
+    /** `Access-Control-Allow-Credentials: true` for granted origins. */
+    readonly corsCredentials: boolean;
+  };
+  readonly supergraph: {
+    /** Absolute or cwd-relative path of the supergraph SDL file. */
+    readonly path: string;
+    /** Watch the file and hot-reload it (last known good on failure). */
+    readonly watch: boolean;
+    /** Query-plan cache budget, MiB (plans measured as JSON). */
+    readonly planCacheMb: number;
+  };
+  readonly subgraphs: {
+    /** Subgraph URL overrides by subgraph name; others come from the supergraph. */
+    readonly urlOverrides: Readonly<Record<string, string>>;
+    /** Default per-call timeout, ms. */
+    readonly timeoutMs: number;
+    /** Timeouts by subgraph name or breaker key (`pricing`, `review:Product`), ms. */
+    readonly timeouts: Readonly<Record<string, number>>;
+    /** Fallback by subgraph name or breaker key: `stale` serves last good values. */
+    readonly fallbacks: Readonly<Record<string, 'stale' | 'null'>>;
+    readonly staleTtlMs: number;
+    readonly requestDeadlineMs: number;
+    readonly maxInFlight: number;
+    readonly dedup: boolean;
+    /** Share one execution between identical concurrent client queries (opt-in). */
+    readonly inboundDedup: boolean;
+    readonly retry: boolean;
+    /** Subgraph answers larger than this are cut off and count as failures, bytes. */
+    readonly maxResponseBytes: number;
+    readonly breaker: {
+      readonly windowMs: number;
+      readonly volumeThreshold: number;
+      readonly errorThresholdPercent: number;
+      readonly resetTimeoutMs: number;
+      /** Fixed slow-call threshold, ms; undefined: half of each key's timeout; 0: slow calls not tracked. */
+      readonly slowCallMs: number | undefined;
+      readonly slowCallPercent: number;
+    };
+  };
+  readonly log: { readonly level: LogLevel };
+  readonly ops: {
+    readonly enabled: boolean;
+    readonly host: string;
+    readonly port: number;
+    readonly adminToken: string | undefined;
+  };
+  readonly graphql: {
+    readonly introspection: boolean;
+    readonly landingPage: 'sandbox' | 'production';
+  };
+  /** Apollo's own usage reporting / OpenTelemetry probes: off unless explicitly opted in. */
+  readonly apolloTelemetry: boolean;
+  /** Redis for shared state (rate limits, APQ, stale values); absent = embedded in-memory. */
+  readonly redis: { readonly url: string | undefined; readonly commandTimeoutMs: number };
+  readonly rateLimit: {
+    readonly enabled: boolean;
+    /** Tier quotas overriding the defaults (anonymous 60/min, free 500/day, premium 10,000/day). */
+    readonly policies: Readonly<Record<string, { limit: number; windowMs: number }>>;
+    readonly failMode: 'open' | 'closed';
+    readonly expectedInstances: number;
+    readonly trustedHops: number;
+    readonly apiKeyHeader: string;
+    /** sha256 hex of an API key → tier. */
+    readonly apiKeys: Readonly<Record<string, string>>;
+  };
+  /** Automatic persisted queries (shared through Redis when configured). */
+  readonly apq: { readonly enabled: boolean; readonly ttlS: number };
+  /** Graceful shutdown on SIGTERM. */
+  readonly shutdown: { readonly drainDelayMs: number; readonly graceMs: number };
+  /** Field authorization (`@authenticated`, `@requiresScopes`, `@policy`). */
+  readonly authorization: { readonly mode: 'filter' | 'reject' };
+  /** Query hardening limits, checked before planning. */
+  readonly limits: {
+    readonly maxDocumentBytes: number;
+    readonly maxTokens: number;
+    readonly maxDepth: number;
+    readonly maxAliases: number;
+    readonly maxRootFields: number;
+    readonly maxCost: number;
+    /** `enforce`: refuse above `maxCost`; `measure`: record only. */
+    readonly costMode: CostMode;
+    /** Items assumed in a list with no page size, default or `@listSize`. */
+    readonly defaultListSize: number;
+  };
+  /** Trusted documents (persisted operation manifest); docs/security.md. */
+  readonly trustedDocuments: {
+    readonly mode: TrustedDocumentsMode;
+    /** Manifest file (watched); exactly one of file and url unless off. */
+    readonly file: string | undefined;
+    /** Manifest URL (polled; https, or http on loopback). */
+    readonly url: string | undefined;
+    readonly pollIntervalMs: number;
+    /** Token scope that may run unlisted operations in enforce mode (developers, Sandbox). */
+    readonly bypassScope: string | undefined;
+  };
+  readonly auth: {
+    /**
+     * Token verification, already validated. `undefined` when no key source (PORTICO_JWKS_URL,
+     * PORTICO_JWKS_FILE, PORTICO_JWT_HS_SECRET) is set: authentication is off, every request is
+     * anonymous, and a request carrying a token gets a 401 (it cannot be verified).
+     */
+    readonly verifier: TokenVerifierOptions | undefined;
+    /** `optional`: anonymous requests allowed; `required`: every request needs a valid token. */
+    readonly mode: AuthMode;
+    /** Claim holding the rate-limit tier. */
+    readonly tierClaim: string;
+    /** Headers carrying the verified identity to subgraphs. */
+    readonly identityHeaders: IdentityHeaderNames;
+    /** Scope that opens `__schema`/`__type` where introspection is closed; `undefined`: nobody. */
+    readonly introspectionScope: string | undefined;
+  };
+}

@@ -1,0 +1,165 @@
+import type { HotKeyCache } from './hotKeys.ts';
+import type { MemoryStore } from './memoryStore.ts';
+import type { ModeTracker } from './modeTracker.ts';
+import type { NamedRateLimitPolicy } from './policies.ts';
+import type { RedisStore } from './redisStore.ts';
+import type { RateLimitDecision } from './store.ts';
+import type {
+  RateLimitFailMode,
+  RateLimiterStats,
+  RateLimitRejection,
+  RateLimitResult,
+  RateLimitSource,
+} from './types.ts';
+
+/** Retry-After for `failMode: 'closed'` rejections, ms: about when the next probe may succeed. */
+export const DEFAULT_UNAVAILABLE_RETRY_AFTER_MS = 1_000;
+
+export interface RouterOptions {
+  readonly failMode: RateLimitFailMode;
+  /** The local fallback limits each instance at max(1, floor(limit / expectedInstances)). */
+  readonly expectedInstances: number;
+  /** Retry-After of `failMode: 'closed'` rejections, ms. */
+  readonly unavailableRetryAfterMs: number;
+}
+
+export interface RouterDeps {
+  /** This instance's buckets: memory mode and the fallback. */
+  readonly local: MemoryStore;
+  /** Buckets shared through Redis; undefined in memory mode. */
+  readonly shared: RedisStore | undefined;
+  readonly hotKeys: HotKeyCache;
+  /** The mode to route by; told when a Redis update fails. */
+  readonly mode: Pick<ModeTracker, 'mode' | 'epoch' | 'redisFailed'>;
+  /** Monotonic clock, ms. */
+  readonly now: () => number;
+  /** Duration and outcome of each bucket update sent to Redis. */
+  onRedisCommand(seconds: number, ok: boolean): void;
+}
+
+export interface Router {
+  /** Charge `cost` whole units to `bucketId` under `policy`, where the current mode says. */
+  decide(bucketId: string, policy: NamedRateLimitPolicy, cost: number): Promise<RateLimitResult>;
+  stats(): RateLimiterStats;
+}
+
+/**
+ * Where one decision is made: Redis (through the hot-key cache), this instance's buckets, or
+ * nowhere (`failMode: 'closed'` while Redis is gone). A failed Redis update falls back for that
+ * request too, and tells the mode tracker.
+ */
+export function createRouter(options: RouterOptions, deps: RouterDeps): Router {
+  const { local, shared, hotKeys, mode, now } = deps;
+  const { failMode, expectedInstances, unavailableRetryAfterMs } = options;
+  const counters = { redisCalls: 0, redisErrors: 0, avoidedRedisCalls: 0, fallbackDecisions: 0 };
+
+  function localDecision(
+    bucketId: string,
+    policy: NamedRateLimitPolicy,
+    cost: number,
+    source: RateLimitSource,
+  ): RateLimitResult {
+    if (cost > policy.limit) return costTooHigh(bucketId, policy);
+    const decision = local.consumeSync(bucketId, policy, cost);
+    return { ...decision, tier: policy.name, bucketId, policy, source, rejection: rejectionOf(decision) };
+  }
+
+  function fallbackDecision(bucketId: string, policy: NamedRateLimitPolicy, cost: number): RateLimitResult {
+    counters.fallbackDecisions++;
+    if (failMode === 'closed') {
+      return {
+        allowed: false,
+        limit: policy.limit,
+        remaining: 0,
+        resetMs: 0,
+        retryAfterMs: unavailableRetryAfterMs,
+        tier: policy.name,
+        bucketId,
+        policy,
+        source: 'unavailable',
+        rejection: 'limiter-unavailable',
+      };
+    }
+    const share = { ...policy, limit: Math.max(1, Math.floor(policy.limit / expectedInstances)) };
+    return localDecision(bucketId, share, cost, 'local-fallback');
+  }
+
+  async function sharedDecision(
+    store: RedisStore,
+    bucketId: string,
+    policy: NamedRateLimitPolicy,
+    cost: number,
+  ): Promise<RateLimitResult> {
+    if (cost > policy.limit) return costTooHigh(bucketId, policy);
+    const blocked = hotKeys.blockedFor(bucketId, cost);
+    if (blocked) {
+      counters.avoidedRedisCalls++;
+      return {
+        allowed: false,
+        limit: blocked.limit,
+        remaining: 0,
+        resetMs: blocked.retryAfterMs,
+        retryAfterMs: blocked.retryAfterMs,
+        tier: policy.name,
+        bucketId,
+        policy,
+        source: 'hot-key-cache',
+        rejection: 'quota',
+      };
+    }
+    const startedEpoch = mode.epoch();
+    const started = now();
+    counters.redisCalls++;
+    try {
+      const decision = await store.consume(bucketId, policy, cost);
+      deps.onRedisCommand((now() - started) / 1_000, true);
+      if (!decision.allowed) hotKeys.block(bucketId, cost, decision.limit, decision.retryAfterMs);
+      return { ...decision, tier: policy.name, bucketId, policy, source: 'redis', rejection: rejectionOf(decision) };
+    } catch (error) {
+      counters.redisErrors++;
+      deps.onRedisCommand((now() - started) / 1_000, false);
+      mode.redisFailed(startedEpoch, error);
+      // Answer this request locally too: it has already spent its Redis budget.
+      return fallbackDecision(bucketId, policy, cost);
+    }
+  }
+
+  function costTooHigh(bucketId: string, policy: NamedRateLimitPolicy): RateLimitResult {
+    // No amount of waiting admits it; say so instead of charging or caching anything.
+    const current = mode.mode();
+    return {
+      allowed: false,
+      limit: policy.limit,
+      remaining: 0,
+      resetMs: 0,
+      retryAfterMs: policy.windowMs,
+      tier: policy.name,
+      bucketId,
+      policy,
+      source: current === 'redis' ? 'redis' : current === 'memory' ? 'memory' : 'local-fallback',
+      rejection: 'cost-exceeds-limit',
+    };
+  }
+
+  async function decide(bucketId: string, policy: NamedRateLimitPolicy, cost: number): Promise<RateLimitResult> {
+    const current = mode.mode();
+    switch (current) {
+      case 'memory':
+        return localDecision(bucketId, policy, cost, 'memory');
+      case 'redis':
+        return shared ? await sharedDecision(shared, bucketId, policy, cost) : fallbackDecision(bucketId, policy, cost);
+      case 'local-fallback':
+        return fallbackDecision(bucketId, policy, cost);
+      default: {
+        const exhaustive: never = current;
+        throw new Error(`unknown rate limiter mode ${String(exhaustive)}`);
+      }
+    }
+  }
+
+  return { decide, stats: () => ({ ...counters }) };
+}
+
+function rejectionOf(decision: RateLimitDecision): RateLimitRejection | undefined {
+  return decision.allowed ? undefined : 'quota';
+}
