@@ -10,7 +10,7 @@ import { formatErrorFor } from './errors/format.ts';
 import { requestErrorsPlugin } from './errors/requestErrors.ts';
 import { readinessOf } from './health/readiness.ts';
 import { createHttpApp } from './http/app.ts';
-import { createCorsHook } from './http/cors.ts';
+import { createCorsHook } from './cors/hook.ts';
 import { graphqlHandler } from './http/graphql.ts';
 import { createIntrospectionPolicy } from './introspection/index.ts';
 import { createLogger, type Logger } from './logging/index.ts';

@@ -1,5 +1,5 @@
 import { DEFAULT_TIER_CLAIM, type TokenVerifierOptions } from '../auth/index.ts';
-import { DEFAULT_DEV_CORS_ORIGINS } from '../http/cors.ts';
+import { DEFAULT_DEV_CORS_ORIGINS } from '../cors/origins.ts';
 import { crossProblems } from './checks.ts';
 import { DEFAULT_SUPERGRAPH_PATH, envSchema, type Env } from './schema.ts';
 import type { Config } from './types.ts';

@@ -11,7 +11,7 @@ import {
   DEFAULT_VERIFY_CACHE_TTL_MS,
   type IdentityHeaderNames,
 } from '../auth/index.ts';
-import { checkCorsOrigin } from '../http/cors.ts';
+import { checkCorsOrigin } from '../cors/origins.ts';
 import {
   DEFAULT_BREAKER_ERROR_PERCENT,
   DEFAULT_BREAKER_RESET_MS,

@@ -6,7 +6,7 @@ import { unauthenticatedResponse } from '../../../src/auth/http.ts';
 import { assertForwardable, DEFAULT_IDENTITY_HEADERS, identityHeaders } from '../../../src/auth/identity.ts';
 import { mayIntrospect, selectsSchemaIntrospection } from '../../../src/introspection/policy.ts';
 import { ANONYMOUS, type Principal } from '../../../src/auth/principal.ts';
-import { checkCorsOrigin, isOriginAllowed } from '../../../src/http/cors.ts';
+import { checkCorsOrigin, isOriginAllowed } from '../../../src/cors/origins.ts';
 
 const alice: Principal = { kind: 'user', subject: 'alice', scopes: ['review:write', 'graph:introspect'], tier: 'premium' };
 

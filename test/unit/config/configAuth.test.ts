@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig, verifierProblemAsConfig } from '../../../src/config/index.ts';
-import { DEFAULT_DEV_CORS_ORIGINS } from '../../../src/http/cors.ts';
+import { DEFAULT_DEV_CORS_ORIGINS } from '../../../src/cors/origins.ts';
 import { DEV_ISSUER, DEV_JWKS_FILE, devPublicJwks } from '../../../subgraphs-mock/idp.ts';
 
 /** The problems of a configuration that must be refused. */
