@@ -8,7 +8,7 @@ import type { CostMetrics } from '../hardening/plugin.ts';
 import type { RateLimiterMetrics, RateLimiterMode, RateLimitResult } from '../rateLimit/limiter.ts';
 import type { BreakerSnapshot, BreakerState, BreakerTransitionListener } from '../resilience/breakers.ts';
 import type { FailureKind } from '../resilience/failures.ts';
-import type { CallOutcome, SubgraphCallObserver } from '../subgraphs/dataSource.ts';
+import type { CallOutcome, SubgraphCallObserver } from '../subgraphs/types.ts';
 import type { TrustedDocumentOutcome } from '../context.ts';
 import type { TrustedDocumentsLoadOutcome, TrustedDocumentsMetrics } from '../trustedDocuments/index.ts';
 import { cappedLabel, statusClass, type OperationTypeLabel } from './labels.ts';

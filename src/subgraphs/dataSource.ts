@@ -1,46 +1,24 @@
 import type { GraphQLDataSource, GraphQLDataSourceProcessOptions } from '@apollo/gateway';
 import type { GatewayGraphQLResponse } from '@apollo/server-gateway-interface';
 import { createHash } from 'node:crypto';
-import { parse, type DocumentNode } from 'graphql';
-import { LRUCache } from 'lru-cache';
+import type { DocumentNode } from 'graphql';
 import type { DegradedFetch, PorticoContext } from '../context.ts';
 import type { Logger } from '../logging/index.ts';
 import type { BreakerRegistry } from '../resilience/breakers.ts';
 import { createBulkhead, type Bulkhead } from '../resilience/bulkhead.ts';
 import type { InflightDedup } from '../resilience/dedup.ts';
-import { classifyFetchError, SubgraphFailure, TimeoutReason, type FailureKind } from '../resilience/failures.ts';
+import { classifyFetchError, SubgraphFailure, TimeoutReason } from '../resilience/failures.ts';
 import { createRetryBudget, type RetryBudget } from '../resilience/retryBudget.ts';
 import { StaleWriteSampler, type StaleStore } from '../resilience/staleStore.ts';
 import { fetchShape, type FetchShape } from './fetchShape.ts';
 import type { SubgraphHttpClient } from './httpClient.ts';
+import { createParseCache, type ParseCache } from './parseCache.ts';
+import { checkResponse } from './responseCheck.ts';
+import type { RawResponse, SharedCall, SubgraphCallObserver, SubgraphPolicy } from './types.ts';
 
 /** Retry jitter: a short random pause so retries of many requests do not arrive as one wave. */
 const RETRY_JITTER_MIN_MS = 5;
 const RETRY_JITTER_MAX_MS = 40;
-
-/** What happened to one subgraph call, for metrics and the health view. */
-export type CallOutcome = 'success' | FailureKind;
-
-export interface SubgraphCallObserver {
-  started(subgraph: string): void;
-  /**
-   * `seconds` is the wall time of the call including retries; 0 when never sent. `detail` is
-   * for logs only (may hold addresses or bodies); `reason` is client-safe (health view).
-   */
-  finished(subgraph: string, key: string, outcome: CallOutcome, seconds: number, detail?: string, reason?: string): void;
-  /** A caller was answered by (or failed with) an identical call already in flight. */
-  deduplicated?(subgraph: string, outcome: CallOutcome): void;
-  retried?(subgraph: string): void;
-}
-
-export interface SubgraphPolicy {
-  /** Per-call timeout, ms (capped by what is left of the request deadline). */
-  timeoutMs: number;
-  /** `stale`: serve the last good values when the fetch fails; `null` (default): nulls. */
-  fallback: 'null' | 'stale';
-  /** A call running longer counts as slow toward the breaker, ms; undefined: not tracked. */
-  slowCallMs: number | undefined;
-}
 
 export interface DataSourceOptions {
   name: string;
@@ -64,6 +42,8 @@ export interface DataSourceDeps {
   breakers: BreakerRegistry;
   inflight: InflightDedup<SharedCall>;
   stale: StaleStore;
+  /** Parsed fetch documents; default one of this data source's own. */
+  parseCache?: ParseCache;
   observer?: SubgraphCallObserver;
   /**
    * Headers that change what a subgraph answers (forwarded identity). Part of the dedup key:
@@ -72,12 +52,6 @@ export interface DataSourceDeps {
   identityHeadersFor?: (ctx: PorticoContext) => Record<string, string>;
   /** Headers that only correlate (request id, traceparent); not part of the dedup key. */
   traceHeadersFor?: (ctx: PorticoContext) => Record<string, string>;
-}
-
-/** A subgraph's answer as received: the text is shared between deduplicated callers. */
-export interface RawResponse {
-  status: number;
-  text: string;
 }
 
 /**
@@ -95,12 +69,6 @@ interface ProcessOptions {
   pathInIncomingRequest?: readonly (string | number)[];
 }
 
-/** What deduplicated callers share: the raw answer, and the leader's parsed copy. */
-export interface SharedCall {
-  raw: RawResponse;
-  parsed?: GatewayGraphQLResponse;
-}
-
 interface RequestHeaders {
   readonly headers: Record<string, string>;
   readonly identityKey: string;
@@ -111,9 +79,6 @@ interface RequestHeaders {
  * builders (server.ts), so whichever source makes the entry first makes it for all.
  */
 const requestHeaders = new WeakMap<PorticoContext, RequestHeaders>();
-
-/** Parsed fetch documents for callers that do not hand us the plan's DocumentNode. */
-const parsedQueries = new LRUCache<string, DocumentNode>({ max: 2_000 });
 
 /**
  * All subgraph I/O goes through here. For a client operation, in order:
@@ -133,6 +98,7 @@ export class SubgraphDataSource implements GraphQLDataSource<PorticoContext & Re
   private readonly tooLarge = () => new SubgraphFailure('too_large', `answered more than ${this.options.maxResponseBytes} bytes (PORTICO_SUBGRAPH_MAX_RESPONSE_BYTES)`);
   /** Which good answers are stored for stale-if-error (not every one under load). */
   private readonly staleWrites = new StaleWriteSampler();
+  private readonly parseCache: ParseCache;
 
   constructor(
     private readonly options: DataSourceOptions,
@@ -143,6 +109,7 @@ export class SubgraphDataSource implements GraphQLDataSource<PorticoContext & Re
     this.bulkhead = createBulkhead(options.maxInFlight);
     this.retryBudget = createRetryBudget();
     this.log = deps.logger.child({ component: 'subgraph', subgraph: options.name });
+    this.parseCache = deps.parseCache ?? createParseCache();
   }
 
   get inFlight(): number {
@@ -160,7 +127,7 @@ export class SubgraphDataSource implements GraphQLDataSource<PorticoContext & Re
     }
     const ctx = o.context as PorticoContext;
     const query = request.query ?? '';
-    const document = o.document ?? cachedParse(query);
+    const document = o.document ?? this.parseCache.parse(query);
     const shape = fetchShape(document);
     const key = `${this.name}:${shape.group}`;
     const policy = this.options.policyFor(key);
@@ -374,34 +341,6 @@ function staleScope(key: string, document: DocumentNode, query: string, variable
 
 function staleKey(scope: string, representation: unknown): string {
   return `${scope}|${JSON.stringify(representation)}`;
-}
-
-function cachedParse(query: string): DocumentNode {
-  let doc = parsedQueries.get(query);
-  if (!doc) {
-    doc = parse(query);
-    parsedQueries.set(query, doc);
-  }
-  return doc;
-}
-
-/**
- * Classifies an HTTP answer (inside the breaker, so 5xx and garbage count as failures).
- * A 4xx that carries a GraphQL error body is the subgraph telling the client something: pass it on.
- */
-export function checkResponse(raw: RawResponse): GatewayGraphQLResponse {
-  if (raw.status >= 500) throw new SubgraphFailure('http_5xx', `answered HTTP ${raw.status}`, raw.text.slice(0, 200));
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(raw.text);
-  } catch {
-    if (raw.status >= 400) throw new SubgraphFailure('http_4xx', `answered HTTP ${raw.status}`, raw.text.slice(0, 200));
-    throw new SubgraphFailure('bad_body', 'answered with a body that is not JSON', raw.text.slice(0, 200));
-  }
-  if (!parsed || typeof parsed !== 'object' || (!('data' in parsed) && !('errors' in parsed))) {
-    throw new SubgraphFailure(raw.status >= 400 ? 'http_4xx' : 'bad_body', 'answered with a body that is not a GraphQL response', raw.text.slice(0, 200));
-  }
-  return parsed as GatewayGraphQLResponse;
 }
 
 /** A client that went away ends its calls: nobody waits for them, and it is not the subgraph's fault. */
