@@ -1,15 +1,16 @@
 import type { GraphQLDataSource, GraphQLDataSourceProcessOptions } from '@apollo/gateway';
 import type { GatewayGraphQLResponse } from '@apollo/server-gateway-interface';
-import { createHash } from 'node:crypto';
 import type { DocumentNode } from 'graphql';
-import type { DegradedFetch, PorticoContext } from '../context.ts';
+import type { PorticoContext } from '../context.ts';
+import type { StaleStore } from '../degradation/staleStore.ts';
+import { createSubgraphFallback, type SubgraphFallback } from '../degradation/subgraphFallback.ts';
+import type { FetchFacts } from '../degradation/types.ts';
 import type { Logger } from '../logging/index.ts';
 import type { BreakerRegistry } from '../resilience/breakers.ts';
 import { createBulkhead, type Bulkhead } from '../resilience/bulkhead.ts';
 import type { InflightDedup } from '../resilience/dedup.ts';
 import { classifyFetchError, SubgraphFailure, TimeoutReason } from '../resilience/failures.ts';
 import { createRetryBudget, type RetryBudget } from '../resilience/retryBudget.ts';
-import { StaleWriteSampler, type StaleStore } from '../resilience/staleStore.ts';
 import { fetchShape, type FetchShape } from './fetchShape.ts';
 import type { SubgraphHttpClient } from './httpClient.ts';
 import { createParseCache, type ParseCache } from './parseCache.ts';
@@ -41,6 +42,7 @@ export interface DataSourceDeps {
   http: SubgraphHttpClient;
   breakers: BreakerRegistry;
   inflight: InflightDedup<SharedCall>;
+  /** Where `fallback: stale` field groups keep their last good values. */
   stale: StaleStore;
   /** Parsed fetch documents; default one of this data source's own. */
   parseCache?: ParseCache;
@@ -96,8 +98,8 @@ export class SubgraphDataSource implements GraphQLDataSource<PorticoContext & Re
   private readonly log: Logger;
   /** The failure of an answer over the size limit (made once: the limit is fixed). */
   private readonly tooLarge = () => new SubgraphFailure('too_large', `answered more than ${this.options.maxResponseBytes} bytes (PORTICO_SUBGRAPH_MAX_RESPONSE_BYTES)`);
-  /** Which good answers are stored for stale-if-error (not every one under load). */
-  private readonly staleWrites = new StaleWriteSampler();
+  /** Nulls or stale values for failed fetches, and the good values kept for them. */
+  private readonly fallback: SubgraphFallback;
   private readonly parseCache: ParseCache;
 
   constructor(
@@ -109,6 +111,7 @@ export class SubgraphDataSource implements GraphQLDataSource<PorticoContext & Re
     this.bulkhead = createBulkhead(options.maxInFlight);
     this.retryBudget = createRetryBudget();
     this.log = deps.logger.child({ component: 'subgraph', subgraph: options.name });
+    this.fallback = createSubgraphFallback({ service: options.name }, { stale: deps.stale });
     this.parseCache = deps.parseCache ?? createParseCache();
   }
 
@@ -131,6 +134,7 @@ export class SubgraphDataSource implements GraphQLDataSource<PorticoContext & Re
     const shape = fetchShape(document);
     const key = `${this.name}:${shape.group}`;
     const policy = this.options.policyFor(key);
+    const facts: FetchFacts = { key, fallback: policy.fallback, shape, document, query, variables: request.variables };
     ctx.subgraphsTouched.add(this.name);
     if (ctx.cost) ctx.cost.subgraphFetches += 1;
     const started = performance.now();
@@ -138,7 +142,7 @@ export class SubgraphDataSource implements GraphQLDataSource<PorticoContext & Re
     try {
       const response = await this.call(ctx, key, shape, body, policy);
       this.deps.observer?.finished(this.name, key, 'success', (performance.now() - started) / 1000);
-      if (policy.fallback === 'stale') this.rememberSampled(staleScope(key, document, query, request.variables), shape, request.variables, response);
+      this.fallback.remember(facts, response);
       return response;
     } catch (err) {
       const elapsedMs = performance.now() - started;
@@ -155,7 +159,7 @@ export class SubgraphDataSource implements GraphQLDataSource<PorticoContext & Re
         { event: 'subgraph_failure', subgraph: this.name, key, kind: failure.kind, reason: failure.reason, detail: failure.detail, url: this.url, elapsedMs: Math.round(elapsedMs) },
         `[${this.name}] ${failure.reason}`,
       );
-      return this.degrade(ctx, key, staleScope(key, document, query, request.variables), shape, request.variables, o.pathInIncomingRequest ?? [], failure, policy);
+      return this.fallback.degrade(facts, failure, o.pathInIncomingRequest ?? [], ctx.degraded);
     }
   }
 
@@ -248,99 +252,6 @@ export class SubgraphDataSource implements GraphQLDataSource<PorticoContext & Re
       }
     }
   }
-
-  private async degrade(
-    ctx: PorticoContext,
-    key: string,
-    scope: string,
-    shape: FetchShape,
-    variables: Record<string, any> | undefined,
-    path: readonly (string | number)[],
-    failure: SubgraphFailure,
-    policy: SubgraphPolicy,
-  ): Promise<GatewayGraphQLResponse> {
-    let stale = false;
-    let response: GatewayGraphQLResponse;
-    if (shape.kind === 'entity') {
-      const reps = (variables?.representations ?? []) as unknown[];
-      let entities: unknown[] = reps.map(() => null);
-      if (policy.fallback === 'stale' && reps.length > 0) {
-        const cached = await this.deps.stale.getMany(reps.map((r) => staleKey(scope, r))).catch(() => []);
-        entities = reps.map((_, i) => (cached[i] ? JSON.parse(cached[i]!) : null));
-        stale = entities.some((e) => e !== null);
-      }
-      response = { data: { _entities: entities } };
-    } else {
-      let data: Record<string, unknown> | null = null;
-      if (policy.fallback === 'stale') {
-        const [cached] = await this.deps.stale.getMany([scope]).catch(() => []);
-        if (cached) {
-          data = JSON.parse(cached) as Record<string, unknown>;
-          stale = true;
-        }
-      }
-      response = { data };
-    }
-    const record: DegradedFetch = {
-      service: this.name,
-      key,
-      code: failure.code,
-      reason: failure.reason,
-      pathPattern: path,
-      fields: shape.fields,
-      typenames: shape.typenames,
-      coordinates: shape.coordinates,
-      stale,
-    };
-    ctx.degraded.push(record);
-    return response;
-  }
-
-  /** Keeps the good values of a `fallback: stale` field group, sampled (see StaleWriteSampler). */
-  private rememberSampled(scope: string, shape: FetchShape, variables: Record<string, any> | undefined, response: GatewayGraphQLResponse): void {
-    if (response.errors?.length || !response.data || !this.staleWrites.due(scope)) return;
-    const entries: [string, string][] = [];
-    if (shape.kind === 'entity') {
-      const reps = (variables?.representations ?? []) as unknown[];
-      const entities = (response.data as { _entities?: unknown[] })._entities ?? [];
-      reps.forEach((r, i) => {
-        if (entities[i] != null) entries.push([staleKey(scope, r), JSON.stringify(entities[i])]);
-      });
-    } else {
-      entries.push([scope, JSON.stringify(response.data)]);
-    }
-    if (entries.length) void this.deps.stale.setMany(entries).catch(() => undefined);
-  }
-}
-
-/** Short stable id of a fetch document: the same on every instance (Redis store) and restart. */
-const documentIds = new WeakMap<DocumentNode, string>();
-
-/**
- * What a stale value answered: the field group, the exact fetch document and its variables
- * (other than the entity representations, which key each entity). A value stored for
- * `reviews(first: 5)` must never answer `reviews(first: 3)`, nor one selected with fewer fields
- * answer a fetch that needs more.
- */
-function staleScope(key: string, document: DocumentNode, query: string, variables: Record<string, any> | undefined): string {
-  let id = documentIds.get(document);
-  if (id === undefined) {
-    id = createHash('sha1').update(query).digest('base64url').slice(0, 16);
-    documentIds.set(document, id);
-  }
-  let rest = '';
-  if (variables) {
-    const { representations: _representations, ...others } = variables;
-    for (const _name in others) {
-      rest = JSON.stringify(others);
-      break;
-    }
-  }
-  return `${key}|${id}|${rest}`;
-}
-
-function staleKey(scope: string, representation: unknown): string {
-  return `${scope}|${JSON.stringify(representation)}`;
 }
 
 /** A client that went away ends its calls: nobody waits for them, and it is not the subgraph's fault. */

@@ -7,7 +7,7 @@ import { ANONYMOUS } from '../../src/auth/principal.ts';
 import { createLogger } from '../../src/logging/index.ts';
 import { createBreakerRegistry } from '../../src/resilience/breakers.ts';
 import { createInflightDedup } from '../../src/resilience/dedup.ts';
-import { createMemoryStaleStore } from '../../src/resilience/staleStore.ts';
+import { createMemoryStaleStore } from '../../src/degradation/staleStore.ts';
 import { until } from '../helpers/wait.ts';
 import { createSubgraphHttpClient } from '../../src/subgraphs/httpClient.ts';
 import { SubgraphDataSource } from '../../src/subgraphs/dataSource.ts';
