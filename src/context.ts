@@ -1,4 +1,5 @@
 import type { Principal } from './auth/principal.ts';
+import type { DegradedFetch } from './degradation/types.ts';
 import type { Logger } from './logging/index.ts';
 
 /**
@@ -105,23 +106,3 @@ export interface CostNote {
  * ran because the caller holds the bypass scope.
  */
 export type TrustedDocumentOutcome = 'listed' | 'unlisted' | 'refused' | 'bypass';
-
-/** One failed (or stale-served) subgraph fetch, recorded by the data source. */
-export interface DegradedFetch {
-  readonly service: string;
-  /** Breaker key, e.g. `pricing:Product` or `product:Query.products`. */
-  readonly key: string;
-  readonly code: string;
-  /** Client-safe reason, e.g. "timed out after 300 ms". */
-  readonly reason: string;
-  /** Path of the fetch in the response, `@` standing for every list element. */
-  readonly pathPattern: readonly (string | number)[];
-  /** Response names of the fields this fetch would have provided at `pathPattern`. */
-  readonly fields: readonly string[];
-  /** Entity type names the fetch targeted (entity fetches only). */
-  readonly typenames: readonly string[];
-  /** `Type.field` coordinates the fetch would have provided. */
-  readonly coordinates: readonly string[];
-  /** True when stale cached values were served instead of nulls. */
-  readonly stale: boolean;
-}

@@ -20,7 +20,7 @@ import {
   DEFAULT_BREAKER_SLOW_CALL_PERCENT,
 } from '../resilience/breakers.ts';
 import { DEFAULT_QUERY_PLAN_CACHE_MB } from '../planning/planCache.ts';
-import { DEFAULT_STALE_TTL_MS } from '../resilience/staleStore.ts';
+import { DEFAULT_STALE_TTL_MS } from '../degradation/staleStore.ts';
 import { DEFAULT_EXPECTED_INSTANCES } from '../rateLimit/limiter.ts';
 import { DEFAULT_REDIS_COMMAND_TIMEOUT_MS } from '../redis/client.ts';
 import {

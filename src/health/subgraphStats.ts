@@ -1,4 +1,4 @@
-import type { CallOutcome, SubgraphCallObserver } from '../subgraphs/dataSource.ts';
+import type { CallOutcome, SubgraphCallObserver } from '../subgraphs/types.ts';
 
 /**
  * Per-subgraph health for the ops view: requests, error rate and latency percentiles over the

@@ -1,7 +1,7 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { BreakerSnapshot, BreakerState, BreakerTransitionListener } from '../resilience/breakers.ts';
 import type { FailureKind } from '../resilience/failures.ts';
-import type { CallOutcome, SubgraphCallObserver } from '../subgraphs/dataSource.ts';
+import type { CallOutcome, SubgraphCallObserver } from '../subgraphs/types.ts';
 
 /** Subgraph calls: 1 ms … 10 s; a healthy subgraph answers in ~1–50 ms, the timeout is 2 s. */
 export const SUBGRAPH_DURATION_BUCKETS_S = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];

@@ -1,46 +1,25 @@
 import type { GraphQLDataSource, GraphQLDataSourceProcessOptions } from '@apollo/gateway';
 import type { GatewayGraphQLResponse } from '@apollo/server-gateway-interface';
-import { createHash } from 'node:crypto';
-import { parse, type DocumentNode } from 'graphql';
-import { LRUCache } from 'lru-cache';
-import type { DegradedFetch, PorticoContext } from '../context.ts';
+import type { DocumentNode } from 'graphql';
+import type { PorticoContext } from '../context.ts';
+import type { StaleStore } from '../degradation/staleStore.ts';
+import { createSubgraphFallback, type SubgraphFallback } from '../degradation/subgraphFallback.ts';
+import type { FetchFacts } from '../degradation/types.ts';
 import type { Logger } from '../logging/index.ts';
 import type { BreakerRegistry } from '../resilience/breakers.ts';
 import { createBulkhead, type Bulkhead } from '../resilience/bulkhead.ts';
 import type { InflightDedup } from '../resilience/dedup.ts';
-import { classifyFetchError, SubgraphFailure, TimeoutReason, type FailureKind } from '../resilience/failures.ts';
+import { classifyFetchError, SubgraphFailure, TimeoutReason } from '../resilience/failures.ts';
 import { createRetryBudget, type RetryBudget } from '../resilience/retryBudget.ts';
-import { StaleWriteSampler, type StaleStore } from '../resilience/staleStore.ts';
 import { fetchShape, type FetchShape } from './fetchShape.ts';
 import type { SubgraphHttpClient } from './httpClient.ts';
+import { createParseCache, type ParseCache } from './parseCache.ts';
+import { checkResponse } from './responseCheck.ts';
+import type { RawResponse, SharedCall, SubgraphCallObserver, SubgraphPolicy } from './types.ts';
 
 /** Retry jitter: a short random pause so retries of many requests do not arrive as one wave. */
 const RETRY_JITTER_MIN_MS = 5;
 const RETRY_JITTER_MAX_MS = 40;
-
-/** What happened to one subgraph call, for metrics and the health view. */
-export type CallOutcome = 'success' | FailureKind;
-
-export interface SubgraphCallObserver {
-  started(subgraph: string): void;
-  /**
-   * `seconds` is the wall time of the call including retries; 0 when never sent. `detail` is
-   * for logs only (may hold addresses or bodies); `reason` is client-safe (health view).
-   */
-  finished(subgraph: string, key: string, outcome: CallOutcome, seconds: number, detail?: string, reason?: string): void;
-  /** A caller was answered by (or failed with) an identical call already in flight. */
-  deduplicated?(subgraph: string, outcome: CallOutcome): void;
-  retried?(subgraph: string): void;
-}
-
-export interface SubgraphPolicy {
-  /** Per-call timeout, ms (capped by what is left of the request deadline). */
-  timeoutMs: number;
-  /** `stale`: serve the last good values when the fetch fails; `null` (default): nulls. */
-  fallback: 'null' | 'stale';
-  /** A call running longer counts as slow toward the breaker, ms; undefined: not tracked. */
-  slowCallMs: number | undefined;
-}
 
 export interface DataSourceOptions {
   name: string;
@@ -63,7 +42,10 @@ export interface DataSourceDeps {
   http: SubgraphHttpClient;
   breakers: BreakerRegistry;
   inflight: InflightDedup<SharedCall>;
+  /** Where `fallback: stale` field groups keep their last good values. */
   stale: StaleStore;
+  /** Parsed fetch documents; default one of this data source's own. */
+  parseCache?: ParseCache;
   observer?: SubgraphCallObserver;
   /**
    * Headers that change what a subgraph answers (forwarded identity). Part of the dedup key:
@@ -72,12 +54,6 @@ export interface DataSourceDeps {
   identityHeadersFor?: (ctx: PorticoContext) => Record<string, string>;
   /** Headers that only correlate (request id, traceparent); not part of the dedup key. */
   traceHeadersFor?: (ctx: PorticoContext) => Record<string, string>;
-}
-
-/** A subgraph's answer as received: the text is shared between deduplicated callers. */
-export interface RawResponse {
-  status: number;
-  text: string;
 }
 
 /**
@@ -95,12 +71,6 @@ interface ProcessOptions {
   pathInIncomingRequest?: readonly (string | number)[];
 }
 
-/** What deduplicated callers share: the raw answer, and the leader's parsed copy. */
-export interface SharedCall {
-  raw: RawResponse;
-  parsed?: GatewayGraphQLResponse;
-}
-
 interface RequestHeaders {
   readonly headers: Record<string, string>;
   readonly identityKey: string;
@@ -111,9 +81,6 @@ interface RequestHeaders {
  * builders (server.ts), so whichever source makes the entry first makes it for all.
  */
 const requestHeaders = new WeakMap<PorticoContext, RequestHeaders>();
-
-/** Parsed fetch documents for callers that do not hand us the plan's DocumentNode. */
-const parsedQueries = new LRUCache<string, DocumentNode>({ max: 2_000 });
 
 /**
  * All subgraph I/O goes through here. For a client operation, in order:
@@ -131,8 +98,9 @@ export class SubgraphDataSource implements GraphQLDataSource<PorticoContext & Re
   private readonly log: Logger;
   /** The failure of an answer over the size limit (made once: the limit is fixed). */
   private readonly tooLarge = () => new SubgraphFailure('too_large', `answered more than ${this.options.maxResponseBytes} bytes (PORTICO_SUBGRAPH_MAX_RESPONSE_BYTES)`);
-  /** Which good answers are stored for stale-if-error (not every one under load). */
-  private readonly staleWrites = new StaleWriteSampler();
+  /** Nulls or stale values for failed fetches, and the good values kept for them. */
+  private readonly fallback: SubgraphFallback;
+  private readonly parseCache: ParseCache;
 
   constructor(
     private readonly options: DataSourceOptions,
@@ -143,6 +111,8 @@ export class SubgraphDataSource implements GraphQLDataSource<PorticoContext & Re
     this.bulkhead = createBulkhead(options.maxInFlight);
     this.retryBudget = createRetryBudget();
     this.log = deps.logger.child({ component: 'subgraph', subgraph: options.name });
+    this.fallback = createSubgraphFallback({ service: options.name }, { stale: deps.stale });
+    this.parseCache = deps.parseCache ?? createParseCache();
   }
 
   get inFlight(): number {
@@ -160,10 +130,11 @@ export class SubgraphDataSource implements GraphQLDataSource<PorticoContext & Re
     }
     const ctx = o.context as PorticoContext;
     const query = request.query ?? '';
-    const document = o.document ?? cachedParse(query);
+    const document = o.document ?? this.parseCache.parse(query);
     const shape = fetchShape(document);
     const key = `${this.name}:${shape.group}`;
     const policy = this.options.policyFor(key);
+    const facts: FetchFacts = { key, fallback: policy.fallback, shape, document, query, variables: request.variables };
     ctx.subgraphsTouched.add(this.name);
     if (ctx.cost) ctx.cost.subgraphFetches += 1;
     const started = performance.now();
@@ -171,7 +142,7 @@ export class SubgraphDataSource implements GraphQLDataSource<PorticoContext & Re
     try {
       const response = await this.call(ctx, key, shape, body, policy);
       this.deps.observer?.finished(this.name, key, 'success', (performance.now() - started) / 1000);
-      if (policy.fallback === 'stale') this.rememberSampled(staleScope(key, document, query, request.variables), shape, request.variables, response);
+      this.fallback.remember(facts, response);
       return response;
     } catch (err) {
       const elapsedMs = performance.now() - started;
@@ -188,7 +159,7 @@ export class SubgraphDataSource implements GraphQLDataSource<PorticoContext & Re
         { event: 'subgraph_failure', subgraph: this.name, key, kind: failure.kind, reason: failure.reason, detail: failure.detail, url: this.url, elapsedMs: Math.round(elapsedMs) },
         `[${this.name}] ${failure.reason}`,
       );
-      return this.degrade(ctx, key, staleScope(key, document, query, request.variables), shape, request.variables, o.pathInIncomingRequest ?? [], failure, policy);
+      return this.fallback.degrade(facts, failure, o.pathInIncomingRequest ?? [], ctx.degraded);
     }
   }
 
@@ -281,127 +252,6 @@ export class SubgraphDataSource implements GraphQLDataSource<PorticoContext & Re
       }
     }
   }
-
-  private async degrade(
-    ctx: PorticoContext,
-    key: string,
-    scope: string,
-    shape: FetchShape,
-    variables: Record<string, any> | undefined,
-    path: readonly (string | number)[],
-    failure: SubgraphFailure,
-    policy: SubgraphPolicy,
-  ): Promise<GatewayGraphQLResponse> {
-    let stale = false;
-    let response: GatewayGraphQLResponse;
-    if (shape.kind === 'entity') {
-      const reps = (variables?.representations ?? []) as unknown[];
-      let entities: unknown[] = reps.map(() => null);
-      if (policy.fallback === 'stale' && reps.length > 0) {
-        const cached = await this.deps.stale.getMany(reps.map((r) => staleKey(scope, r))).catch(() => []);
-        entities = reps.map((_, i) => (cached[i] ? JSON.parse(cached[i]!) : null));
-        stale = entities.some((e) => e !== null);
-      }
-      response = { data: { _entities: entities } };
-    } else {
-      let data: Record<string, unknown> | null = null;
-      if (policy.fallback === 'stale') {
-        const [cached] = await this.deps.stale.getMany([scope]).catch(() => []);
-        if (cached) {
-          data = JSON.parse(cached) as Record<string, unknown>;
-          stale = true;
-        }
-      }
-      response = { data };
-    }
-    const record: DegradedFetch = {
-      service: this.name,
-      key,
-      code: failure.code,
-      reason: failure.reason,
-      pathPattern: path,
-      fields: shape.fields,
-      typenames: shape.typenames,
-      coordinates: shape.coordinates,
-      stale,
-    };
-    ctx.degraded.push(record);
-    return response;
-  }
-
-  /** Keeps the good values of a `fallback: stale` field group, sampled (see StaleWriteSampler). */
-  private rememberSampled(scope: string, shape: FetchShape, variables: Record<string, any> | undefined, response: GatewayGraphQLResponse): void {
-    if (response.errors?.length || !response.data || !this.staleWrites.due(scope)) return;
-    const entries: [string, string][] = [];
-    if (shape.kind === 'entity') {
-      const reps = (variables?.representations ?? []) as unknown[];
-      const entities = (response.data as { _entities?: unknown[] })._entities ?? [];
-      reps.forEach((r, i) => {
-        if (entities[i] != null) entries.push([staleKey(scope, r), JSON.stringify(entities[i])]);
-      });
-    } else {
-      entries.push([scope, JSON.stringify(response.data)]);
-    }
-    if (entries.length) void this.deps.stale.setMany(entries).catch(() => undefined);
-  }
-}
-
-/** Short stable id of a fetch document: the same on every instance (Redis store) and restart. */
-const documentIds = new WeakMap<DocumentNode, string>();
-
-/**
- * What a stale value answered: the field group, the exact fetch document and its variables
- * (other than the entity representations, which key each entity). A value stored for
- * `reviews(first: 5)` must never answer `reviews(first: 3)`, nor one selected with fewer fields
- * answer a fetch that needs more.
- */
-function staleScope(key: string, document: DocumentNode, query: string, variables: Record<string, any> | undefined): string {
-  let id = documentIds.get(document);
-  if (id === undefined) {
-    id = createHash('sha1').update(query).digest('base64url').slice(0, 16);
-    documentIds.set(document, id);
-  }
-  let rest = '';
-  if (variables) {
-    const { representations: _representations, ...others } = variables;
-    for (const _name in others) {
-      rest = JSON.stringify(others);
-      break;
-    }
-  }
-  return `${key}|${id}|${rest}`;
-}
-
-function staleKey(scope: string, representation: unknown): string {
-  return `${scope}|${JSON.stringify(representation)}`;
-}
-
-function cachedParse(query: string): DocumentNode {
-  let doc = parsedQueries.get(query);
-  if (!doc) {
-    doc = parse(query);
-    parsedQueries.set(query, doc);
-  }
-  return doc;
-}
-
-/**
- * Classifies an HTTP answer (inside the breaker, so 5xx and garbage count as failures).
- * A 4xx that carries a GraphQL error body is the subgraph telling the client something: pass it on.
- */
-export function checkResponse(raw: RawResponse): GatewayGraphQLResponse {
-  if (raw.status >= 500) throw new SubgraphFailure('http_5xx', `answered HTTP ${raw.status}`, raw.text.slice(0, 200));
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(raw.text);
-  } catch {
-    if (raw.status >= 400) throw new SubgraphFailure('http_4xx', `answered HTTP ${raw.status}`, raw.text.slice(0, 200));
-    throw new SubgraphFailure('bad_body', 'answered with a body that is not JSON', raw.text.slice(0, 200));
-  }
-  if (!parsed || typeof parsed !== 'object' || (!('data' in parsed) && !('errors' in parsed))) {
-    throw new SubgraphFailure(raw.status >= 400 ? 'http_4xx' : 'bad_body', 'answered with a body that is not a GraphQL response', raw.text.slice(0, 200));
-  }
-  return parsed as GatewayGraphQLResponse;
 }
 
 /** A client that went away ends its calls: nobody waits for them, and it is not the subgraph's fault. */

@@ -1,5 +1,5 @@
 import { Agent, type Dispatcher } from 'undici';
-import type { RawResponse } from './dataSource.ts';
+import type { RawResponse } from './types.ts';
 
 /** Idle keep-alive connections to a subgraph live 30 s: well under a typical 60 s server idle timeout. */
 export const DEFAULT_KEEP_ALIVE_MS = 30_000;

@@ -1,5 +1,5 @@
 import type { Logger } from '../logging/index.ts';
-import type { SubgraphCallObserver } from './dataSource.ts';
+import type { SubgraphCallObserver } from './types.ts';
 
 /**
  * One observer that forwards every call event to several (metrics, the health view). An

@@ -1,5 +1,5 @@
 import { DEFAULT_SLOW_CALL_TIMEOUT_RATIO } from '../resilience/breakers.ts';
-import type { SubgraphPolicy } from './dataSource.ts';
+import type { SubgraphPolicy } from './types.ts';
 
 /**
  * Resolves the timeout, slow-call threshold and fallback of a breaker key: the key's own

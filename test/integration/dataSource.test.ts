@@ -7,10 +7,11 @@ import { ANONYMOUS } from '../../src/auth/principal.ts';
 import { createLogger } from '../../src/logging/index.ts';
 import { createBreakerRegistry } from '../../src/resilience/breakers.ts';
 import { createInflightDedup } from '../../src/resilience/dedup.ts';
-import { createMemoryStaleStore } from '../../src/resilience/staleStore.ts';
+import { createMemoryStaleStore } from '../../src/degradation/staleStore.ts';
 import { until } from '../../devkit/wait.ts';
 import { createSubgraphHttpClient } from '../../src/subgraphs/httpClient.ts';
-import { SubgraphDataSource, type SharedCall } from '../../src/subgraphs/dataSource.ts';
+import { SubgraphDataSource } from '../../src/subgraphs/dataSource.ts';
+import type { SharedCall } from '../../src/subgraphs/types.ts';
 
 // A subgraph that answers every entity lookup at once, except those asking for id "slow",
 // which it holds until the client gives up (and counts the abort).

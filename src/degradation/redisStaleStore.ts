@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { RedisClient as Redis } from '../redis/index.ts';
+import type { RedisClient } from '../redis/index.ts';
 import type { StaleStore } from './staleStore.ts';
 
 /**
@@ -8,7 +8,7 @@ import type { StaleStore } from './staleStore.ts';
  * tag keeps one field group in one Cluster slot, so MGET works. Every Redis error or timeout is
  * a cache miss (reads) or a skipped write, never an error for the client.
  */
-export function createRedisStaleStore(redis: Redis, options: { ttlMs: number }): StaleStore {
+export function createRedisStaleStore(redis: RedisClient, options: { ttlMs: number }): StaleStore {
   const key = (k: string) => {
     const bar = k.indexOf('|');
     const group = bar >= 0 ? k.slice(0, bar) : k;

@@ -1,20 +1,8 @@
-import type { ApolloServerPlugin } from '@apollo/server';
 import type { GraphQLFormattedError } from 'graphql';
-import type { DegradedFetch, PorticoContext } from '../context.ts';
+import type { DegradedFetch, DegradedSummary } from './types.ts';
 
 /** At most this many concrete paths per failed fetch; the count says how many there were. */
 export const MAX_PATHS_PER_ERROR = 10;
-
-export interface DegradedSummary {
-  service: string;
-  code: string;
-  reason: string;
-  /** `Type.field` coordinates that are null (or stale) in this response. */
-  fields: string[];
-  /** How many places in the response were affected. */
-  count: number;
-  stale: boolean;
-}
 
 type Path = (string | number)[];
 
@@ -81,24 +69,4 @@ export function degradationReport(data: unknown, records: readonly DegradedFetch
     summary.push({ service: r.service, code: r.code, reason: r.reason, fields: [...r.coordinates], count, stale: r.stale });
   }
   return { errors, summary };
-}
-
-/**
- * Turns what the subgraph data source recorded into response-shaped errors and an
- * `extensions.degraded` summary a UI can read without parsing errors. HTTP status stays 200.
- */
-export function degradationPlugin(): ApolloServerPlugin<PorticoContext> {
-  return {
-    async requestDidStart() {
-      return {
-        async willSendResponse({ response, contextValue }) {
-          if (contextValue.degraded.length === 0 || response.body.kind !== 'single') return;
-          const result = response.body.singleResult;
-          const { errors, summary } = degradationReport(result.data, contextValue.degraded);
-          result.errors = [...(result.errors ?? []), ...errors];
-          result.extensions = { ...result.extensions, degraded: summary };
-        },
-      };
-    },
-  };
 }
