@@ -8,7 +8,7 @@
 //   edge        http/, request/lifecycle.ts, ops/
 //   wiring      server.ts, main.ts
 // A layer imports only layers below it (and itself). The rules below say it as "never upward".
-const FOUNDATION = '^src/(errors/|runtime/|logging/index\\.ts$|request/(state|correlation|context)\\.ts$|context\\.ts$)';
+const FOUNDATION = '^src/(errors/|runtime/|logging/index\\.ts$|request/(state|correlation|context)\\.ts$)';
 const CONCERNS = '^src/(cors|auth|authorization|hardening|rateLimit|redis|resilience|degradation|subgraphs|supergraph|introspection|trustedDocuments|planning|health|cache)/';
 const OBSERVATION = '^src/(metrics/|logging/access\\.ts$)';
 const EDGE = '^src/(http/|ops/|request/lifecycle\\.ts$)';

@@ -5,7 +5,7 @@ import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginLandingPageLocalDefault, ApolloServerPluginLandingPageProductionDefault } from '@apollo/server/plugin/landingPage/default';
 import { createAuthentication, createTokenVerifier, identityHeaders, TokenVerifierConfigError, type JwksFetchOutcome } from './auth/index.ts';
 import { ConfigError, verifierProblemAsConfig, type Config } from './config/index.ts';
-import type { PorticoContext } from './context.ts';
+import type { PorticoContext } from './request/context.ts';
 import { formatErrorFor } from './errors/format.ts';
 import { requestErrorsPlugin } from './errors/requestErrors.ts';
 import { readinessOf } from './health/readiness.ts';

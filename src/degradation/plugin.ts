@@ -1,5 +1,5 @@
 import type { ApolloServerPlugin } from '@apollo/server';
-import type { PorticoContext } from '../context.ts';
+import type { PorticoContext } from '../request/context.ts';
 import { degradationReport } from './report.ts';
 
 /**

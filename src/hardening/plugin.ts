@@ -1,5 +1,5 @@
 import type { ApolloServerPlugin } from '@apollo/server';
-import type { PorticoContext } from '../context.ts';
+import type { PorticoContext } from '../request/context.ts';
 import { INTROSPECTION_MAX_DEPTH, isIntrospectionOnly } from '../introspection/policy.ts';
 import { actualCost } from './cost.ts';
 import type { CostMode, OperationLimits } from './index.ts';

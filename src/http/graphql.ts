@@ -1,6 +1,6 @@
 import { HeaderMap, type ApolloServer, type HTTPGraphQLRequest } from '@apollo/server';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { PorticoContext } from '../context.ts';
+import type { PorticoContext } from '../request/context.ts';
 
 /**
  * The bridge from Fastify to Apollo Server: ~30 lines instead of a dependency, so the edge

@@ -1,5 +1,5 @@
 import type { Principal } from '../auth/principal.ts';
-import { CLIENT_CLOSED_REQUEST, type FinishedRequest } from '../context.ts';
+import { CLIENT_CLOSED_REQUEST, type FinishedRequest } from '../request/context.ts';
 import type { Logger } from './index.ts';
 
 /**

@@ -1,5 +1,5 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
-import type { TrustedDocumentOutcome } from '../context.ts';
+import type { TrustedDocumentOutcome } from '../request/context.ts';
 import type { CostMode } from '../hardening/index.ts';
 import type { CostMetrics } from '../hardening/plugin.ts';
 import type { TrustedDocumentsLoadOutcome, TrustedDocumentsMetrics } from '../trustedDocuments/index.ts';

@@ -1,7 +1,7 @@
 import type { ApolloServerPlugin } from '@apollo/server';
 import { ApolloServerErrorCode } from '@apollo/server/errors';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
-import type { FinishedRequest, OperationType, PorticoContext } from '../context.ts';
+import type { FinishedRequest, OperationType, PorticoContext } from '../request/context.ts';
 import { ErrorCode } from '../errors/codes.ts';
 import { OperationLimitCode } from '../hardening/errors.ts';
 import { operationTypeOf } from '../request/state.ts';

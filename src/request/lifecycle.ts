@@ -1,6 +1,6 @@
 import type { ApolloServerPlugin } from '@apollo/server';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { CLIENT_CLOSED_REQUEST, type FinishedRequest, type PorticoContext, type RequestStateControl } from '../context.ts';
+import { CLIENT_CLOSED_REQUEST, type FinishedRequest, type PorticoContext, type RequestStateControl } from './context.ts';
 import type { Logger } from '../logging/index.ts';
 import { createRequestState, operationTypeOf } from './state.ts';
 

@@ -1,7 +1,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { FastifyRequest } from 'fastify';
 import { ANONYMOUS } from '../auth/principal.ts';
-import type { OperationType, PorticoContext, RequestStateControl } from '../context.ts';
+import type { OperationType, PorticoContext, RequestStateControl } from './context.ts';
 import type { Logger } from '../logging/index.ts';
 import { requestIdFrom, traceIdOf, traceparentFrom } from './correlation.ts';
 

@@ -1,7 +1,7 @@
 import { HeaderMap, type ApolloServerPlugin } from '@apollo/server';
 import type { FormattedExecutionResult } from 'graphql';
 import type { Principal } from '../auth/principal.ts';
-import type { PorticoContext } from '../context.ts';
+import type { PorticoContext } from '../request/context.ts';
 
 /**
  * Opt-in inbound deduplication (`PORTICO_INBOUND_DEDUP`): identical concurrent query operations

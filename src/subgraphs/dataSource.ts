@@ -1,7 +1,7 @@
 import type { GraphQLDataSource, GraphQLDataSourceProcessOptions } from '@apollo/gateway';
 import type { GatewayGraphQLResponse } from '@apollo/server-gateway-interface';
 import type { DocumentNode } from 'graphql';
-import type { PorticoContext } from '../context.ts';
+import type { PorticoContext, SubgraphCallHeaders } from '../request/context.ts';
 import type { StaleStore } from '../degradation/staleStore.ts';
 import { createSubgraphFallback, type SubgraphFallback } from '../degradation/subgraphFallback.ts';
 import type { FetchFacts } from '../degradation/types.ts';
@@ -70,17 +70,6 @@ interface ProcessOptions {
   document?: DocumentNode;
   pathInIncomingRequest?: readonly (string | number)[];
 }
-
-interface RequestHeaders {
-  readonly headers: Record<string, string>;
-  readonly identityKey: string;
-}
-
-/**
- * Per client request (its context). Every data source of one Portico shares the same header
- * builders (server.ts), so whichever source makes the entry first makes it for all.
- */
-const requestHeaders = new WeakMap<PorticoContext, RequestHeaders>();
 
 /**
  * All subgraph I/O goes through here. For a client operation, in order:
@@ -218,15 +207,15 @@ export class SubgraphDataSource implements GraphQLDataSource<PorticoContext & Re
    * The headers of this request's subgraph calls and the identity part of their dedup key,
    * made once per client request (a product page makes four calls).
    */
-  private requestHeaders(ctx: PorticoContext): RequestHeaders {
-    let made = requestHeaders.get(ctx);
-    if (!made) {
+  private requestHeaders(ctx: PorticoContext): SubgraphCallHeaders {
+    // Kept on the request's state: every data source of one Portico shares the same header
+    // builders (server.ts), so whichever source makes them first makes them for all.
+    if (!ctx.subgraphCallHeaders) {
       const identity = this.deps.identityHeadersFor?.(ctx) ?? {};
       // A deduplicated call carries the leader's request id; followers log theirs with the call.
-      made = { headers: { ...this.deps.traceHeadersFor?.(ctx), ...identity }, identityKey: JSON.stringify(identity) };
-      requestHeaders.set(ctx, made);
+      ctx.subgraphCallHeaders = { headers: { ...this.deps.traceHeadersFor?.(ctx), ...identity }, identityKey: JSON.stringify(identity) };
     }
-    return made;
+    return ctx.subgraphCallHeaders;
   }
 
   /**

@@ -1,5 +1,5 @@
 import type { ApolloServerPlugin, GraphQLRequest } from '@apollo/server';
-import type { PorticoContext, TrustedDocumentOutcome } from '../context.ts';
+import type { PorticoContext, TrustedDocumentOutcome } from '../request/context.ts';
 import { clientInputPrefix } from '../errors/clientText.ts';
 import { ErrorCode, PorticoError } from '../errors/codes.ts';
 import type { Logger } from '../logging/index.ts';

@@ -2,7 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { parse } from 'graphql';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import type { PorticoContext } from '../../src/context.ts';
+import type { PorticoContext } from '../../src/request/context.ts';
 import { ANONYMOUS } from '../../src/auth/principal.ts';
 import { createLogger } from '../../src/logging/index.ts';
 import { createBreakerRegistry } from '../../src/resilience/breakers.ts';

@@ -1,9 +1,9 @@
-import type { Principal } from './auth/principal.ts';
-import type { DegradedFetch } from './degradation/types.ts';
-import type { Logger } from './logging/index.ts';
+import type { Principal } from '../auth/principal.ts';
+import type { DegradedFetch } from '../degradation/types.ts';
+import type { Logger } from '../logging/index.ts';
 
 /**
- * Per-request state, made once when the request arrives (src/request/lifecycle.ts), carried on
+ * Per-request state, made once when the request arrives (./lifecycle.ts), carried on
  * the Fastify request, handed as is to Apollo Server as the GraphQL context, and read by every
  * later step: authentication records the principal, the rate limit reads it, execution notes
  * the operation and its cost, the access log and request metrics read the whole. Every concern
@@ -55,6 +55,15 @@ export interface PorticoContext {
    * dedup): plugins that shape the leader's response must not shape the copy again.
    */
   sharedResponse: boolean;
+  /** The headers of this request's subgraph calls, made by its first call (the data source). */
+  subgraphCallHeaders?: SubgraphCallHeaders;
+}
+
+/** What every subgraph call of one request sends: correlation and identity headers. */
+export interface SubgraphCallHeaders {
+  readonly headers: Record<string, string>;
+  /** The identity headers as a string, part of the dedup key: calls of different callers never merge. */
+  readonly identityKey: string;
 }
 
 /** nginx's status for "the client closed the connection before the answer": never sent, only logged and counted. */
