@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { validatePolicies } from '../rateLimit/policies.ts';
+import { parseRedisUrl, RedisUrlError } from '../redis/url.ts';
 
 /**
  * Small zod builders for environment values. Every builder produces a message that says what is
@@ -100,6 +101,27 @@ export function url(protocols: readonly string[] = ['http:', 'https:']) {
         return u.toString();
       } catch {
         ctx.addIssue({ code: 'custom', message: `expected an absolute ${protocols.join(' or ')} URL, got ${JSON.stringify(raw)}` });
+        return z.NEVER;
+      }
+    });
+}
+
+/**
+ * PORTICO_REDIS_URL: one Redis (`redis://`, `rediss://`, kept as the normalised URL, as before),
+ * a Sentinel group (`redis+sentinel://`) or Cluster seed nodes (`redis+cluster://`), kept as
+ * given. Every form is checked here, so a typo stops the start, not the first request.
+ */
+export function redisUrl() {
+  return z
+    .string()
+    .optional()
+    .transform((raw, ctx) => {
+      if (raw === undefined || raw.trim() === '') return undefined;
+      try {
+        const target = parseRedisUrl(raw);
+        return target.kind === 'single' ? target.url : raw.trim();
+      } catch (error) {
+        ctx.addIssue({ code: 'custom', message: error instanceof RedisUrlError ? error.message : String(error) });
         return z.NEVER;
       }
     });

@@ -34,7 +34,7 @@ import {
   DEFAULT_MAX_TOKENS,
 } from '../hardening/index.ts';
 import { DEFAULT_TRUSTED_DOCUMENTS_POLL_MS } from '../trustedDocuments/index.ts';
-import { bool, checkHttpUrl, int, list, oneOf, optionalInt, pairs, ratePolicies, text, url } from './env.ts';
+import { bool, checkHttpUrl, int, list, oneOf, optionalInt, pairs, ratePolicies, redisUrl, text, url } from './env.ts';
 
 /**
  * Every environment variable Portico reads: what each accepts and its default, with the reason
@@ -129,7 +129,7 @@ export const envSchema = z.object({
   PORTICO_APQ_TTL_S: int(DEFAULT_APQ_TTL_S, 1, 30 * 86_400),
   PORTICO_DRAIN_DELAY_MS: int(DEFAULT_DRAIN_DELAY_MS, 0, 600_000),
   PORTICO_SHUTDOWN_GRACE_MS: int(DEFAULT_SHUTDOWN_GRACE_MS, 100, 600_000),
-  PORTICO_REDIS_URL: url(['redis:', 'rediss:']),
+  PORTICO_REDIS_URL: redisUrl(),
   PORTICO_REDIS_COMMAND_TIMEOUT_MS: int(DEFAULT_REDIS_COMMAND_TIMEOUT_MS, 1, 10_000),
   PORTICO_RATE_LIMIT_ENABLED: bool(true),
   PORTICO_RATE_LIMITS: ratePolicies(),

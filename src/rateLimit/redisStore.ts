@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { DEFAULT_REDIS_COMMAND_TIMEOUT_MS, type RedisClient } from '../redis/client.ts';
 import { withDeadline } from '../redis/deadline.ts';
+import { loadScriptEverywhere } from '../redis/scripts.ts';
 import { gcraParams } from './gcra.ts';
 import type { RateLimitPolicy } from './policies.ts';
 import { usToMs, type RateLimitDecision, type RateLimitStore } from './store.ts';
@@ -84,11 +85,8 @@ export class RedisStore implements RateLimitStore {
     // two round trips, enough to miss the 50 ms budget after an event-loop stall and send a
     // healthy Redis into fallback. Commands on one connection run in order, so every later EVALSHA
     // finds the script. NOSCRIPT → EVAL stays for a SCRIPT FLUSH between two connects.
-    const load = (): void => {
-      this.#redis.script('LOAD', GCRA_LUA).catch(() => {
-        // Failing here means the connection failed; the limiter notices on its own.
-      });
-    };
+    // On a Cluster each primary has its own script cache: load it on every one.
+    const load = (): void => void loadScriptEverywhere(this.#redis, GCRA_LUA);
     this.#redis.on('ready', load);
     if (this.#redis.status === 'ready') load();
   }

@@ -1,13 +1,16 @@
-import { Redis } from 'ioredis';
+import { Cluster, Redis, type RedisOptions } from 'ioredis';
 import type { Logger } from 'pino';
+import { describeRedisTarget, parseRedisUrl, type RedisTarget } from './url.ts';
 
 /**
  * The one Redis client of a gateway process, shared by everything that keeps state across
- * instances: rate-limit buckets and policies, persisted queries (APQ), stale subgraph values.
- * Users take a `RedisClient` from here rather than from ioredis, so the library stays an
- * implementation detail of this folder.
+ * instances: rate-limit buckets and policies, persisted queries (APQ), stale subgraph values,
+ * the live instance count. A single Redis or one found through Sentinel is a `Redis`; a Redis
+ * Cluster is a `Cluster` (same commands; multi-key commands need keys in one hash slot). Users
+ * take a `RedisClient` from here rather than from ioredis, so the library stays an implementation
+ * detail of this folder.
  */
-export type RedisClient = Redis;
+export type RedisClient = Redis | Cluster;
 
 /**
  * Budget for one command on the request path, ms (PORTICO_REDIS_COMMAND_TIMEOUT_MS). A healthy
@@ -43,7 +46,12 @@ export function reconnectDelayMs(attempt: number, random: () => number = Math.ra
 }
 
 export interface RedisClientOptions {
-  /** `redis://[user:password@]host:port[/db]` (PORTICO_REDIS_URL). */
+  /**
+   * PORTICO_REDIS_URL: `redis://[user:password@]host:port[/db]` (or `rediss://`), a Sentinel
+   * group `redis+sentinel://host1:port1,host2:port2/<master name>`, or Cluster seed nodes
+   * `redis+cluster://host1:port1,host2:port2`; every form in `url.ts`. Throws `RedisUrlError` if
+   * it is none of them.
+   */
   readonly url: string;
   /**
    * Per-command timeout, ms (PORTICO_REDIS_COMMAND_TIMEOUT_MS); pass the limiter the same value.
@@ -72,7 +80,8 @@ export interface RedisClientDeps {
  * The caller owns the client and `quit()`s it at shutdown.
  */
 export function createRedisClient(options: RedisClientOptions, deps: RedisClientDeps): RedisClient {
-  const redis = new Redis(options.url, {
+  const target = parseRedisUrl(options.url);
+  const common = {
     lazyConnect: true,
     enableOfflineQueue: false,
     maxRetriesPerRequest: 0,
@@ -83,11 +92,13 @@ export function createRedisClient(options: RedisClientOptions, deps: RedisClient
       2 * (options.commandTimeoutMs ?? DEFAULT_REDIS_COMMAND_TIMEOUT_MS),
     ),
     connectTimeout: options.connectTimeoutMs ?? DEFAULT_REDIS_CONNECT_TIMEOUT_MS,
-    retryStrategy: (attempt) => reconnectDelayMs(attempt),
+    retryStrategy: (attempt: number) => reconnectDelayMs(attempt),
     // Name and log component predate the client's move out of rateLimit/; kept as they are so
     // CLIENT LIST and log queries in operations stay valid.
     connectionName: 'portico-ratelimit',
-  });
+  } satisfies RedisOptions;
+  const redis = connect(target, common);
+  TARGETS.set(redis, target);
   // Without a listener ioredis prints every connection error to the console. Each failed
   // reconnect is expected while Redis is down, and the limiter logs the mode change once,
   // so these stay at debug.
@@ -97,7 +108,69 @@ export function createRedisClient(options: RedisClientOptions, deps: RedisClient
   return redis;
 }
 
-/** Host and port of a client, for log lines (never the URL: it may carry a password). */
+function withoutClusterManaged(options: RedisOptions): Omit<RedisOptions, 'retryStrategy' | 'enableOfflineQueue'> {
+  const { retryStrategy: _retry, enableOfflineQueue: _queue, ...rest } = options;
+  return rest;
+}
+
+/** Which topology each client was built for, for `redisAddress` (a Cluster has no one host). */
+const TARGETS = new WeakMap<RedisClient, RedisTarget>();
+
+function connect(target: RedisTarget, common: RedisOptions): RedisClient {
+  switch (target.kind) {
+    case 'single':
+      return new Redis(target.url, common);
+    case 'sentinel':
+      return new Redis({
+        ...common,
+        sentinels: target.sentinels.map((s) => ({ host: s.host, port: s.port })),
+        name: target.masterName,
+        db: target.db,
+        ...(target.username ? { username: target.username } : {}),
+        ...(target.password ? { password: target.password } : {}),
+        ...(target.sentinelUsername ? { sentinelUsername: target.sentinelUsername } : {}),
+        ...(target.sentinelPassword ? { sentinelPassword: target.sentinelPassword } : {}),
+        ...(target.tls ? { tls: {}, enableTLSForSentinelMode: true } : {}),
+        // Sentinels unreachable: keep asking, on the same capped, jittered schedule.
+        sentinelRetryStrategy: (attempt: number) => reconnectDelayMs(attempt),
+        // Subscribe to +switch-master on the sentinels: the client drops the old primary as soon
+        // as a failover is decided, instead of waiting for its socket to time out.
+        failoverDetector: true,
+      });
+    case 'cluster':
+      return new Cluster(
+        target.nodes.map((n) => ({ host: n.host, port: n.port })),
+        {
+          lazyConnect: true,
+          enableOfflineQueue: false,
+          enableAutoPipelining: false,
+          // Writes and reads go to primaries only: a bucket read from a lagging replica would
+          // admit twice.
+          scaleReads: 'master',
+          clusterRetryStrategy: (attempt: number) => reconnectDelayMs(attempt),
+          redisOptions: {
+            // The cluster's own offline queue and retry strategy (above) replace the per-node ones.
+            ...withoutClusterManaged(common),
+            ...(target.username ? { username: target.username } : {}),
+            ...(target.password ? { password: target.password } : {}),
+            ...(target.tls ? { tls: {} } : {}),
+          },
+        },
+      );
+    default: {
+      const exhaustive: never = target;
+      throw new Error(`unknown Redis target ${JSON.stringify(exhaustive)}`);
+    }
+  }
+}
+
+/**
+ * Where a client points, for log lines (never the URL: it may carry a password): `host:port` for
+ * one Redis, the master name and sentinels, or the cluster seed nodes.
+ */
 export function redisAddress(redis: RedisClient): string {
+  const target = TARGETS.get(redis);
+  if (target && target.kind !== 'single') return describeRedisTarget(target);
+  if (redis instanceof Cluster) return 'cluster';
   return `${redis.options.host ?? '?'}:${redis.options.port ?? '?'}`;
 }

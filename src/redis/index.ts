@@ -17,3 +17,13 @@ export {
 } from './client.ts';
 export { withDeadline, RedisCommandTimeoutError } from './deadline.ts';
 export { createRedisKeyValueCache } from './keyValueCache.ts';
+export {
+  parseRedisUrl,
+  describeRedisTarget,
+  RedisUrlError,
+  REDIS_URL_FORMS,
+  DEFAULT_SENTINEL_PORT,
+  type RedisTarget,
+  type RedisNodeAddress,
+} from './url.ts';
+export { loadScriptEverywhere } from './scripts.ts';

@@ -1,6 +1,7 @@
 /** Shared pieces of the rate-limit tests: a real pino logger whose lines the test can read. */
 import { pino, type Logger } from 'pino';
 import type { Redis } from 'ioredis';
+import type { RedisClient } from '../../src/redis/index.ts';
 import { until } from '../../devkit/wait.ts';
 import { createRedisClient } from '../../src/redis/index.ts';
 import {
@@ -50,7 +51,7 @@ export function manualClock(startMs = 1_000_000): { now: () => number; advance(m
 /** One simulated gateway instance: its own ioredis client, limiter, logs and metric events. */
 export interface Instance {
   readonly limiter: RateLimiter;
-  readonly redis: Redis;
+  readonly redis: RedisClient;
   readonly logs: CapturedLogs;
   readonly modes: RateLimiterMode[];
   readonly redisCommands: { ok: number; failed: number };
