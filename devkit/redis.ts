@@ -10,12 +10,16 @@
  * new Redis(redis.url);
  * ```
  */
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { promisify } from 'node:util';
+import { Redis } from 'ioredis';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort } from './ports.ts';
+import { freePort, freePorts } from './ports.ts';
 import { spawnProcess, type ManagedProcess } from './processes.ts';
 import type { Reaper } from './reaper.ts';
+import { until } from './wait.ts';
 
 /** A cold redis-server is ready in ~10 ms; 10 s only matters on a starved CI box. */
 const DEFAULT_START_TIMEOUT_MS = 10_000;
@@ -38,6 +42,8 @@ export interface RedisOptions {
   /** Pin to this CPU (`taskset`). */
   readonly cpu?: number;
   readonly startTimeoutMs?: number;
+  /** More redis-server arguments, after the defaults (e.g. `--replicaof`, `--cluster-enabled`). */
+  readonly args?: readonly string[];
 }
 
 export interface RunningRedis {
@@ -126,6 +132,7 @@ async function spawnRedis(port: number, options: RedisOptions): Promise<ManagedP
     '--daemonize', 'no',
     '--loglevel', 'notice',
     '--logfile', '',
+    ...(options.args ?? []),
   ];
   const proc = spawnProcess({ name: 'redis', command: bin, args, cwd: dir, logFile: options.logFile, reaper: options.reaper, cpu: options.cpu });
   void proc.exited.then(() => rmSync(dir, { recursive: true, force: true }));
@@ -136,4 +143,189 @@ async function spawnRedis(port: number, options: RedisOptions): Promise<ManagedP
     throw new Error(`could not start ${bin} on port ${port}: ${error instanceof Error ? error.message : String(error)}`);
   }
   return proc;
+}
+
+/** The sentinels' name for the primary they watch. */
+export const SENTINEL_MASTER_NAME = 'portico';
+/**
+ * How long sentinels wait before calling a silent primary down, ms. Production uses 5-30 s; 1 s
+ * keeps a test's failover at ~2-3 s.
+ */
+const SENTINEL_DOWN_AFTER_MS = 1_000;
+/** Bound on the whole Sentinel group or Cluster coming up (gossip, replication, slot assignment). */
+const HA_START_TIMEOUT_MS = 30_000;
+
+export interface RunningSentinelGroup {
+  /** The first primary (after a failover, `current()` tells who is primary). */
+  readonly primary: RunningRedis;
+  readonly replica: RunningRedis;
+  readonly sentinels: readonly ManagedProcess[];
+  readonly sentinelPorts: readonly number[];
+  /** `redis+sentinel://127.0.0.1:p1,127.0.0.1:p2,127.0.0.1:p3/portico`, for PORTICO_REDIS_URL. */
+  readonly url: string;
+  /** Port of the primary the sentinels name now. */
+  currentPrimaryPort(): Promise<number>;
+  /** Stops every process it started, by pid. Idempotent. */
+  stop(): Promise<void>;
+}
+
+/**
+ * A Sentinel group on loopback: a primary, a replica of it, and three `redis-server --sentinel`
+ * processes whose config (`sentinel monitor portico 127.0.0.1 <port> 2`) is written to a temp dir.
+ * Resolves once every sentinel knows the replica and the two other sentinels, so a failover can
+ * be decided (quorum 2 of 3) as soon as the primary dies.
+ */
+export async function startSentinelGroup(options: { reaper?: Reaper } = {}): Promise<RunningSentinelGroup> {
+  const started: { stop(): Promise<unknown> }[] = [];
+  const stopAll = async () => {
+    for (const p of started.reverse()) await p.stop().catch(() => undefined);
+  };
+  try {
+    const primary = await startRedis({ reaper: options.reaper });
+    started.push(primary);
+    const replica = await startRedis({ reaper: options.reaper, args: ['--replicaof', '127.0.0.1', String(primary.port)] });
+    started.push(replica);
+    await withClient(replica.port, (c) =>
+      until('the replica to sync with its primary', async () => /master_link_status:up/.test(await c.info('replication')), HA_START_TIMEOUT_MS, 50),
+    );
+    const sentinelPorts = await freePorts(3);
+    const sentinels: ManagedProcess[] = [];
+    for (const port of sentinelPorts) {
+      const proc = spawnSentinel(port, primary.port, options.reaper);
+      started.push({ stop: () => proc.stop(STOP_GRACE_MS) });
+      sentinels.push(proc);
+      await proc.waitForOutput(/\+monitor master/, DEFAULT_START_TIMEOUT_MS);
+    }
+    for (const port of sentinelPorts) {
+      await withClient(port, (c) =>
+        until(
+          `sentinel :${port} to see the replica and the other two sentinels`,
+          async () => {
+            const fields = toFields((await c.call('SENTINEL', 'MASTER', SENTINEL_MASTER_NAME)) as string[]);
+            return fields['num-slaves'] === '1' && fields['num-other-sentinels'] === '2';
+          },
+          HA_START_TIMEOUT_MS,
+          100,
+        ),
+      );
+    }
+    let stopped = false;
+    return {
+      primary,
+      replica,
+      sentinels,
+      sentinelPorts,
+      url: `redis+sentinel://${sentinelPorts.map((p) => `127.0.0.1:${p}`).join(',')}/${SENTINEL_MASTER_NAME}`,
+      async currentPrimaryPort() {
+        for (const port of sentinelPorts) {
+          try {
+            const addr = await withClient(port, (c) => c.call('SENTINEL', 'GET-MASTER-ADDR-BY-NAME', SENTINEL_MASTER_NAME) as Promise<string[]>);
+            return Number(addr[1]);
+          } catch {
+            // this sentinel is gone; ask the next
+          }
+        }
+        throw new Error('no sentinel answers');
+      },
+      async stop() {
+        if (stopped) return;
+        stopped = true;
+        await stopAll();
+      },
+    };
+  } catch (error) {
+    await stopAll();
+    throw error;
+  }
+}
+
+function spawnSentinel(port: number, primaryPort: number, reaper: Reaper | undefined): ManagedProcess {
+  const dir = mkdtempSync(join(tmpdir(), 'portico-sentinel-'));
+  // Sentinel rewrites its config file (it records what it learns), so it must be a writable file.
+  const conf = join(dir, 'sentinel.conf');
+  writeFileSync(
+    conf,
+    [
+      `port ${port}`,
+      'bind 127.0.0.1',
+      'daemonize no',
+      `dir ${dir}`,
+      `sentinel monitor ${SENTINEL_MASTER_NAME} 127.0.0.1 ${primaryPort} 2`,
+      `sentinel down-after-milliseconds ${SENTINEL_MASTER_NAME} ${SENTINEL_DOWN_AFTER_MS}`,
+      `sentinel failover-timeout ${SENTINEL_MASTER_NAME} 10000`,
+      `sentinel parallel-syncs ${SENTINEL_MASTER_NAME} 1`,
+      '',
+    ].join('\n'),
+  );
+  const proc = spawnProcess({ name: `sentinel-${port}`, command: redisServerBin() ?? 'redis-server', args: [conf, '--sentinel'], cwd: dir, reaper });
+  void proc.exited.then(() => rmSync(dir, { recursive: true, force: true }));
+  return proc;
+}
+
+export interface RunningRedisCluster {
+  /** The three primaries, each owning a third of the 16,384 slots. */
+  readonly nodes: readonly RunningRedis[];
+  /** `redis+cluster://127.0.0.1:p1,127.0.0.1:p2,127.0.0.1:p3`, for PORTICO_REDIS_URL. */
+  readonly url: string;
+  /** Stops every node, by pid. Idempotent. */
+  stop(): Promise<void>;
+}
+
+/**
+ * A three-primary Redis Cluster on loopback (`--cluster-enabled yes` nodes joined by
+ * `redis-cli --cluster create … --cluster-yes`, no replicas). Bus ports are chosen free too, not
+ * port + 10,000. Resolves once every node reports `cluster_state:ok`.
+ */
+export async function startRedisCluster(options: { reaper?: Reaper } = {}): Promise<RunningRedisCluster> {
+  const nodes: RunningRedis[] = [];
+  const stopAll = async () => {
+    for (const n of nodes) await n.stop().catch(() => undefined);
+  };
+  try {
+    const ports = await freePorts(6);
+    for (let i = 0; i < 3; i++) {
+      // prettier-ignore
+      const args = ['--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf', '--cluster-port', String(ports[i + 3]), '--cluster-node-timeout', '2000'];
+      nodes.push(await startRedis({ port: ports[i]!, reaper: options.reaper, args }));
+    }
+    const cli = existsSync('/usr/bin/redis-cli') ? '/usr/bin/redis-cli' : 'redis-cli';
+    await promisify(execFile)(cli, ['--cluster', 'create', ...nodes.map((n) => `127.0.0.1:${n.port}`), '--cluster-yes'], { timeout: HA_START_TIMEOUT_MS });
+    for (const n of nodes) {
+      await withClient(n.port, (c) =>
+        until(`cluster node :${n.port} to report cluster_state:ok`, async () => /cluster_state:ok/.test((await c.call('CLUSTER', 'INFO')) as string), HA_START_TIMEOUT_MS, 50),
+      );
+    }
+    let stopped = false;
+    return {
+      nodes,
+      url: `redis+cluster://${nodes.map((n) => `127.0.0.1:${n.port}`).join(',')}`,
+      async stop() {
+        if (stopped) return;
+        stopped = true;
+        await stopAll();
+      },
+    };
+  } catch (error) {
+    await stopAll();
+    throw error;
+  }
+}
+
+/** Runs `fn` with a short-lived plain client on a loopback port, then disconnects it. */
+async function withClient<T>(port: number, fn: (c: Redis) => Promise<T>): Promise<T> {
+  const c = new Redis({ host: '127.0.0.1', port, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+  c.on('error', () => undefined);
+  try {
+    await c.connect();
+    return await fn(c);
+  } finally {
+    c.disconnect();
+  }
+}
+
+/** A flat [k1, v1, k2, v2, …] reply as an object. */
+function toFields(flat: readonly string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (let i = 0; i + 1 < flat.length; i += 2) out[flat[i]!] = flat[i + 1]!;
+  return out;
 }
