@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import { DEFAULT_REDIS_COMMAND_TIMEOUT_MS, redisAddress, type RedisClient } from '../redis/client.ts';
 import { HotKeyCache, DEFAULT_HOT_KEY_MAX_BLOCK_MS } from './hotKeys.ts';
+import { createInstanceCount, INSTANCES_KEY, type InstanceCount } from './instances.ts';
 import { MemoryStore, DEFAULT_MEMORY_STORE_MAX_BUCKETS } from './memoryStore.ts';
 import { createModeTracker, DEFAULT_PROBE_INTERVAL_MS } from './modeTracker.ts';
 import { DEFAULT_FALLBACK_TIER, type RateLimitPolicies } from './policies.ts';
@@ -30,10 +31,18 @@ export interface RateLimiterOptions {
   /** Behaviour while Redis is unreachable. Default `'open'`. */
   readonly failMode?: RateLimitFailMode;
   /**
-   * Gateway instances sharing the quota; the local fallback limits each at
-   * max(1, floor(limit / expectedInstances)). Default `DEFAULT_EXPECTED_INSTANCES` (3).
+   * Gateway instances sharing the quota, as known at start-up (PORTICO_RATE_LIMIT_INSTANCES). With
+   * Redis, each instance then learns the live count from heartbeats (`instances.ts`), and the local
+   * fallback limits it at max(1, floor(limit / last live count)); this value is used only until the
+   * first heartbeat answers. Default `DEFAULT_EXPECTED_INSTANCES` (3).
    */
   readonly expectedInstances?: number;
+  /** Heartbeat period, ms. Default `DEFAULT_HEARTBEAT_INTERVAL_MS` (1,000). */
+  readonly heartbeatIntervalMs?: number;
+  /** A silent instance stops counting after this long, ms. Default `DEFAULT_HEARTBEAT_TTL_MS` (3,000). */
+  readonly heartbeatTtlMs?: number;
+  /** Redis key of the heartbeat set. Default `'portico:instances'`. */
+  readonly instancesKey?: string;
   /** Budget per Redis bucket update, ms. Default `DEFAULT_REDIS_COMMAND_TIMEOUT_MS` (50). */
   readonly commandTimeoutMs?: number;
   /** Interval between Redis health probes while in fallback, ms. Default 1,000. */
@@ -70,6 +79,11 @@ export interface RateLimiter {
   mode(): RateLimiterMode;
   /** The policies in force: configured, with runtime overrides applied. */
   policies(): RateLimitPolicies;
+  /**
+   * Instances the local fallback divides each quota by: the last live count seen through Redis
+   * heartbeats, or `expectedInstances` until one has answered (and always without Redis).
+   */
+  liveInstances(): number;
   /**
    * Replace this instance's runtime overrides (tiers listed win over configured ones) until the
    * Redis document next changes. Throws `RateLimitPolicyError` if invalid.
@@ -126,11 +140,25 @@ export function createRateLimiter(options: RateLimiterOptions, deps: RateLimiter
     { maxBlockMs: options.hotKeyMaxBlockMs ?? DEFAULT_HOT_KEY_MAX_BLOCK_MS },
     { now },
   );
+  const instances: InstanceCount | undefined = redis
+    ? createInstanceCount(
+        {
+          startCount: expectedInstances,
+          commandTimeoutMs,
+          key: options.instancesKey ?? INSTANCES_KEY,
+          ...(options.heartbeatIntervalMs !== undefined ? { intervalMs: options.heartbeatIntervalMs } : {}),
+          ...(options.heartbeatTtlMs !== undefined ? { ttlMs: options.heartbeatTtlMs } : {}),
+        },
+        { logger, redis, now },
+      )
+    : undefined;
+  const liveInstances = (): number => instances?.current() ?? expectedInstances;
   const tracker = createModeTracker(
     { failMode, expectedInstances, commandTimeoutMs },
     {
       logger,
       redis,
+      liveInstances,
       onModeChange: (mode) => metrics.onModeChange(mode),
       onRecovered: () => void policies.poll(),
     },
@@ -146,6 +174,7 @@ export function createRateLimiter(options: RateLimiterOptions, deps: RateLimiter
       shared,
       hotKeys,
       mode: tracker,
+      liveInstances,
       now,
       onRedisCommand: (seconds, ok) => metrics.onRedisCommand(seconds, ok),
     },
@@ -161,7 +190,8 @@ export function createRateLimiter(options: RateLimiterOptions, deps: RateLimiter
     }
     const onFailure =
       failMode === 'open'
-        ? `falls back to per-instance limits at 1/${expectedInstances} of each quota`
+        ? `falls back to per-instance limits at 1/${expectedInstances} of each quota until heartbeats ` +
+          'in Redis give the live instance count, then 1/<last live count>'
         : 'rejects requests (503) while Redis is unreachable';
     const where = `${redisAddress(redis)} (command timeout ${commandTimeoutMs} ms)`;
     return `rate limits: shared through Redis at ${where}; ${onFailure}`;
@@ -205,17 +235,19 @@ export function createRateLimiter(options: RateLimiterOptions, deps: RateLimiter
     mode: tracker.mode,
     describe,
     policies: policies.policies,
+    liveInstances,
     setPolicies(overrides) {
       policies.setOverrides(overrides);
     },
     stats: router.stats,
-    close() {
+    async close() {
       if (tracker.close()) {
         for (const t of timers) clearInterval(t);
         timers.length = 0;
         redis?.off('ready', onReady);
+        // Leaves the heartbeat set (ZREM sent synchronously, before the owner quits the client).
+        await instances?.close();
       }
-      return Promise.resolve();
     },
   };
 }

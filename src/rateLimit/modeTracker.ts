@@ -22,6 +22,8 @@ export interface ModeTrackerDeps {
   readonly logger: Logger;
   /** Undefined: `memory` mode for good. */
   readonly redis: RedisClient | undefined;
+  /** The instance count the fallback divides by now, named in each mode-change log line. */
+  liveInstances?(): number;
   onModeChange(mode: RateLimiterMode): void;
   /** Redis answers again after a fallback: re-read what may have changed meanwhile. */
   onRecovered(): void;
@@ -53,7 +55,7 @@ export function createModeTracker(options: ModeTrackerOptions, deps: ModeTracker
   function changeTo(next: ModeMachine, reason: string, error?: unknown): void {
     machine = next;
     const currentMode = modeOf(next.state);
-    const fields = { event: 'rate_limit_mode', mode: currentMode, reason, failMode, expectedInstances };
+    const fields = { event: 'rate_limit_mode', mode: currentMode, reason, failMode, expectedInstances, liveInstances: deps.liveInstances?.() ?? expectedInstances };
     if (currentMode === 'redis') logger.info(fields, 'rate limiting is shared through Redis');
     else {
       const effect = failMode === 'open' ? 'fell back to per-instance limits' : 'is rejecting requests (failMode closed)';

@@ -1,4 +1,5 @@
 import type { HotKeyCache } from './hotKeys.ts';
+import { fallbackShare } from './liveCount.ts';
 import type { MemoryStore } from './memoryStore.ts';
 import type { ModeTracker } from './modeTracker.ts';
 import type { NamedRateLimitPolicy } from './policies.ts';
@@ -17,7 +18,7 @@ export const DEFAULT_UNAVAILABLE_RETRY_AFTER_MS = 1_000;
 
 export interface RouterOptions {
   readonly failMode: RateLimitFailMode;
-  /** The local fallback limits each instance at max(1, floor(limit / expectedInstances)). */
+  /** Instance count until `deps.liveInstances` knows better (and without it). */
   readonly expectedInstances: number;
   /** Retry-After of `failMode: 'closed'` rejections, ms. */
   readonly unavailableRetryAfterMs: number;
@@ -31,6 +32,11 @@ export interface RouterDeps {
   readonly hotKeys: HotKeyCache;
   /** The mode to route by; told when a Redis update fails. */
   readonly mode: Pick<ModeTracker, 'mode' | 'epoch' | 'redisFailed'>;
+  /**
+   * The last live instance count (heartbeats); the local fallback limits each instance at
+   * max(1, floor(limit / it)). Default: `expectedInstances`.
+   */
+  readonly liveInstances?: () => number;
   /** Monotonic clock, ms. */
   readonly now: () => number;
   /** Duration and outcome of each bucket update sent to Redis. */
@@ -80,7 +86,7 @@ export function createRouter(options: RouterOptions, deps: RouterDeps): Router {
         rejection: 'limiter-unavailable',
       };
     }
-    const share = { ...policy, limit: Math.max(1, Math.floor(policy.limit / expectedInstances)) };
+    const share = { ...policy, limit: fallbackShare(policy.limit, deps.liveInstances?.() ?? expectedInstances) };
     return localDecision(bucketId, share, cost, 'local-fallback');
   }
 
