@@ -274,7 +274,7 @@ export function createPortico(config: Config, deps: PorticoDeps = {}): Portico {
           subgraphNames: () => [...dataSources.keys()],
           lifecycle: () => lifecycle,
           readiness: () => readinessOf(lifecycle, breakers.snapshot(), limiterReasons()),
-          limiter: limiter && (() => ({ mode: limiter.mode(), description: limiter.describe(), policies: limiter.policies(), stats: limiter.stats() })),
+          limiter: limiter && (() => ({ mode: limiter.mode(), description: limiter.describe(), liveInstances: limiter.liveInstances(), policies: limiter.policies(), stats: limiter.stats() })),
           rateLimitAdmin: limiter && rateLimitAdminFor(limiter),
         },
       )

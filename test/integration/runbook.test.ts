@@ -255,6 +255,17 @@ describe('the runbook, run', () => {
     expect(await ok('redis')).toMatch(/^PONG$/m);
   });
 
+  it('14. / 15. Redis failover and cluster node lost: the gateway-side view of the limiter', async () => {
+    await until('shared limits', () => s.gw.portico.parts.limiter!.mode() === 'redis', 15_000);
+    const failover = await ok('redis-failover');
+    expect(failover).toMatch(/^\{"mode":"redis","liveInstances":[1-9]\d*,"redisErrors":\d+\}$/m);
+    expect(failover).toMatch(/^rate limits: shared through Redis at 127\.0\.0\.1:\d+ /m);
+    expect(failover).toMatch(/^portico_ratelimit_mode\{mode="redis"\} 1$/m);
+    const node = await ok('redis-cluster-node');
+    expect(node).toMatch(/^\{"mode":"redis","liveInstances":[1-9]\d*,"redisErrors":\d+,"fallbackDecisions":\d+\}$/m);
+    expect(node).toMatch(/^portico_ratelimit_mode\{mode="redis"\} 1$/m);
+  });
+
   it('11. identity provider down: JWKS failures are counted, anonymous traffic is served', async () => {
     const token = await signDevToken({ sub: 'runbook-user' });
     expect((await s.gql(PAGE, undefined, { authorization: `Bearer ${token}` })).status).toBe(401);
