@@ -41,6 +41,11 @@ export function createRateLimitMetrics(registers: Registry[]): RateLimiterMetric
     buckets: REDIS_DURATION_BUCKETS_S,
     registers,
   });
+  const liveInstances = new Gauge({
+    name: 'portico_ratelimit_live_instances',
+    help: 'Gateway instances this one divides each quota by in the local fallback: the live count seen through Redis heartbeats (PORTICO_RATE_LIMIT_INSTANCES until one answered).',
+    registers,
+  });
   const redisErrors = new Counter({
     name: 'portico_redis_errors_total',
     help: 'Rate-limit bucket updates that failed or exceeded their time budget.',
@@ -57,6 +62,9 @@ export function createRateLimitMetrics(registers: Registry[]): RateLimiterMetric
     },
     onModeChange(mode) {
       for (const m of LIMITER_MODES) rlMode.set({ mode: m }, m === mode ? 1 : 0);
+    },
+    onLiveInstances(count) {
+      liveInstances.set(count);
     },
     onRedisCommand(seconds, ok) {
       redisDuration.observe(seconds);

@@ -57,6 +57,8 @@ export interface InstanceCountDeps {
   readonly redis: RedisClient;
   /** Monotonic clock, ms. Default `performance.now`. */
   readonly now?: () => number;
+  /** Called with the count in force whenever it changes. */
+  onChange?(count: number): void;
 }
 
 export interface InstanceCount {
@@ -102,6 +104,7 @@ export function createInstanceCount(options: InstanceCountOptions, deps: Instanc
       if (inForce !== lastLogged) {
         logger.info({ event: 'rate_limit_instances', liveInstances: inForce, previous: lastLogged }, `live gateway instances: ${inForce} (was ${lastLogged})`);
         lastLogged = inForce;
+        deps.onChange?.(inForce);
       }
     } catch (error) {
       // Keep the last count: it is exactly what the fallback needs while Redis is gone.

@@ -149,7 +149,7 @@ export function createRateLimiter(options: RateLimiterOptions, deps: RateLimiter
           ...(options.heartbeatIntervalMs !== undefined ? { intervalMs: options.heartbeatIntervalMs } : {}),
           ...(options.heartbeatTtlMs !== undefined ? { ttlMs: options.heartbeatTtlMs } : {}),
         },
-        { logger, redis, now },
+        { logger, redis, now, onChange: (n) => metrics.onLiveInstances?.(n) },
       )
     : undefined;
   const liveInstances = (): number => instances?.current() ?? expectedInstances;
@@ -217,6 +217,7 @@ export function createRateLimiter(options: RateLimiterOptions, deps: RateLimiter
   if (redis) logger.info(startFields, describe());
   else logger.warn(startFields, describe());
   metrics.onModeChange(tracker.mode());
+  metrics.onLiveInstances?.(liveInstances());
   const onReady = (): void => {
     void tracker.probe();
     void policies.poll();

@@ -61,4 +61,6 @@ export interface RateLimiterMetrics {
   onModeChange(mode: RateLimiterMode): void;
   /** Duration and outcome of each bucket update sent to Redis (not probes or policy polls). */
   onRedisCommand(seconds: number, ok: boolean): void;
+  /** The instance count the local fallback divides quotas by, at start and on every change. */
+  onLiveInstances?(count: number): void;
 }

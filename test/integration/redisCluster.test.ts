@@ -29,7 +29,8 @@ async function keysPerNode(pattern: string): Promise<number[]> {
 beforeAll(async () => {
   cluster = await startRedisCluster();
   for (const n of cluster.nodes) {
-    const a = new Redis(n.port, '127.0.0.1', { lazyConnect: true });
+    const a = new Redis(n.port, '127.0.0.1', { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+    a.on('error', () => undefined); // the last test kills a node under its admin client
     await a.connect();
     admins.push(a);
   }
@@ -50,7 +51,9 @@ describe('Redis Cluster (three primaries)', () => {
   it('limits exactly across three instances, buckets spread over every primary', async () => {
     let fleet: Fleet | undefined;
     try {
-      fleet = await startFleet(cluster.url, 3, { policies, commandTimeoutMs: 500 });
+      // Start-up count 1: the three must learn "3" from their heartbeats through the Cluster.
+      fleet = await startFleet(cluster.url, 3, { policies, commandTimeoutMs: 500, expectedInstances: 1, heartbeatIntervalMs: 100, heartbeatTtlMs: 300 });
+      await until('every instance to count three through the Cluster', () => fleet!.instances.every((x) => x.limiter.liveInstances() === 3), 5_000);
       for (let s = 0; s < 12; s++) {
         const traffic = new Traffic(fleet, { key: `ip:203.0.113.${s}`, tier: 'anonymous' });
         await traffic.run(110);
@@ -120,6 +123,27 @@ describe('Redis Cluster (three primaries)', () => {
       for (let i = 0; i < 8; i++) statuses.push((await stack.gql('{ products(first: 1) { id } }')).status);
       expect(statuses).toEqual([200, 200, 200, 200, 200, 429, 429, 429]);
       expect(limiter.stats().redisErrors).toBe(0);
+    } finally {
+      await stack?.stop();
+    }
+  });
+
+  // Last: it leaves the Cluster without one of its primaries.
+  it('a primary SIGKILLed (no replica): 0 5xx, the limiter falls back instead of failing requests', async () => {
+    let stack: Stack | undefined;
+    try {
+      stack = await startStack({ PORTICO_REDIS_URL: cluster.url, PORTICO_RATE_LIMITS: 'anonymous=100000/1h', PORTICO_REDIS_COMMAND_TIMEOUT_MS: '200' });
+      const limiter = stack.gw.portico.parts.limiter!;
+      await until('the limiter to use the Cluster', () => limiter.mode() === 'redis');
+      const statuses: number[] = [];
+      const send = async () => {
+        for (let i = 0; i < 5; i++) statuses.push((await stack!.gql('{ products(first: 1) { id } }')).status);
+      };
+      await cluster.nodes[2]!.kill('SIGKILL');
+      await until('a fallback on the lost node', () => limiter.stats().fallbackDecisions > 0, { timeoutMs: 15_000, intervalMs: 20, step: send });
+      await send();
+      expect(statuses.filter((s) => s !== 200)).toEqual([]);
+      expect(stack.gw.logs.find((l) => l.event === 'rate_limit_mode' && l.mode === 'local-fallback').length).toBeGreaterThanOrEqual(1);
     } finally {
       await stack?.stop();
     }

@@ -261,6 +261,7 @@ describe('the runbook, run', () => {
     expect(failover).toMatch(/^\{"mode":"redis","liveInstances":[1-9]\d*,"redisErrors":\d+\}$/m);
     expect(failover).toMatch(/^rate limits: shared through Redis at 127\.0\.0\.1:\d+ /m);
     expect(failover).toMatch(/^portico_ratelimit_mode\{mode="redis"\} 1$/m);
+    expect(failover).toMatch(/^portico_ratelimit_live_instances [1-9]\d*$/m);
     const node = await ok('redis-cluster-node');
     expect(node).toMatch(/^\{"mode":"redis","liveInstances":[1-9]\d*,"redisErrors":\d+,"fallbackDecisions":\d+\}$/m);
     expect(node).toMatch(/^portico_ratelimit_mode\{mode="redis"\} 1$/m);
