@@ -85,7 +85,10 @@ export function createInstanceCount(options: InstanceCountOptions, deps: Instanc
   const now = deps.now ?? (() => performance.now());
   const startCount = Math.max(1, Math.floor(options.startCount));
   let reported: number | undefined;
-  let firstBeatAt = 0;
+  // The count may only drop once the set has had a TTL to fill: after start, and again after each
+  // reconnect (a blank restarted Redis has an empty set that the fleet re-fills within a second).
+  let floor = startCount;
+  let settlingSince: number | undefined;
   let lastLogged = startCount;
   let beating = false;
   let closed = false;
@@ -97,7 +100,7 @@ export function createInstanceCount(options: InstanceCountOptions, deps: Instanc
       const reply = await withDeadline(heartbeat(redis, key, member, ttlMs), options.commandTimeoutMs);
       const next = acceptLiveCount(reported ?? 0, reply);
       if (next >= 1) {
-        if (reported === undefined) firstBeatAt = now();
+        settlingSince ??= now();
         reported = next;
       }
       const inForce = current();
@@ -115,12 +118,16 @@ export function createInstanceCount(options: InstanceCountOptions, deps: Instanc
   }
 
   function current(): number {
-    return liveCountInForce(startCount, reported, now() - firstBeatAt, ttlMs);
+    return liveCountInForce(floor, reported, settlingSince === undefined ? 0 : now() - settlingSince, ttlMs);
   }
 
   const timer = setInterval(() => void beat(), intervalMs);
   timer.unref();
-  const onReady = (): void => void beat();
+  const onReady = (): void => {
+    floor = current();
+    settlingSince = undefined;
+    void beat();
+  };
   redis.on('ready', onReady);
   if (redis.status === 'ready') void beat();
 

@@ -30,13 +30,16 @@ export function instanceId(host: string, pid: number, random: () => number = Mat
 }
 
 /**
- * The count the fallback divides by. Until this instance's first heartbeat has answered, the
- * start-up value. For one heartbeat TTL after that, the larger of the two: instances that started
- * together (a rollout, a test) may not all have announced themselves yet, and undercounting would
- * hand out more than the quota. After a full TTL every live instance has beaten at least once
- * (they beat every interval < TTL), so the reported count alone is right, smaller or larger.
+ * The count the fallback divides by. `floor` is the start-up value (PORTICO_RATE_LIMIT_INSTANCES),
+ * or the count in force when the connection last came back; `msSettling` runs from the first
+ * heartbeat answered since then. Until a heartbeat has answered: `floor`. For one heartbeat TTL
+ * after that, the larger of the two: instances that started together (a rollout), or that all
+ * reconnect to a blank restarted Redis, may not all have announced themselves yet, and
+ * undercounting would hand out more than the quota. After a full TTL every live instance has
+ * beaten at least once (they beat every interval < TTL), so the reported count alone is right,
+ * smaller (scale-in) or larger (scale-out).
  */
-export function liveCountInForce(startCount: number, reported: number | undefined, msSinceFirstBeat: number, ttlMs: number): number {
-  if (reported === undefined) return startCount;
-  return msSinceFirstBeat < ttlMs ? Math.max(startCount, reported) : reported;
+export function liveCountInForce(floor: number, reported: number | undefined, msSettling: number, ttlMs: number): number {
+  if (reported === undefined) return floor;
+  return msSettling < ttlMs ? Math.max(floor, reported) : reported;
 }

@@ -8,6 +8,7 @@
  * local fallbacks, plus what Redis admitted earlier in the same window: ≤ 2 × limit across the
  * window in which Redis is lost.
  */
+import { Redis } from 'ioredis';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startRedis, type RunningRedis } from '../../devkit/redis.ts';
 import { until } from '../../devkit/wait.ts';
@@ -77,5 +78,35 @@ describe('live instance count', () => {
     // A dead one: its client is cut, so its member expires after the TTL.
     fleet.instances[2]!.redis.disconnect();
     await until('the two left to count two', () => fleet.instances.slice(0, 2).every((x) => x.limiter.liveInstances() === 2), 5_000);
+  });
+
+  it('Redis restarted blank: no instance counts fewer while the fleet re-announces itself', async () => {
+    // Start-up value 1: "3" can only come from heartbeats.
+    const fleet = await startFleet(server.url, 3, { ...options, expectedInstances: 1 });
+    fleets.push(fleet);
+    await until('every instance to count three', () => fleet.instances.every((x) => x.limiter.liveInstances() === 3), 5_000);
+    const admin = new Redis(server.port, '127.0.0.1', { lazyConnect: true, maxRetriesPerRequest: 0 });
+    admin.on('error', () => undefined);
+    try {
+      await server.restart();
+      const restartedAt = performance.now();
+      const seen: number[] = [];
+      // Sampled every 5 ms until all three are back in the (empty) set and a TTL has passed since.
+      let refilledAt: number | undefined;
+      await until(
+        'the three to re-announce themselves, plus one TTL',
+        async () => {
+          seen.push(...fleet.instances.map((x) => x.limiter.liveInstances()));
+          if (refilledAt === undefined && admin.status !== 'ready') await admin.connect().catch(() => undefined);
+          if (refilledAt === undefined && (await admin.zcard('portico:instances').catch(() => 0)) === 3) refilledAt = performance.now();
+          return refilledAt !== undefined && performance.now() - refilledAt > options.heartbeatTtlMs;
+        },
+        { timeoutMs: 10_000, intervalMs: 5 },
+      );
+      expect(Math.min(...seen), `samples after the restart (${Math.round(performance.now() - restartedAt)} ms)`).toBe(3);
+      expect(fleet.instances.map((x) => x.limiter.liveInstances())).toEqual([3, 3, 3]);
+    } finally {
+      admin.disconnect();
+    }
   });
 });
