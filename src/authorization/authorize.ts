@@ -19,9 +19,8 @@ import {
   type SelectionSetNode,
 } from 'graphql';
 import type { Principal } from '../auth/principal.ts';
-import type { AuthorizationCode } from './errors.ts';
 import type { AuthorizationIndex } from './requirementIndex.ts';
-import { evaluateRequirement, type Access, type Denial, type Requirement } from './requirements.ts';
+import { evaluateRequirement, type Access, type AuthorizationCode, type Denial, type Requirement } from './requirements.ts';
 
 /**
  * Response key of the `__typename` the filter adds to every selection set it removed a field

@@ -1,8 +1,7 @@
 import { ApolloServerErrorCode } from '@apollo/server/errors';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { JwksFetchOutcome } from '../auth/jwks.ts';
-import { ErrorCode } from '../errors/codes.ts';
-import { OperationLimitCode } from '../hardening/errors.ts';
+import { codesOn } from '../errors/catalogue.ts';
 import type { CostMode } from '../hardening/index.ts';
 import type { CostMetrics } from '../hardening/plugin.ts';
 import type { RateLimiterMetrics, RateLimiterMode, RateLimitResult } from '../rateLimit/limiter.ts';
@@ -54,13 +53,8 @@ export const MAX_TIER_LABELS = 32;
 /** Label value for error codes outside {@link KNOWN_ERROR_CODES}. */
 export const OTHER_CODE = 'OTHER';
 
-/** Error codes counted under their own name: ours, the hardening limits, Apollo Server's. */
-export const KNOWN_ERROR_CODES: ReadonlySet<string> = new Set([
-  ...Object.values(ErrorCode),
-  ...Object.values(OperationLimitCode),
-  ...Object.values(ApolloServerErrorCode),
-  'RATE_LIMITER_UNAVAILABLE',
-]);
+/** Error codes counted under their own name: the catalogue's GraphQL ones, Apollo Server's. */
+export const KNOWN_ERROR_CODES: ReadonlySet<string> = new Set([...codesOn('graphql'), ...Object.values(ApolloServerErrorCode)]);
 
 const SUBGRAPH_OUTCOMES: readonly CallOutcome[] = ['success', 'connection', 'timeout', 'deadline', 'client_gone', 'circuit_open', 'bulkhead_full', 'http_5xx', 'http_4xx', 'bad_body', 'too_large'] satisfies readonly ('success' | FailureKind)[];
 const RELOAD_OUTCOMES = ['success', 'failure', 'unchanged'] as const;

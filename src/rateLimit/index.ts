@@ -36,8 +36,8 @@ export {
 export { resolveRateLimitSubject, clientIp, normalizeIp } from './subject.ts';
 export type { RateLimitSubject, RateLimitSubjectInput } from './subject.ts';
 export { rateLimitHeaders, rateLimitedBody, rateLimitRequest, rateLimitStatus, retryAfterSeconds } from './http.ts';
-export type { RateLimitHeaders, RateLimitedBody, RateLimitOutcome, RateLimitRequestInput } from './http.ts';
+export type { RateLimitErrorCode, RateLimitHeaders, RateLimitedBody, RateLimitOutcome, RateLimitRequestInput } from './http.ts';
 export { MemoryStore } from './memoryStore.ts';
 export { RedisStore, DEFAULT_REDIS_COMMAND_TIMEOUT_MS, RATE_LIMIT_KEY_PREFIX } from './redisStore.ts';
 export type { RateLimitDecision, RateLimitStore } from './store.ts';
-export { RateLimitPolicyError, type RateLimitErrorCode } from './errors.ts';
+export { RateLimitPolicyError } from './errors.ts';
