@@ -9,6 +9,7 @@
 //   wiring      server.ts, main.ts
 // A layer imports only layers below it (and itself). The rules below say it as "never upward".
 const FOUNDATION = '^src/(errors/|runtime/|logging/index\\.ts$|request/(state|correlation|context)\\.ts$)';
+const CONFIG = '^src/config/';
 const CONCERNS = '^src/(cors|auth|authorization|hardening|rateLimit|redis|resilience|degradation|subgraphs|supergraph|introspection|trustedDocuments|planning|health|cache)/';
 const OBSERVATION = '^src/(metrics/|logging/access\\.ts$)';
 const EDGE = '^src/(http/|ops/|request/lifecycle\\.ts$)';
@@ -49,7 +50,7 @@ module.exports = {
       name: 'config-not-upward',
       severity: 'error',
       comment: 'Config may use a concern\'s pure parser or defaults, never the observation, edge or wiring layers.',
-      from: { path: '^src/config/' },
+      from: { path: CONFIG },
       to: { path: [OBSERVATION, EDGE, WIRING] },
     },
     {

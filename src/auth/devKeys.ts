@@ -10,7 +10,7 @@
  * refuses to start on such keys and refuses every such token. Pure.
  *
  * These constants are duplicated from the mock, which src/ must not import;
- * test/auth/devKeys.test.ts keeps them equal.
+ * test/integration/devKeysVerifier.test.ts keeps them equal.
  */
 import { createHash } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';

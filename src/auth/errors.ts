@@ -4,8 +4,9 @@
  * Every token problem becomes one {@link AuthError} with a {@link AuthErrorReason}. The HTTP layer
  * maps each of them to 401 + `UNAUTHENTICATED` + a `WWW-Authenticate` challenge
  * ({@link wwwAuthenticate}), except `invalid_request` (credentials sent ambiguously or in a place
- * we do not read them): 400 + `INVALID_AUTH_REQUEST` (RFC 6750 §3.1). Logs and metrics use
- * `reason` (a bounded label). jose errors are translated here, on their `code` and structured
+ * we do not read them): 400 + `INVALID_AUTH_REQUEST` (RFC 6750 §3.1); both codes and statuses
+ * are in src/errors/catalogue.ts. Logs and metrics use `reason` (a bounded label), which never
+ * reaches `extensions.code`. jose errors are translated here, on their `code` and structured
  * fields, never on message text.
  */
 

@@ -11,7 +11,8 @@
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
-import { ErrorCode } from '../errors/codes.ts';
+import { ErrorCode } from '../errors/catalogue.ts';
+import { refusalBody, type RefusalBody } from '../errors/refusal.ts';
 import { checkBodyCredentials, checkHeaderCredentials } from './credentials.ts';
 import { AuthError, httpStatusOf, isAuthError, wwwAuthenticate } from './errors.ts';
 import { assertForwardable } from './identity.ts';
@@ -57,14 +58,10 @@ export interface Authentication {
 }
 
 /** GraphQL-shaped body of every 401. */
-export interface UnauthenticatedBody {
-  readonly errors: readonly [{ readonly message: string; readonly extensions: { readonly code: typeof ErrorCode.UNAUTHENTICATED } }];
-}
+export type UnauthenticatedBody = RefusalBody<typeof ErrorCode.UNAUTHENTICATED>;
 
 /** GraphQL-shaped body of every 400 `invalid_request`. */
-export interface InvalidAuthRequestBody {
-  readonly errors: readonly [{ readonly message: string; readonly extensions: { readonly code: typeof ErrorCode.INVALID_AUTH_REQUEST } }];
-}
+export type InvalidAuthRequestBody = RefusalBody<typeof ErrorCode.INVALID_AUTH_REQUEST>;
 
 const TOKEN_REQUIRED_MESSAGE = 'authentication required: send Authorization: Bearer <token>';
 
@@ -73,7 +70,7 @@ export function unauthenticatedResponse(err: AuthError | undefined): { status: 4
   return {
     status: 401,
     wwwAuthenticate: wwwAuthenticate(err),
-    body: { errors: [{ message: err?.message ?? TOKEN_REQUIRED_MESSAGE, extensions: { code: ErrorCode.UNAUTHENTICATED } }] },
+    body: refusalBody(ErrorCode.UNAUTHENTICATED, err?.message ?? TOKEN_REQUIRED_MESSAGE),
   };
 }
 
@@ -88,7 +85,7 @@ export function refusalResponse(
   return {
     status: 400,
     wwwAuthenticate: wwwAuthenticate(err),
-    body: { errors: [{ message: err.message, extensions: { code: ErrorCode.INVALID_AUTH_REQUEST } }] },
+    body: refusalBody(ErrorCode.INVALID_AUTH_REQUEST, err.message),
   };
 }
 

@@ -5,7 +5,7 @@
  * Per request: `authorizeOperation(...)` before planning, then `applyRemovedFields(data, removed)`
  * on the result (nulls + FORBIDDEN / UNAUTHENTICATED errors at the removed paths).
  */
-export { AuthorizationCode } from './errors.ts';
+export type { AuthorizationCode } from './requirements.ts';
 export { buildAuthorizationIndex, type AuthorizationIndex } from './requirementIndex.ts';
 export {
   authorizeOperation,

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { ApolloServerPlugin, GraphQLRequestContextDidResolveOperation } from '@apollo/server';
 import type { GraphQLFormattedError } from 'graphql';
 import type { PorticoContext } from '../request/context.ts';
-import { PorticoError } from '../errors/codes.ts';
+import { PorticoError } from '../errors/porticoError.ts';
 import { authorizeOperation } from './authorize.ts';
 import { applyRemovedFields, errorsForRemoved } from './response.ts';
 import type { AuthorizationIndex } from './requirementIndex.ts';

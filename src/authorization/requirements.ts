@@ -1,4 +1,4 @@
-import type { AuthorizationCode } from './errors.ts';
+import type { ErrorCode } from '../errors/catalogue.ts';
 
 /**
  * Access requirements and their evaluation against a principal. Pure: no schema, no I/O.
@@ -22,6 +22,16 @@ export interface Requirement {
   /** `@policy` clauses; every clause must be satisfied by the policy evaluator. */
   readonly policies: readonly Dnf[];
 }
+
+/**
+ * Client-facing codes of the authorization step (meanings in src/errors/catalogue.ts).
+ *
+ * - `UNAUTHENTICATED`: the caller is anonymous and the field needs authentication or scopes;
+ *   sending a valid token (with the named scopes) may grant it.
+ * - `FORBIDDEN`: the caller is known but lacks a required scope or fails a required policy;
+ *   retrying with the same credentials will not help.
+ */
+export type AuthorizationCode = typeof ErrorCode.UNAUTHENTICATED | typeof ErrorCode.FORBIDDEN;
 
 /** Why a requirement is not met, stable for a given principal so it can be cached. */
 export interface Denial {

@@ -1,7 +1,6 @@
 import type { DocumentNode, FragmentDefinitionNode, OperationDefinitionNode } from 'graphql';
 import type { Principal } from '../auth/principal.ts';
-import type { AuthorizationCode } from './errors.ts';
-import type { Requirement } from './requirements.ts';
+import type { AuthorizationCode, Requirement } from './requirements.ts';
 
 /**
  * What authorizing an operation produces, and the per-document facts cached on the index: the

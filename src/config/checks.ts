@@ -43,7 +43,7 @@ const OPTION_NAME_IN_TEXT = /\b(jwksUrl|keyFile|hsSecret|clockToleranceS|maxToke
 
 /**
  * Restates a token verifier problem in config terms. The verifier's problems start with the option
- * they concern (its documented format, pinned by test/unit/configAuth.test.ts); that option's
+ * they concern (its documented format, pinned by test/unit/config/configAuth.test.ts); that option's
  * variable becomes the prefix and option names in the text become variable names.
  */
 export function verifierProblemAsConfig(problem: string): string {

@@ -2,7 +2,7 @@ import { unwrapResolverError } from '@apollo/server/errors';
 import { GraphQLError, type GraphQLFormattedError } from 'graphql';
 import type { Logger } from '../logging/index.ts';
 import { boundClientMessage } from './clientText.ts';
-import { ErrorCode } from './codes.ts';
+import { ErrorCode } from './catalogue.ts';
 
 /** Extensions a client may see; anything else (exception, stacktrace, internals) is dropped. */
 const SAFE_EXTENSIONS = new Set(['code', 'serviceName', 'breakerKey', 'affectedPaths', 'affectedPathCount', 'stale', 'measured', 'limit', 'retryAfter', 'tier', 'pathCount', 'http']);

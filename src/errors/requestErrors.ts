@@ -11,7 +11,8 @@
 import type { ApolloServerPlugin, BaseContext } from '@apollo/server';
 import { Kind, type DocumentNode } from 'graphql';
 import { clientInputPrefix } from './clientText.ts';
-import { ErrorCode, PorticoError } from './codes.ts';
+import { ErrorCode } from './catalogue.ts';
+import { PorticoError } from './porticoError.ts';
 
 /** HTTP status of every request error. */
 export const REQUEST_ERROR_HTTP_STATUS = 400;

@@ -1,4 +1,5 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { refusalBody } from '../errors/refusal.ts';
 import { OperationLimitError, preParseCheck, resolveOperationLimits, type OperationLimitsOptions } from './index.ts';
 
 /**
@@ -14,11 +15,10 @@ export function createQueryTextLimitHook(options: OperationLimitsOptions) {
       preParseCheck(source, limits);
     } catch (err) {
       if (!(err instanceof OperationLimitError)) throw err;
-      const { http: _http, ...extensions } = err.extensions as Record<string, unknown>;
       await reply
-        .code(400)
+        .code(err.httpStatus)
         .header('content-type', 'application/json; charset=utf-8')
-        .send(JSON.stringify({ errors: [{ message: err.message, extensions }] }));
+        .send(JSON.stringify(refusalBody(err.code, err.message, { measured: err.measured, limit: err.limit })));
     }
   };
 }

@@ -1,7 +1,8 @@
 import type { DocumentNode, FragmentDefinitionNode, GraphQLSchema, OperationDefinitionNode } from 'graphql';
 import { supergraphDirectivesOf, type SupergraphDirectives } from '../supergraph/directives.ts';
+import { ErrorCode } from '../errors/catalogue.ts';
 import { buildCostIndex, estimateCost } from './cost.ts';
-import { OperationLimitCode, OperationLimitError } from './errors.ts';
+import { OperationLimitError, type OperationLimitCode } from './errors.ts';
 import { countTokens, documentBytes, fragmentsOf, measureStructure, operationsToMeasure } from './measure.ts';
 
 /**
@@ -157,7 +158,7 @@ export function resolveOperationLimits(options: OperationLimitsOptions = {}): Re
 function sizeViolation(limits: ResolvedOperationLimits, bytes: number, tokens: number): OperationLimitError | null {
   if (bytes > limits.maxDocumentBytes) {
     return new OperationLimitError(
-      OperationLimitCode.QUERY_TOO_LARGE,
+      ErrorCode.QUERY_TOO_LARGE,
       bytes,
       limits.maxDocumentBytes,
       `Operation document is ${bytes} bytes; the limit is ${limits.maxDocumentBytes} bytes. Send a smaller document or use a persisted query.`,
@@ -165,7 +166,7 @@ function sizeViolation(limits: ResolvedOperationLimits, bytes: number, tokens: n
   }
   if (tokens > limits.maxTokens) {
     return new OperationLimitError(
-      OperationLimitCode.TOO_MANY_TOKENS,
+      ErrorCode.TOO_MANY_TOKENS,
       tokens,
       limits.maxTokens,
       `Operation document has more than ${limits.maxTokens} tokens; the limit is ${limits.maxTokens}. Select fewer fields or reuse fragments.`,
@@ -266,26 +267,26 @@ export function createOperationLimits(options: OperationLimitsOptions, deps: Ope
       const violation =
         sizeViolation(limits, figures.bytes, figures.tokens) ??
         check(
-          OperationLimitCode.TOO_MANY_ROOT_FIELDS,
+          ErrorCode.TOO_MANY_ROOT_FIELDS,
           figures.rootFields,
           limits.maxRootFields,
           `Operation selects ${figures.rootFields} root fields; the limit is ${limits.maxRootFields}. Split it into several operations.`,
         ) ??
         check(
-          OperationLimitCode.TOO_MANY_ALIASES,
+          ErrorCode.TOO_MANY_ALIASES,
           figures.aliases,
           limits.maxAliases,
           `Operation uses ${figures.aliases} aliases (fragments expanded); the limit is ${limits.maxAliases}.`,
         ) ??
         check(
-          OperationLimitCode.QUERY_TOO_DEEP,
+          ErrorCode.QUERY_TOO_DEEP,
           figures.depth,
           limits.maxDepth,
           `Operation nests ${figures.depth} levels deep; the limit is ${limits.maxDepth}. Flatten nested selections.`,
         ) ??
         (limits.costMode === 'enforce'
           ? check(
-              OperationLimitCode.QUERY_TOO_COMPLEX,
+              ErrorCode.QUERY_TOO_COMPLEX,
               figures.cost,
               limits.maxCost,
               `Operation cost is estimated at ${figures.cost} objects; the limit is ${limits.maxCost}. Request smaller pages (first/limit) or fewer nested lists.`,
@@ -296,5 +297,5 @@ export function createOperationLimits(options: OperationLimitsOptions, deps: Ope
   };
 }
 
-export { OperationLimitCode, OperationLimitError, OPERATION_LIMIT_HTTP_STATUS } from './errors.ts';
+export { OperationLimitError, OPERATION_LIMIT_HTTP_STATUS, type OperationLimitCode } from './errors.ts';
 export { actualCost, buildCostIndex, estimateCost, MUTATION_BASE_COST, type CostIndex, type CostIndexOptions, type EstimateCostOptions } from './cost.ts';

@@ -1,7 +1,8 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
 import type { Config } from '../config/index.ts';
-import { ErrorCode } from '../errors/codes.ts';
+import { ErrorCode } from '../errors/catalogue.ts';
+import { refusalBody } from '../errors/refusal.ts';
 import type { Logger } from '../logging/index.ts';
 
 /** How often Node checks header/request timeouts; its default (30 s) would let slow clients linger. */
@@ -19,7 +20,7 @@ export function createHttpApp(config: Config, logger: Logger): FastifyInstance {
     // send them, garbage) get the same coded JSON as everything else, then the socket closes.
     clientErrorHandler: (err: NodeJS.ErrnoException, socket) => {
       const [status, code, message] = clientError(err.code, s);
-      const body = JSON.stringify({ errors: [{ message, extensions: { code } }] });
+      const body = JSON.stringify(refusalBody(code, message));
       if (socket.writable) {
         socket.end(`HTTP/1.1 ${status} ${STATUS_TEXT[status]}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
       } else {
@@ -52,7 +53,7 @@ export function createHttpApp(config: Config, logger: Logger): FastifyInstance {
 
   app.setErrorHandler((err: FastifyError, req, reply) => {
     const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 600 ? err.statusCode : 500;
-    let code: string = ErrorCode.BAD_REQUEST;
+    let code: ErrorCode = ErrorCode.BAD_REQUEST;
     let message: string;
     if (status === 413) {
       code = ErrorCode.PAYLOAD_TOO_LARGE;
@@ -71,7 +72,7 @@ export function createHttpApp(config: Config, logger: Logger): FastifyInstance {
     void reply
       .code(status)
       .header('content-type', 'application/json; charset=utf-8')
-      .send(JSON.stringify({ errors: [{ message, extensions: { code } }] }));
+      .send(JSON.stringify(refusalBody(code, message)));
   });
   return app;
 }
@@ -79,7 +80,7 @@ export function createHttpApp(config: Config, logger: Logger): FastifyInstance {
 const STATUS_TEXT: Record<number, string> = { 400: 'Bad Request', 408: 'Request Timeout', 431: 'Request Header Fields Too Large' };
 
 /** Maps a Node HTTP parser error code to our status, code and message. Pure. */
-export function clientError(code: string | undefined, s: Config['server']): [number, string, string] {
+export function clientError(code: string | undefined, s: Config['server']): [number, ErrorCode, string] {
   switch (code) {
     case 'HPE_HEADER_OVERFLOW':
       return [431, ErrorCode.HEADERS_TOO_LARGE, `request headers are larger than ${s.maxHeaderBytes} bytes (PORTICO_MAX_HEADER_BYTES)`];

@@ -2,8 +2,7 @@ import type { ApolloServerPlugin } from '@apollo/server';
 import { ApolloServerErrorCode } from '@apollo/server/errors';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { FinishedRequest, OperationType, PorticoContext } from '../request/context.ts';
-import { ErrorCode } from '../errors/codes.ts';
-import { OperationLimitCode } from '../hardening/errors.ts';
+import { codesOn } from '../errors/catalogue.ts';
 import { operationTypeOf } from '../request/state.ts';
 import { statusClass } from './labels.ts';
 
@@ -14,13 +13,8 @@ export const HTTP_DURATION_BUCKETS_S = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5
 /** Label value for error codes outside {@link KNOWN_ERROR_CODES}. */
 export const OTHER_CODE = 'OTHER';
 
-/** Error codes counted under their own name: ours, the hardening limits, Apollo Server's. */
-export const KNOWN_ERROR_CODES: ReadonlySet<string> = new Set([
-  ...Object.values(ErrorCode),
-  ...Object.values(OperationLimitCode),
-  ...Object.values(ApolloServerErrorCode),
-  'RATE_LIMITER_UNAVAILABLE',
-]);
+/** Error codes counted under their own name: every code Portico answers GraphQL requests with, and Apollo Server's. */
+export const KNOWN_ERROR_CODES: ReadonlySet<string> = new Set([...codesOn('graphql'), ...Object.values(ApolloServerErrorCode)]);
 
 /** Client requests and the GraphQL operations and errors in them. */
 export interface RequestMetrics {

@@ -2,6 +2,7 @@ import { hostname } from 'node:os';
 import Fastify, { type FastifyError, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Registry } from 'prom-client';
 import { z } from 'zod';
+import { ErrorCode } from '../errors/catalogue.ts';
 import { buildHealthReport, type LimiterStatus } from '../health/report.ts';
 import type { Readiness } from '../health/readiness.ts';
 import type { SubgraphStats } from '../health/subgraphStats.ts';
@@ -10,10 +11,8 @@ import { RateLimitPolicyError } from '../rateLimit/errors.ts';
 import type { BreakerRegistry } from '../resilience/breakers.ts';
 import type { FileSupergraphManager, SupergraphState } from '../supergraph/fileSupergraphManager.ts';
 import { checkAdminToken } from './adminAuth.ts';
-import { OpsErrorCode, opsError } from './errors.ts';
+import { opsError } from './errors.ts';
 import { STATUS_PAGE_CSP, STATUS_PAGE_HTML } from './statusPage.ts';
-
-export { OpsErrorCode } from './errors.ts';
 
 /**
  * The ops plane of one instance (ARCHITECTURE.md): a listener of its own, never routed through
@@ -116,10 +115,10 @@ export function createOpsServer(options: OpsServerOptions, deps: OpsServerDeps):
   app.setErrorHandler((err: FastifyError, _req, reply) => {
     const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
     if (status === 500) log.error({ err }, 'unhandled error on the ops listener');
-    void reply.code(status).send(opsError(status === 500 ? OpsErrorCode.INTERNAL_SERVER_ERROR : OpsErrorCode.BAD_REQUEST, status === 500 ? 'internal error' : err.message));
+    void reply.code(status).send(opsError(status === 500 ? ErrorCode.INTERNAL_SERVER_ERROR : ErrorCode.BAD_REQUEST, status === 500 ? 'internal error' : err.message));
   });
   app.setNotFoundHandler((req, reply) => {
-    void reply.code(404).send(opsError(OpsErrorCode.NOT_FOUND, `no route ${req.method} ${req.url.split('?')[0]}; see /status, /health/subgraphs, /metrics`));
+    void reply.code(404).send(opsError(ErrorCode.NOT_FOUND, `no route ${req.method} ${req.url.split('?')[0]}; see /status, /health/subgraphs, /metrics`));
   });
 
   app.get('/metrics', async (_req, reply) => {
@@ -141,7 +140,7 @@ export function createOpsServer(options: OpsServerOptions, deps: OpsServerDeps):
     const target = req.params.target;
     const parsed = breakerBody.safeParse(req.body);
     if (!parsed.success) {
-      return reply.code(400).send(opsError(OpsErrorCode.BAD_REQUEST, 'expected a JSON body {"mode": "open" | "closed" | "auto"}'));
+      return reply.code(400).send(opsError(ErrorCode.BAD_REQUEST, 'expected a JSON body {"mode": "open" | "closed" | "auto"}'));
     }
     const known = deps.subgraphNames();
     const subgraph = target.includes(':') ? target.slice(0, target.indexOf(':')) : target;
@@ -150,7 +149,7 @@ export function createOpsServer(options: OpsServerOptions, deps: OpsServerDeps):
     if (target.length > MAX_TARGET_CHARS || !known.includes(subgraph) || keyPart === '') {
       return reply
         .code(404)
-        .send(opsError(OpsErrorCode.NOT_FOUND, `${JSON.stringify(target.slice(0, MAX_TARGET_CHARS))} is neither a subgraph nor a breaker key of one; subgraphs: ${known.join(', ')}`));
+        .send(opsError(ErrorCode.NOT_FOUND, `${JSON.stringify(target.slice(0, MAX_TARGET_CHARS))} is neither a subgraph nor a breaker key of one; subgraphs: ${known.join(', ')}`));
     }
     const mode = parsed.data.mode;
     const keys = deps.breakers.force(target, mode);
@@ -166,21 +165,21 @@ export function createOpsServer(options: OpsServerOptions, deps: OpsServerDeps):
     const supergraph = state ? { hash: state.hash, loadedAt: state.loadedAt.toISOString() } : null;
     if (outcome === 'failure') {
       const reason = state?.lastRejection?.reason ?? 'rejected';
-      return reply.code(422).send({ ...opsError(OpsErrorCode.SUPERGRAPH_REJECTED, `new supergraph rejected, the last good one keeps serving: ${reason}`), outcome, supergraph });
+      return reply.code(422).send({ ...opsError(ErrorCode.SUPERGRAPH_REJECTED, `new supergraph rejected, the last good one keeps serving: ${reason}`), outcome, supergraph });
     }
     return reply.send({ outcome, supergraph });
   });
 
   app.post('/admin/ratelimits', { preHandler: requireAdmin }, async (req, reply) => {
     if (!deps.rateLimitAdmin) {
-      return reply.code(501).send(opsError(OpsErrorCode.NOT_IMPLEMENTED, 'no rate limiter is wired into this instance; nothing to apply'));
+      return reply.code(501).send(opsError(ErrorCode.NOT_IMPLEMENTED, 'no rate limiter is wired into this instance; nothing to apply'));
     }
     try {
       const result = await deps.rateLimitAdmin(req.body);
       audit(req, 'set_rate_limits', { body: req.body });
       return reply.send(result ?? { ok: true });
     } catch (err) {
-      if (err instanceof RateLimitPolicyError) return reply.code(400).send(opsError(OpsErrorCode.BAD_REQUEST, err.message));
+      if (err instanceof RateLimitPolicyError) return reply.code(400).send(opsError(ErrorCode.BAD_REQUEST, err.message));
       throw err;
     }
   });

@@ -1,22 +1,15 @@
 /**
- * Stable codes this folder produces. Client-facing codes appear in `extensions.code` of a
- * GraphQL error body; the others are thrown to the caller (config, admin endpoint) only.
+ * The error this folder throws to its caller (config, admin endpoint), never to clients: its code
+ * is not in the catalogue. What clients get (`RATE_LIMITED`, `RATE_LIMITER_UNAVAILABLE`) is in
+ * src/errors/catalogue.ts; the ops listener answers an invalid policy set with `BAD_REQUEST`.
  *
- * - `RATE_LIMITED` (HTTP 429): the caller's tier quota is spent; `extensions.retryAfter` says
- *   when the request would be admitted.
- * - `RATE_LIMITER_UNAVAILABLE` (HTTP 503): `failMode: 'closed'` and Redis cannot be reached, so
- *   no decision could be made. The caller did nothing wrong; retrying after `retryAfter` works.
  * - `RATE_LIMIT_INVALID_POLICY`: a policy set passed to `setPolicies` / `publishPolicies` or
- *   given at start-up failed validation. Never sent to clients.
+ *   given at start-up failed validation.
  */
-export type RateLimitErrorCode =
-  | 'RATE_LIMITED'
-  | 'RATE_LIMITER_UNAVAILABLE'
-  | 'RATE_LIMIT_INVALID_POLICY';
 
 /** Thrown for an invalid policy set; `message` names every offending field. */
 export class RateLimitPolicyError extends Error {
-  readonly code = 'RATE_LIMIT_INVALID_POLICY' satisfies RateLimitErrorCode;
+  readonly code = 'RATE_LIMIT_INVALID_POLICY';
 
   constructor(message: string) {
     super(message);

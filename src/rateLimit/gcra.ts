@@ -1,7 +1,7 @@
 /**
  * GCRA (generic cell rate algorithm) in integer microseconds: the single source of truth for the
  * arithmetic. `MemoryStore` calls it directly; the Lua script in `redisStore.ts` is a line-by-line
- * port, and `test/rateLimit/gcra.test.ts` pins both to the same numbers.
+ * port, and `test/unit/rateLimit/gcra.test.ts` pins both to the same numbers.
  *
  * A bucket is one number, its theoretical arrival time (TAT): the instant at which it would be
  * full again. Each admitted unit of cost pushes TAT forward by one emission interval; a request is

@@ -1,4 +1,5 @@
-import type { RateLimitErrorCode } from './errors.ts';
+import { ErrorCode } from '../errors/catalogue.ts';
+import { refusalBody, type RefusalBody } from '../errors/refusal.ts';
 import type { RateLimiter } from './limiter.ts';
 import type { RateLimitResult } from './types.ts';
 import type { NamedRateLimitPolicy } from './policies.ts';
@@ -7,20 +8,18 @@ import { resolveRateLimitSubject, type RateLimitSubjectInput } from './subject.t
 /** Response headers of a rate-limited response; names as sent on the wire. */
 export type RateLimitHeaders = Record<string, string>;
 
+/** Codes of a rejected request: quota spent (429), or no decision could be made (503). */
+export type RateLimitErrorCode = typeof ErrorCode.RATE_LIMITED | typeof ErrorCode.RATE_LIMITER_UNAVAILABLE;
+
 /** GraphQL response body of a rejected request. */
-export interface RateLimitedBody {
-  readonly errors: readonly [
-    {
-      readonly message: string;
-      readonly extensions: {
-        readonly code: RateLimitErrorCode;
-        /** Seconds until a retry can succeed (same as the Retry-After header). */
-        readonly retryAfter: number;
-        readonly tier: string;
-      };
-    },
-  ];
-}
+export type RateLimitedBody = RefusalBody<
+  RateLimitErrorCode,
+  {
+    /** Seconds until a retry can succeed (same as the Retry-After header). */
+    retryAfter: number;
+    tier: string;
+  }
+>;
 
 /**
  * Headers per draft-ietf-httpapi-ratelimit-headers (-08 onwards): the quota policy and the
@@ -54,11 +53,11 @@ export function rateLimitStatus(result: RateLimitResult): 429 | 503 {
 export function rateLimitedBody(result: RateLimitResult): RateLimitedBody {
   const retryAfter = retryAfterSeconds(result);
   const quota = `the ${result.tier} tier allows ${result.policy.limit} per ${formatWindow(result.policy.windowMs)}`;
-  let code: RateLimitErrorCode = 'RATE_LIMITED';
+  let code: RateLimitErrorCode = ErrorCode.RATE_LIMITED;
   let message: string;
   switch (result.rejection) {
     case 'limiter-unavailable':
-      code = 'RATE_LIMITER_UNAVAILABLE';
+      code = ErrorCode.RATE_LIMITER_UNAVAILABLE;
       message = `Rate limiting is temporarily unavailable: retry after ${retryAfter} s`;
       break;
     case 'cost-exceeds-limit':
@@ -69,7 +68,7 @@ export function rateLimitedBody(result: RateLimitResult): RateLimitedBody {
       message = `Rate limit exceeded: ${quota}; retry after ${retryAfter} s`;
       break;
   }
-  return { errors: [{ message, extensions: { code, retryAfter, tier: result.tier } }] };
+  return refusalBody(code, message, { retryAfter, tier: result.tier });
 }
 
 export interface RateLimitRequestInput extends RateLimitSubjectInput {

@@ -32,8 +32,8 @@ export {
 export { resolveRateLimitSubject, clientIp, normalizeIp } from './subject.ts';
 export type { RateLimitSubject, RateLimitSubjectInput } from './subject.ts';
 export { rateLimitHeaders, rateLimitedBody, rateLimitRequest, rateLimitStatus, retryAfterSeconds } from './http.ts';
-export type { RateLimitHeaders, RateLimitedBody, RateLimitOutcome, RateLimitRequestInput } from './http.ts';
+export type { RateLimitErrorCode, RateLimitHeaders, RateLimitedBody, RateLimitOutcome, RateLimitRequestInput } from './http.ts';
 export { MemoryStore } from './memoryStore.ts';
 export { RedisStore, RATE_LIMIT_KEY_PREFIX } from './redisStore.ts';
 export type { RateLimitDecision, RateLimitStore } from './store.ts';
-export { RateLimitPolicyError, type RateLimitErrorCode } from './errors.ts';
+export { RateLimitPolicyError } from './errors.ts';

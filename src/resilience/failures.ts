@@ -1,4 +1,4 @@
-import { ErrorCode } from '../errors/codes.ts';
+import { ErrorCode } from '../errors/catalogue.ts';
 
 /**
  * Why a subgraph fetch failed, in client-safe words, and whether it counts against the

@@ -1,7 +1,8 @@
 import type { ApolloServerPlugin, GraphQLRequest } from '@apollo/server';
 import type { PorticoContext, TrustedDocumentOutcome } from '../request/context.ts';
 import { clientInputPrefix } from '../errors/clientText.ts';
-import { ErrorCode, PorticoError } from '../errors/codes.ts';
+import { ErrorCode } from '../errors/catalogue.ts';
+import { PorticoError } from '../errors/porticoError.ts';
 import type { Logger } from '../logging/index.ts';
 import { DEFAULT_RELOAD_DEBOUNCE_MS } from '../supergraph/fileSupergraphManager.ts';
 import { parseTrustedDocuments, sha256Hex, TrustedDocumentsManifestError, type TrustedDocumentList } from './manifest.ts';

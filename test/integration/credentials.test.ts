@@ -7,7 +7,7 @@
  */
 import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ErrorCode } from '../../src/errors/codes.ts';
+import { ErrorCode } from '../../src/errors/catalogue.ts';
 import { AUDIENCE, bearer, claims, ISSUER, jwksOf, makeKey, sign, startJwksServer, type JwksServer, type TestKey } from '../helpers/auth.ts';
 import { startStack, type Stack } from '../helpers/portico.ts';
 import { until } from '../../devkit/wait.ts';

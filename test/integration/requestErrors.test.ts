@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ErrorCode } from '../../src/errors/codes.ts';
+import { ErrorCode } from '../../src/errors/catalogue.ts';
 import { MAX_ECHOED_INPUT_CHARS } from '../../src/errors/clientText.ts';
 import { startStack, type Stack } from '../helpers/portico.ts';
 import { until } from '../../devkit/wait.ts';

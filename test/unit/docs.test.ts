@@ -11,8 +11,8 @@ it('the README configuration table lists every environment variable src/config r
   expect(keys.filter((k) => !readme.includes(`\`${k}\``))).toEqual([]);
 });
 
-it('docs/errors.md documents every error code in src/errors/codes.ts', () => {
-  const source = readFileSync('src/errors/codes.ts', 'utf8');
+it('docs/errors.md documents every error code in src/errors/catalogue.ts', () => {
+  const source = readFileSync('src/errors/catalogue.ts', 'utf8');
   const codes = [...source.matchAll(/^\s+([A-Z_]+): '([A-Z_]+)',$/gm)].map((m) => m[2]!);
   expect(codes.length).toBeGreaterThan(10);
   const doc = readFileSync('docs/errors.md', 'utf8');

@@ -1,7 +1,7 @@
 import { parse } from 'graphql';
 import { describe, expect, it } from 'vitest';
 import { boundClientMessage, clientInputPrefix, MAX_CLIENT_MESSAGE_CHARS, MAX_ECHOED_INPUT_CHARS } from '../../../src/errors/clientText.ts';
-import { ErrorCode } from '../../../src/errors/codes.ts';
+import { ErrorCode } from '../../../src/errors/catalogue.ts';
 import { unresolvedOperationError } from '../../../src/errors/requestErrors.ts';
 
 describe('clientInputPrefix', () => {
