@@ -274,7 +274,8 @@ export interface RunningRedisCluster {
 /**
  * A three-primary Redis Cluster on loopback (`--cluster-enabled yes` nodes joined by
  * `redis-cli --cluster create … --cluster-yes`, no replicas). Bus ports are chosen free too, not
- * port + 10,000. Resolves once every node reports `cluster_state:ok`.
+ * port + 10,000. Resolves once every node reports `cluster_state:ok`. A node's `restart()` starts
+ * it blank (its nodes.conf was in the old temp dir), outside the Cluster: a killed node stays lost.
  */
 export async function startRedisCluster(options: { reaper?: Reaper } = {}): Promise<RunningRedisCluster> {
   const nodes: RunningRedis[] = [];
