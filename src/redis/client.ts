@@ -148,6 +148,12 @@ function connect(target: RedisTarget, common: RedisOptions): RedisClient {
           // admit twice.
           scaleReads: 'master',
           clusterRetryStrategy: (attempt: number) => reconnectDelayMs(attempt),
+          // A command whose connection closed, or that met CLUSTERDOWN, fails now instead of being
+          // re-sent 100 ms later: it may already have run (a bucket charged twice), and the
+          // request has long been answered by the fallback. MOVED / ASK are still followed: the
+          // first node did not run the command.
+          retryDelayOnFailover: 0,
+          retryDelayOnClusterDown: 0,
           redisOptions: {
             // The cluster's own offline queue and retry strategy (above) replace the per-node ones.
             ...withoutClusterManaged(common),

@@ -46,6 +46,8 @@ describe('createRedisClient picks the topology from PORTICO_REDIS_URL', () => {
       lazyConnect: true,
       enableOfflineQueue: false,
       scaleReads: 'master',
+      retryDelayOnFailover: 0,
+      retryDelayOnClusterDown: 0,
       redisOptions: { password: 'pw', maxRetriesPerRequest: 0, autoResendUnfulfilledCommands: false, commandTimeout: 1_000 },
     });
     c.disconnect();
