@@ -28,7 +28,9 @@ const SCRIPT = `
     const sg = h.gateway.supergraph;
     $('supergraph').textContent = sg ? sg.hash + ' loaded ' + sg.loadedAt : 'not loaded';
     $('rejection').textContent = sg && sg.lastRejection ? sg.lastRejection.at + ': ' + sg.lastRejection.reason : 'none';
-    $('limiter').textContent = h.gateway.limiter ? h.gateway.limiter.mode : 'not configured';
+    const lim = h.gateway.limiter;
+    // The live count is what the local fallback divides each quota by.
+    $('limiter').textContent = lim ? lim.mode + (lim.mode !== 'memory' && lim.liveInstances ? ' (fallback share: 1/' + lim.liveInstances + ' of each quota)' : '') : 'not configured';
     $('limiter').className = h.gateway.limiter && h.gateway.limiter.mode === 'local-fallback' ? 'warn' : '';
     const rows = [];
     for (const s of h.subgraphs) {
