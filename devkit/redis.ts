@@ -175,38 +175,53 @@ export interface RunningSentinelGroup {
  * Resolves once every sentinel knows the replica and the two other sentinels, so a failover can
  * be decided (quorum 2 of 3) as soon as the primary dies.
  */
-export async function startSentinelGroup(options: { reaper?: Reaper } = {}): Promise<RunningSentinelGroup> {
+export interface SentinelGroupOptions {
+  readonly reaper?: Reaper;
+  /** `requirepass` of the primary and replica (and `masterauth`, `sentinel auth-pass`); default none. */
+  readonly password?: string;
+  /** `requirepass` of the sentinels themselves (and `sentinel sentinel-pass`); default none. */
+  readonly sentinelPassword?: string;
+}
+
+export async function startSentinelGroup(options: SentinelGroupOptions = {}): Promise<RunningSentinelGroup> {
+  const { password: pw, sentinelPassword: spw } = options;
+  const auth = pw ? ['--requirepass', pw, '--masterauth', pw] : [];
   const started: { stop(): Promise<unknown> }[] = [];
   const stopAll = async () => {
     for (const p of started.reverse()) await p.stop().catch(() => undefined);
   };
   try {
-    const primary = await startRedis({ reaper: options.reaper });
+    const primary = await startRedis({ reaper: options.reaper, args: auth });
     started.push(primary);
-    const replica = await startRedis({ reaper: options.reaper, args: ['--replicaof', '127.0.0.1', String(primary.port)] });
+    const replica = await startRedis({ reaper: options.reaper, args: [...auth, '--replicaof', '127.0.0.1', String(primary.port)] });
     started.push(replica);
-    await withClient(replica.port, (c) =>
-      until('the replica to sync with its primary', async () => /master_link_status:up/.test(await c.info('replication')), HA_START_TIMEOUT_MS, 50),
+    await withClient(
+      replica.port,
+      (c) => until('the replica to sync with its primary', async () => /master_link_status:up/.test(await c.info('replication')), HA_START_TIMEOUT_MS, 50),
+      pw,
     );
     const sentinelPorts = await freePorts(3);
     const sentinels: ManagedProcess[] = [];
     for (const port of sentinelPorts) {
-      const proc = spawnSentinel(port, primary.port, options.reaper);
+      const proc = spawnSentinel(port, primary.port, options);
       started.push({ stop: () => proc.stop(STOP_GRACE_MS) });
       sentinels.push(proc);
       await proc.waitForOutput(/\+monitor master/, DEFAULT_START_TIMEOUT_MS);
     }
     for (const port of sentinelPorts) {
-      await withClient(port, (c) =>
-        until(
-          `sentinel :${port} to see the replica and the other two sentinels`,
-          async () => {
-            const fields = toFields((await c.call('SENTINEL', 'MASTER', SENTINEL_MASTER_NAME)) as string[]);
-            return fields['num-slaves'] === '1' && fields['num-other-sentinels'] === '2';
-          },
-          HA_START_TIMEOUT_MS,
-          100,
-        ),
+      await withClient(
+        port,
+        (c) =>
+          until(
+            `sentinel :${port} to see the replica and the other two sentinels`,
+            async () => {
+              const fields = toFields((await c.call('SENTINEL', 'MASTER', SENTINEL_MASTER_NAME)) as string[]);
+              return fields['num-slaves'] === '1' && fields['num-other-sentinels'] === '2';
+            },
+            HA_START_TIMEOUT_MS,
+            100,
+          ),
+        spw,
       );
     }
     let stopped = false;
@@ -215,11 +230,13 @@ export async function startSentinelGroup(options: { reaper?: Reaper } = {}): Pro
       replica,
       sentinels,
       sentinelPorts,
-      url: `redis+sentinel://${sentinelPorts.map((p) => `127.0.0.1:${p}`).join(',')}/${SENTINEL_MASTER_NAME}`,
+      url:
+        `redis+sentinel://${pw ? `:${encodeURIComponent(pw)}@` : ''}${sentinelPorts.map((p) => `127.0.0.1:${p}`).join(',')}/${SENTINEL_MASTER_NAME}` +
+        (spw ? `?sentinelPassword=${encodeURIComponent(spw)}` : ''),
       async currentPrimaryPort() {
         for (const port of sentinelPorts) {
           try {
-            const addr = await withClient(port, (c) => c.call('SENTINEL', 'GET-MASTER-ADDR-BY-NAME', SENTINEL_MASTER_NAME) as Promise<string[]>);
+            const addr = await withClient(port, (c) => c.call('SENTINEL', 'GET-MASTER-ADDR-BY-NAME', SENTINEL_MASTER_NAME) as Promise<string[]>, spw);
             return Number(addr[1]);
           } catch {
             // this sentinel is gone; ask the next
@@ -239,7 +256,7 @@ export async function startSentinelGroup(options: { reaper?: Reaper } = {}): Pro
   }
 }
 
-function spawnSentinel(port: number, primaryPort: number, reaper: Reaper | undefined): ManagedProcess {
+function spawnSentinel(port: number, primaryPort: number, options: SentinelGroupOptions): ManagedProcess {
   const dir = mkdtempSync(join(tmpdir(), 'portico-sentinel-'));
   // Sentinel rewrites its config file (it records what it learns), so it must be a writable file.
   const conf = join(dir, 'sentinel.conf');
@@ -254,10 +271,13 @@ function spawnSentinel(port: number, primaryPort: number, reaper: Reaper | undef
       `sentinel down-after-milliseconds ${SENTINEL_MASTER_NAME} ${SENTINEL_DOWN_AFTER_MS}`,
       `sentinel failover-timeout ${SENTINEL_MASTER_NAME} 10000`,
       `sentinel parallel-syncs ${SENTINEL_MASTER_NAME} 1`,
+      ...(options.password ? [`sentinel auth-pass ${SENTINEL_MASTER_NAME} ${options.password}`] : []),
+      // Sentinels with a password must present it to each other too.
+      ...(options.sentinelPassword ? [`requirepass ${options.sentinelPassword}`, `sentinel sentinel-pass ${options.sentinelPassword}`] : []),
       '',
     ].join('\n'),
   );
-  const proc = spawnProcess({ name: `sentinel-${port}`, command: redisServerBin() ?? 'redis-server', args: [conf, '--sentinel'], cwd: dir, reaper });
+  const proc = spawnProcess({ name: `sentinel-${port}`, command: redisServerBin() ?? 'redis-server', args: [conf, '--sentinel'], cwd: dir, reaper: options.reaper });
   void proc.exited.then(() => rmSync(dir, { recursive: true, force: true }));
   return proc;
 }
@@ -313,8 +333,8 @@ export async function startRedisCluster(options: { reaper?: Reaper } = {}): Prom
 }
 
 /** Runs `fn` with a short-lived plain client on a loopback port, then disconnects it. */
-async function withClient<T>(port: number, fn: (c: Redis) => Promise<T>): Promise<T> {
-  const c = new Redis({ host: '127.0.0.1', port, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+async function withClient<T>(port: number, fn: (c: Redis) => Promise<T>, password?: string): Promise<T> {
+  const c = new Redis({ host: '127.0.0.1', port, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, ...(password ? { password } : {}) });
   c.on('error', () => undefined);
   try {
     await c.connect();

@@ -13,7 +13,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSentinelGroup, type RunningSentinelGroup } from '../../devkit/redis.ts';
 import { until } from '../../devkit/wait.ts';
+import { createRedisClient } from '../../src/redis/index.ts';
 import { startAllMocks, subgraphUrlOverrides, type RunningMocks } from '../../subgraphs-mock/index.ts';
+import { captureLogs, startFleet, Traffic, type Fleet } from '../helpers/rateLimit.ts';
 import { startPortico, type RunningPortico } from '../helpers/portico.ts';
 
 const LIMIT = 60;
@@ -97,3 +99,45 @@ describe('Redis Sentinel failover', () => {
     );
   }, 90_000);
 });
+
+describe('Redis Sentinel with passwords (primary and sentinels)', () => {
+  // '/' and '@' must survive the URL: devkit percent-encodes them, the parser decodes them.
+  const password = 'pr1mary/p@ss';
+  const sentinelPassword = 's3ntinel@pass';
+  let secured: RunningSentinelGroup;
+  let fleet: Fleet | undefined;
+
+  beforeAll(async () => {
+    secured = await startSentinelGroup({ password, sentinelPassword });
+  }, 60_000);
+
+  afterAll(async () => {
+    await fleet?.close();
+    await secured?.stop();
+  });
+
+  it('connects with user:password@ and ?sentinelPassword=, and limits through the primary', async () => {
+    expect(secured.url).toContain('?sentinelPassword=');
+    fleet = await startFleet(secured.url, 2, { policies: { anonymous: { limit: 10, windowMs: 3_600_000 } }, commandTimeoutMs: 500 });
+    const traffic = new Traffic(fleet, { key: 'ip:198.51.100.9', tier: 'anonymous' });
+    await traffic.run(20);
+    expect(traffic.results.filter((r) => r.allowed)).toHaveLength(10);
+    expect(traffic.results.every((r) => r.source === 'redis' || r.source === 'hot-key-cache')).toBe(true);
+  });
+
+  it('without the sentinels\' password it never reaches the primary, and says why', async () => {
+    const logs = captureLogs();
+    const client = createRedisClient({ url: secured.url.replace(/\?.*$/, '') }, { logger: logs.logger });
+    const errors: string[] = [];
+    client.on('error', (e: Error) => errors.push(e.message));
+    try {
+      client.connect().catch(() => undefined);
+      await until('an authentication error from the sentinels', () => errors.some((m) => /NOAUTH|WRONGPASS|auth/i.test(m)), 10_000);
+      expect(client.status).not.toBe('ready');
+      expect(errors.join('\n')).not.toContain(password);
+    } finally {
+      client.disconnect();
+    }
+  });
+});
+
