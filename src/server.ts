@@ -339,7 +339,7 @@ export function createPortico(config: Config, deps: PorticoDeps = {}): Portico {
       await ops?.stop();
       breakers.shutdown();
       verifier?.close();
-      limiter?.close();
+      await limiter?.close();
       await redis?.quit().catch(() => redis.disconnect());
     },
   };
