@@ -4,13 +4,14 @@
 //   config      config/ — reads the environment once; may use concerns' pure parsers
 //   concerns    cors/ auth/ authorization/ hardening/ rateLimit/ redis/ resilience/ degradation/
 //               subgraphs/ supergraph/ introspection/ trustedDocuments/ planning/ health/
+//               cache/ controlPlane/ overload/ tracing/ probes/
 //   observation metrics/, logging/access.ts
 //   edge        http/, request/lifecycle.ts, ops/
 //   wiring      server.ts, main.ts
 // A layer imports only layers below it (and itself). The rules below say it as "never upward".
 const FOUNDATION = '^src/(errors/|runtime/|logging/index\\.ts$|request/(state|correlation|context)\\.ts$)';
 const CONFIG = '^src/config/';
-const CONCERNS = '^src/(cors|auth|authorization|hardening|rateLimit|redis|resilience|degradation|subgraphs|supergraph|introspection|trustedDocuments|planning|health|cache)/';
+const CONCERNS = '^src/(cors|auth|authorization|hardening|rateLimit|redis|resilience|degradation|subgraphs|supergraph|introspection|trustedDocuments|planning|health|cache|controlPlane|overload|tracing|probes)/';
 const OBSERVATION = '^src/(metrics/|logging/access\\.ts$)';
 const EDGE = '^src/(http/|ops/|request/lifecycle\\.ts$)';
 const WIRING = '^src/(server|main)\\.ts$';
