@@ -1,6 +1,6 @@
 // First: swaps a dependency's re-export getters for plain values before anything loads it.
 import './runtime/flatExports.ts';
-import { ApolloGateway } from '@apollo/gateway';
+import { ApolloGateway, type SupergraphManager } from '@apollo/gateway';
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginLandingPageLocalDefault, ApolloServerPluginLandingPageProductionDefault } from '@apollo/server/plugin/landingPage/default';
 import { createAuthentication, createTokenVerifier, identityHeaders, TokenVerifierConfigError, type JwksFetchOutcome } from './auth/index.ts';
@@ -41,9 +41,15 @@ import { createSubgraphDataSource, type SubgraphDataSource } from './subgraphs/d
 import type { SharedCall } from './subgraphs/types.ts';
 import { policyResolver } from './subgraphs/policy.ts';
 import { createSubgraphHttpClient } from './subgraphs/httpClient.ts';
-import { createFileSupergraphManager } from './supergraph/fileSupergraphManager.ts';
+import { createControlPlane, type ControlPlane } from './controlPlane/index.ts';
+import { controlPlaneOptions } from './controlPlane/options.ts';
+import { laneOutcomePlugin } from './controlPlane/plugin.ts';
 import { deriveSupergraphViews } from './supergraph/views.ts';
 import { createTrustedDocuments } from './trustedDocuments/index.ts';
+
+interface Lane {
+  readonly apollo: ApolloServer<PorticoContext>;
+}
 
 export type LifecycleState = 'created' | 'starting' | 'ready' | 'draining' | 'stopped';
 
@@ -83,7 +89,8 @@ export interface Portico {
 /** The moving parts, exposed for the ops plane and for tests (no private reach-ins). */
 export interface PorticoParts {
   readonly breakers: ReturnType<typeof createBreakerRegistry>;
-  readonly supergraph: ReturnType<typeof createFileSupergraphManager>;
+  /** Where the supergraph comes from and its canary (src/controlPlane/). */
+  readonly supergraph: ControlPlane;
   readonly dataSources: ReadonlyMap<string, SubgraphDataSource>;
   /** Absent when rate limiting is disabled. */
   readonly limiter: RateLimiter | undefined;
@@ -140,44 +147,37 @@ export function createPortico(config: Config, deps: PorticoDeps = {}): Portico {
   // Subgraphs learn who is calling only from these headers, built from the verified principal.
   const identityHeadersFor = (ctx: PorticoContext) => identityHeaders(ctx.principal, config.auth.identityHeaders);
 
-  const supergraph = createFileSupergraphManager(
-    { path: config.supergraph.path, watch: config.supergraph.watch },
-    { logger, onReload: (outcome) => metrics.onSupergraphReload(outcome) },
-  );
-
-  const planCache = createQueryPlanCache({ maxMb: config.supergraph.planCacheMb }, { onLookup: (hit) => metrics.onQueryPlanLookup(hit) });
-  const gateway = new ApolloGateway({
-    supergraphSdl: supergraph,
-    logger: logger.child({ component: 'gateway' }),
-    // The plan keeps each fetch's parsed document, so the data source needs no parse per call.
-    queryPlannerConfig: { exposeDocumentNodeInFetchNode: true, cache: planCache },
-    // Query plans are never shown through request headers.
-    __exposeQueryPlanExperimental: false,
-    buildService: ({ name, url }) => {
-      const ds = createSubgraphDataSource(
-        {
-          name,
-          url: config.subgraphs.urlOverrides[name] ?? url ?? '',
-          policyFor: (key) => policyFor(name, key),
-          maxInFlight: config.subgraphs.maxInFlight,
-          dedup: config.subgraphs.dedup,
-          retry: config.subgraphs.retry,
-          maxResponseBytes: config.subgraphs.maxResponseBytes,
-        },
-        { logger, http, breakers, inflight, stale, traceHeadersFor: traceHeaders, identityHeadersFor, observer },
-      );
-      dataSources.set(name, ds);
-      return ds;
+  // The control plane: where the supergraph comes from (file, URLs, Redis push), the disk cache,
+  // and the canary, which serves a new version from a second gateway ("lane") next to the stable one.
+  let canaryLane: Lane | undefined;
+  const supergraph = createControlPlane(controlPlaneOptions(config), {
+    logger,
+    redis,
+    onReload: metrics.onReload,
+    onFetch: metrics.onFetch,
+    onCanary: metrics.onCanary,
+    onCanaryRequest: metrics.onCanaryRequest,
+    lanes: {
+      async open(sdl) {
+        const lane = buildLane(sdl, 'canary');
+        await lane.apollo.start();
+        canaryLane = lane;
+      },
+      async close() {
+        const lane = canaryLane;
+        canaryLane = undefined;
+        // Requests already on the canary finish first: nothing new is routed to it from here.
+        if (lane) setTimeout(() => void lane.apollo.stop().catch(() => undefined), config.subgraphs.requestDeadlineMs).unref();
+      },
     },
   });
+  metrics.bindControlPlane(() => supergraph.status());
 
-  // Derived once from each (re)loaded supergraph: who may see which field, what a query may cost.
-  let authorizationIndex: AuthorizationIndex | undefined;
-  let operationLimits: OperationLimits | undefined;
-  gateway.onSchemaLoadOrUpdate(({ apiSchema, coreSupergraphSdl }) => {
-    ({ authorizationIndex, operationLimits } = deriveSupergraphViews(apiSchema, coreSupergraphSdl, { limits: config.limits }));
-  });
-
+  const planCache = createQueryPlanCache({ maxMb: config.supergraph.planCacheMb }, { onLookup: (hit) => metrics.onQueryPlanLookup(hit) });
+  // Who may read the schema: Apollo's global switch, narrowed per request where it is not open to all.
+  const introspection = createIntrospectionPolicy<PorticoContext>({ open: config.graphql.introspection, scope: config.auth.introspectionScope });
+  // Trusted documents: listed ids become their text before APQ; unlisted operations are refused here in enforce mode.
+  const trustedDocuments = createTrustedDocuments(config.trustedDocuments, { logger, metrics: metrics.trustedDocuments });
   // Each request's state is made once on arrival and passed down; when its answer is final it
   // gets one access-log line and its request metrics.
   const access = createAccessLog({ logger });
@@ -186,45 +186,82 @@ export function createPortico(config: Config, deps: PorticoDeps = {}): Portico {
     { logger, onFinish: [access.write, metrics.onFinish] },
   );
 
-  // Who may read the schema: Apollo's global switch, narrowed per request where it is not open to all.
-  const introspection = createIntrospectionPolicy<PorticoContext>({ open: config.graphql.introspection, scope: config.auth.introspectionScope });
-  const apollo = new ApolloServer<PorticoContext>({
-    gateway,
-    logger: logger.child({ component: 'apollo' }),
-    introspection: introspection.enabled,
-    csrfPrevention: true,
-    // Automatic persisted queries; in Redis when configured, so a hash registered through one
-    // instance resolves on every other. Redis errors are misses (the client re-sends the query).
-    persistedQueries: config.apq.enabled
-      ? { ttl: config.apq.ttlS, ...(redis ? { cache: createRedisKeyValueCache(redis, { prefix: 'portico:apq:' }) } : {}) }
-      : false,
-    allowBatchedHttpRequests: false,
-    includeStacktraceInErrorResponses: false,
-    hideSchemaDetailsFromClientErrors: config.isProduction,
-    stopOnTerminationSignals: false,
-    formatError: formatErrorFor(config, logger),
-    plugins: [
-      config.graphql.landingPage === 'sandbox'
-        ? ApolloServerPluginLandingPageLocalDefault({ embed: true, includeCookies: false })
-        : ApolloServerPluginLandingPageProductionDefault({ footer: false }),
-      // Order matters: hooks start in this order. An operation that cannot be picked is a
-      // request error before anything else looks at it; an operation the apps never publish is
-      // refused before it is measured; hardening refuses before anything is filtered or planned;
-      // authorization filters before the gateway plans.
-      requestErrorsPlugin(),
-      // Trusted documents: listed ids become their text before APQ; unlisted operations are refused here in enforce mode.
-      createTrustedDocuments(config.trustedDocuments, { logger, metrics: metrics.trustedDocuments }),
-      hardeningPlugin({ limits: () => operationLimits, metrics: metrics.cost }),
-      authorizationPlugin({ mode: config.authorization.mode, policy: deps.policy }, { index: () => authorizationIndex }),
-      requests.plugin,
-      degradationPlugin(),
-      // Last: it shares the answer the plugins above have finished shaping.
-      ...(config.subgraphs.inboundDedup ? [inboundDedupPlugin()] : []),
-      ...introspection.plugins,
-      // Last: counts the errors every plugin above may have added.
-      metrics.plugin,
-    ],
-  });
+  /** One gateway + Apollo Server on a supergraph: the stable lane, or a canary next to it. */
+  function buildLane(schema: string | SupergraphManager, lane: 'stable' | 'canary'): Lane {
+    const gateway = new ApolloGateway({
+      supergraphSdl: schema,
+      logger: logger.child({ component: 'gateway', lane }),
+      // The plan keeps each fetch's parsed document, so the data source needs no parse per call.
+      queryPlannerConfig: { exposeDocumentNodeInFetchNode: true, cache: planCache },
+      // Query plans are never shown through request headers.
+      __exposeQueryPlanExperimental: false,
+      buildService: ({ name, url }) => {
+        const ds = createSubgraphDataSource(
+          {
+            name,
+            url: config.subgraphs.urlOverrides[name] ?? url ?? '',
+            policyFor: (key) => policyFor(name, key),
+            maxInFlight: config.subgraphs.maxInFlight,
+            dedup: config.subgraphs.dedup,
+            retry: config.subgraphs.retry,
+            maxResponseBytes: config.subgraphs.maxResponseBytes,
+          },
+          { logger, http, breakers, inflight, stale, traceHeadersFor: traceHeaders, identityHeadersFor, observer },
+        );
+        if (lane === 'stable') dataSources.set(name, ds);
+        return ds;
+      },
+    });
+
+    // Derived once from each (re)loaded supergraph: who may see which field, what a query may cost.
+    let authorizationIndex: AuthorizationIndex | undefined;
+    let operationLimits: OperationLimits | undefined;
+    gateway.onSchemaLoadOrUpdate(({ apiSchema, coreSupergraphSdl }) => {
+      ({ authorizationIndex, operationLimits } = deriveSupergraphViews(apiSchema, coreSupergraphSdl, { limits: config.limits }));
+    });
+
+    const apollo = new ApolloServer<PorticoContext>({
+      gateway,
+      logger: logger.child({ component: 'apollo', lane }),
+      introspection: introspection.enabled,
+      csrfPrevention: true,
+      // Automatic persisted queries; in Redis when configured, so a hash registered through one
+      // instance resolves on every other. Redis errors are misses (the client re-sends the query).
+      persistedQueries: config.apq.enabled
+        ? { ttl: config.apq.ttlS, ...(redis ? { cache: createRedisKeyValueCache(redis, { prefix: 'portico:apq:' }) } : {}) }
+        : false,
+      allowBatchedHttpRequests: false,
+      includeStacktraceInErrorResponses: false,
+      hideSchemaDetailsFromClientErrors: config.isProduction,
+      stopOnTerminationSignals: false,
+      formatError: formatErrorFor(config, logger),
+      plugins: [
+        config.graphql.landingPage === 'sandbox'
+          ? ApolloServerPluginLandingPageLocalDefault({ embed: true, includeCookies: false })
+          : ApolloServerPluginLandingPageProductionDefault({ footer: false }),
+        // Order matters: hooks start in this order. An operation that cannot be picked is a
+        // request error before anything else looks at it; an operation the apps never publish is
+        // refused before it is measured; hardening refuses before anything is filtered or planned;
+        // authorization filters before the gateway plans.
+        requestErrorsPlugin(),
+        // The stable lane loads and watches the list; a canary lane only reads it.
+        lane === 'stable' ? trustedDocuments : { requestDidStart: trustedDocuments.requestDidStart },
+        hardeningPlugin({ limits: () => operationLimits, metrics: metrics.cost }),
+        authorizationPlugin({ mode: config.authorization.mode, policy: deps.policy }, { index: () => authorizationIndex }),
+        requests.plugin,
+        degradationPlugin(),
+        // Last: it shares the answer the plugins above have finished shaping.
+        ...(config.subgraphs.inboundDedup ? [inboundDedupPlugin()] : []),
+        ...introspection.plugins,
+        // Last: counts the errors every plugin above may have added.
+        metrics.plugin,
+        laneOutcomePlugin(lane, supergraph.record),
+      ],
+    });
+    return { apollo };
+  }
+  const stableLane = buildLane(supergraph.manager, 'stable');
+  const apollo = stableLane.apollo;
 
   const app = createHttpApp(config, logger);
   // First: every later hook and handler reads the request's state.
@@ -242,7 +279,13 @@ export function createPortico(config: Config, deps: PorticoDeps = {}): Portico {
     return mode === 'local-fallback' ? ['rate limiter in local fallback: Redis unreachable'] : [];
   }
 
-  const handle = graphqlHandler(apollo, requests.contextFor);
+  // The canary lane, when one runs, takes its share of requests; sticky per caller when there is one.
+  const handle = graphqlHandler((req) => {
+    const c = canaryLane;
+    if (!c) return apollo;
+    const p = req.portico?.state.principal;
+    return supergraph.pick(p?.kind === 'user' ? p.subject : undefined) === 'canary' ? c.apollo : apollo;
+  }, requests.contextFor);
   const queryTextLimit = createQueryTextLimitHook(config.limits);
   // Authentication first: what headers give away (two Authorization headers, a malformed token)
   // is refused on onRequest, before the body is read; the body's credentials and the signature
@@ -270,6 +313,7 @@ export function createPortico(config: Config, deps: PorticoDeps = {}): Portico {
           registry: metrics.registry,
           breakers,
           supergraph,
+          controlPlane: supergraph,
           stats,
           subgraphNames: () => [...dataSources.keys()],
           lifecycle: () => lifecycle,
@@ -334,6 +378,8 @@ export function createPortico(config: Config, deps: PorticoDeps = {}): Portico {
       await closing;
       // Apollo refuses stop() before a successful start(); a refused start must still release the rest.
       if (apolloStarted) await apollo.stop();
+      await canaryLane?.apollo.stop().catch(() => undefined);
+      await supergraph.stop();
       await http.close();
       // Last of the listeners: metrics and the status page stay up while the gateway drains.
       await ops?.stop();

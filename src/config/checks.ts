@@ -7,6 +7,9 @@ import {
   TokenVerifierConfigError,
   type TokenVerifierOptions,
 } from '../auth/index.ts';
+import { readFileSync } from 'node:fs';
+import { publicKeyFromPem } from '../controlPlane/signature.ts';
+import { checkHttpUrl } from './env.ts';
 import type { Env } from './schema.ts';
 
 /**
@@ -17,7 +20,7 @@ import type { Env } from './schema.ts';
 
 /** Every cross-variable problem; `verifier` is what `load.ts` derived from `e` (undefined: auth off). */
 export function crossProblems(e: Env, verifier: TokenVerifierOptions | undefined): string[] {
-  return [...authProblems(e, verifier), ...corsProblems(e), ...trustedDocumentsProblems(e, verifier)];
+  return [...authProblems(e, verifier), ...corsProblems(e), ...trustedDocumentsProblems(e, verifier), ...controlPlaneProblems(e)];
 }
 
 /** Token verifier option name → the variable that sets it, for naming problems in config terms. */
@@ -122,4 +125,25 @@ function corsProblems(e: Env): string[] {
     return ['PORTICO_CORS_CREDENTIALS: true cannot be combined with PORTICO_CORS_ORIGINS=* (browsers refuse it, and it would let any site act with the user\'s cookies); list the origins'];
   }
   return [];
+}
+
+/** Control plane: URLs are http(s) (http only on loopback), a push needs Redis, a key file is readable. */
+function controlPlaneProblems(e: Env): string[] {
+  const problems: string[] = [];
+  for (const raw of e.PORTICO_SUPERGRAPH_URLS) {
+    const problem = checkHttpUrl(raw);
+    if (problem) problems.push(`PORTICO_SUPERGRAPH_URLS: ${problem}`);
+  }
+  if (e.PORTICO_SUPERGRAPH_PUSH && e.PORTICO_REDIS_URL === undefined) {
+    problems.push('PORTICO_SUPERGRAPH_PUSH: a push comes through Redis; set PORTICO_REDIS_URL or turn the push off');
+  }
+  if (e.PORTICO_SUPERGRAPH_PUBLIC_KEY_FILE !== undefined) {
+    try {
+      publicKeyFromPem(readFileSync(e.PORTICO_SUPERGRAPH_PUBLIC_KEY_FILE, 'utf8'));
+    } catch (err) {
+      problems.push(`PORTICO_SUPERGRAPH_PUBLIC_KEY_FILE: expected a readable PEM public key (SPKI): ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    }
+    if (e.PORTICO_SUPERGRAPH_URLS.length === 0) problems.push('PORTICO_SUPERGRAPH_PUBLIC_KEY_FILE: signatures are checked on fetched files; set PORTICO_SUPERGRAPH_URLS');
+  }
+  return problems;
 }

@@ -2,6 +2,7 @@ import { DEFAULT_TIER_CLAIM, type TokenVerifierOptions } from '../auth/index.ts'
 import { DEFAULT_DEV_CORS_ORIGINS } from '../cors/origins.ts';
 import { crossProblems } from './checks.ts';
 import { DEFAULT_SUPERGRAPH_PATH, envSchema, type Env } from './schema.ts';
+import { DEFAULT_CANARY_PERCENT } from '../controlPlane/canary.ts';
 import type { Config } from './types.ts';
 
 /**
@@ -126,6 +127,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
       identityHeaders: e.PORTICO_IDENTITY_HEADERS,
       introspectionScope: e.PORTICO_INTROSPECTION_SCOPE,
     },
+    controlPlane: controlPlaneFrom(e),
   };
   return deepFreeze(config);
 }
@@ -153,6 +155,29 @@ function verifierOptionsFrom(e: Env): TokenVerifierOptions | undefined {
     // Production never trusts development keys or tokens, wherever they come from (see
     // src/auth/devKeys.ts), unless explicitly allowed for local production-mode testing.
     refuseDevKeys: isProduction && !e.PORTICO_ALLOW_DEV_KEYS,
+  };
+}
+
+function controlPlaneFrom(e: Env): Config['controlPlane'] {
+  const remote = e.PORTICO_SUPERGRAPH_URLS.length > 0 || e.PORTICO_SUPERGRAPH_PUSH;
+  return {
+    fileSource: !remote || e.PORTICO_SUPERGRAPH_PATH !== undefined,
+    urls: e.PORTICO_SUPERGRAPH_URLS,
+    pollMs: e.PORTICO_SUPERGRAPH_POLL_MS,
+    fetchTimeoutMs: e.PORTICO_SUPERGRAPH_FETCH_TIMEOUT_MS,
+    maxBytes: e.PORTICO_SUPERGRAPH_MAX_BYTES,
+    publicKeyFile: e.PORTICO_SUPERGRAPH_PUBLIC_KEY_FILE,
+    push: e.PORTICO_SUPERGRAPH_PUSH,
+    cacheDir: e.PORTICO_SUPERGRAPH_CACHE_DIR,
+    canary: {
+      // A supergraph an operator publishes to a fleet goes out by canary; a file edited by hand
+      // (or a ConfigMap) swaps in at once, as it always has.
+      percent: e.PORTICO_SUPERGRAPH_CANARY_PERCENT ?? (remote ? DEFAULT_CANARY_PERCENT : 0),
+      minRequests: e.PORTICO_SUPERGRAPH_CANARY_MIN_REQUESTS,
+      windowMs: e.PORTICO_SUPERGRAPH_CANARY_WINDOW_MS,
+      maxErrorDeltaPercent: e.PORTICO_SUPERGRAPH_CANARY_MAX_ERROR_DELTA_PERCENT,
+      maxP99IncreasePercent: e.PORTICO_SUPERGRAPH_CANARY_MAX_P99_INCREASE_PERCENT,
+    },
   };
 }
 

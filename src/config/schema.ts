@@ -34,6 +34,13 @@ import {
   DEFAULT_MAX_TOKENS,
 } from '../hardening/index.ts';
 import { DEFAULT_TRUSTED_DOCUMENTS_POLL_MS } from '../trustedDocuments/index.ts';
+import {
+  DEFAULT_CANARY_MAX_ERROR_DELTA_PERCENT,
+  DEFAULT_CANARY_MAX_P99_INCREASE_PERCENT,
+  DEFAULT_CANARY_MIN_REQUESTS,
+  DEFAULT_CANARY_WINDOW_MS,
+} from '../controlPlane/canary.ts';
+import { DEFAULT_FETCH_TIMEOUT_MS, DEFAULT_MAX_SUPERGRAPH_BYTES, DEFAULT_POLL_MS } from '../controlPlane/httpSource.ts';
 import { bool, checkHttpUrl, int, list, oneOf, optionalInt, pairs, ratePolicies, redisUrl, text, url } from './env.ts';
 
 /**
@@ -171,6 +178,20 @@ export const envSchema = z.object({
   PORTICO_IDENTITY_HEADERS: identityHeaderNames(),
   PORTICO_INTROSPECTION_SCOPE: text(),
   PORTICO_ALLOW_DEV_KEYS: bool(false),
+  // Control plane (issue 16): where the supergraph comes from besides the file, the disk cache
+  // for cold starts, and the canary. None set: the file alone, swapped in at once, as before.
+  PORTICO_SUPERGRAPH_URLS: list([]),
+  PORTICO_SUPERGRAPH_POLL_MS: int(DEFAULT_POLL_MS, 1_000, 86_400_000),
+  PORTICO_SUPERGRAPH_FETCH_TIMEOUT_MS: int(DEFAULT_FETCH_TIMEOUT_MS, 100, 120_000),
+  PORTICO_SUPERGRAPH_MAX_BYTES: int(DEFAULT_MAX_SUPERGRAPH_BYTES, 1_024, 256 * 1_048_576),
+  PORTICO_SUPERGRAPH_PUBLIC_KEY_FILE: text(),
+  PORTICO_SUPERGRAPH_PUSH: bool(false),
+  PORTICO_SUPERGRAPH_CACHE_DIR: text(),
+  PORTICO_SUPERGRAPH_CANARY_PERCENT: optionalInt(0, 50),
+  PORTICO_SUPERGRAPH_CANARY_MIN_REQUESTS: int(DEFAULT_CANARY_MIN_REQUESTS, 1, 1_000_000),
+  PORTICO_SUPERGRAPH_CANARY_WINDOW_MS: int(DEFAULT_CANARY_WINDOW_MS, 0, 86_400_000),
+  PORTICO_SUPERGRAPH_CANARY_MAX_ERROR_DELTA_PERCENT: int(DEFAULT_CANARY_MAX_ERROR_DELTA_PERCENT, 0, 100),
+  PORTICO_SUPERGRAPH_CANARY_MAX_P99_INCREASE_PERCENT: int(DEFAULT_CANARY_MAX_P99_INCREASE_PERCENT, 0, 10_000),
 });
 
 export type NodeEnv = (typeof NODE_ENVS)[number];

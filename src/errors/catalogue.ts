@@ -210,6 +210,13 @@ export const ERROR_CATALOGUE = {
     action: 'do not retry on this instance',
   },
 
+  // Control plane (issue 16)
+  NO_CANARY: {
+    ops: [409],
+    meaning: 'promote or abort with no canary running (abort: and no earlier supergraph to roll back to)',
+    action: 'check /health/subgraphs (gateway.controlPlane) for what is serving',
+  },
+
   // Anything else
   INTERNAL_SERVER_ERROR: {
     graphql: [500, 200],
@@ -259,6 +266,7 @@ export const ErrorCode = {
   NOT_FOUND: 'NOT_FOUND',
   SUPERGRAPH_REJECTED: 'SUPERGRAPH_REJECTED',
   NOT_IMPLEMENTED: 'NOT_IMPLEMENTED',
+  NO_CANARY: 'NO_CANARY',
   INTERNAL_SERVER_ERROR: 'INTERNAL_SERVER_ERROR',
 } as const satisfies { readonly [C in ErrorCode]: C };
 

@@ -1,3 +1,4 @@
+import type { ControlPlaneStatus } from '../controlPlane/index.ts';
 import type { BreakerSnapshot, BreakerState } from '../resilience/breakers.ts';
 import type { SupergraphState } from '../supergraph/fileSupergraphManager.ts';
 import type { Readiness } from './readiness.ts';
@@ -52,6 +53,8 @@ export interface HealthReport {
       reloads: SupergraphState['reloads'];
     } | null;
     limiter: LimiterStatus | null;
+    /** Where the supergraph came from, since when, its age, the canary and the last decision. */
+    controlPlane: ControlPlaneStatus | null;
   };
   subgraphs: SubgraphHealth[];
 }
@@ -64,6 +67,7 @@ export interface HealthReportInput {
   /** Undefined before the first load. */
   supergraph: SupergraphState | undefined;
   limiter: LimiterStatus | undefined;
+  controlPlane?: ControlPlaneStatus | undefined;
   /** Subgraphs of the supergraph (listed even before their first call). */
   subgraphNames: readonly string[];
   breakers: readonly BreakerSnapshot[];
@@ -102,6 +106,7 @@ export function buildHealthReport(input: HealthReportInput): HealthReport {
           }
         : null,
       limiter: input.limiter ?? null,
+      controlPlane: input.controlPlane ?? null,
     },
     subgraphs,
   };

@@ -7,7 +7,8 @@ import type { PorticoContext } from '../request/context.ts';
  * (limits, auth, rate limit) stays in Fastify hooks and Apollo only executes GraphQL.
  */
 export function graphqlHandler(
-  apollo: ApolloServer<PorticoContext>,
+  /** The server, or a choice per request (the canary's lanes). */
+  apolloFor: ApolloServer<PorticoContext> | ((req: FastifyRequest) => ApolloServer<PorticoContext>),
   contextFor: (req: FastifyRequest, reply: FastifyReply) => Promise<PorticoContext>,
 ) {
   return async function handle(req: FastifyRequest, reply: FastifyReply): Promise<void> {
@@ -22,6 +23,7 @@ export function graphqlHandler(
       search: q >= 0 ? req.url.slice(q + 1) : '',
       body: req.body,
     };
+    const apollo = typeof apolloFor === 'function' ? apolloFor(req) : apolloFor;
     const res = await apollo.executeHTTPGraphQLRequest({ httpGraphQLRequest, context: () => contextFor(req, reply) });
     for (const [name, value] of res.headers) reply.header(name, value);
     reply.code(res.status ?? 200);

@@ -11,6 +11,7 @@ import { RateLimitPolicyError } from '../rateLimit/errors.ts';
 import type { BreakerRegistry } from '../resilience/breakers.ts';
 import type { FileSupergraphManager, SupergraphState } from '../supergraph/fileSupergraphManager.ts';
 import { checkAdminToken } from './adminAuth.ts';
+import { registerSupergraphAdmin, type SupergraphAdmin } from './supergraphAdmin.ts';
 import { opsError } from './errors.ts';
 import { STATUS_PAGE_CSP, STATUS_PAGE_HTML } from './statusPage.ts';
 
@@ -19,7 +20,8 @@ import { STATUS_PAGE_CSP, STATUS_PAGE_HTML } from './statusPage.ts';
  * the public load balancer, serving
  * - `GET /metrics` (Prometheus text), `GET /health/subgraphs` (JSON), `GET /status` (HTML);
  * - admin actions behind `PORTICO_ADMIN_TOKEN`: `POST /admin/breakers/:keyOrSubgraph`,
- *   `POST /admin/supergraph/reload`, `POST /admin/ratelimits`.
+ *   `POST /admin/supergraph/reload`, `POST /admin/supergraph/promote`, `POST /admin/supergraph/abort`,
+ *   `POST /admin/ratelimits`.
  * Reads go through the same objects the gateway uses (breaker registry, supergraph manager,
  * stats): what the page shows is what the traffic meets.
  */
@@ -60,6 +62,8 @@ export interface OpsServerDeps {
    * `RateLimitPolicyError` answers 400 with its message.
    */
   readonly rateLimitAdmin?: RateLimitAdmin;
+  /** The control plane: its status in the report, `POST /admin/supergraph/promote|abort`. */
+  readonly controlPlane?: SupergraphAdmin;
 }
 
 export interface OpsServer {
@@ -93,6 +97,7 @@ export function createOpsServer(options: OpsServerOptions, deps: OpsServerDeps):
       readiness: deps.readiness(),
       supergraph: supergraphState(),
       limiter: deps.limiter?.(),
+      controlPlane: deps.controlPlane?.status(),
       subgraphNames: deps.subgraphNames(),
       breakers: deps.breakers.snapshot(),
       stats: (name) => deps.stats.snapshot(name),
@@ -169,6 +174,8 @@ export function createOpsServer(options: OpsServerOptions, deps: OpsServerDeps):
     }
     return reply.send({ outcome, supergraph });
   });
+
+  registerSupergraphAdmin(app, deps.controlPlane, requireAdmin, audit);
 
   app.post('/admin/ratelimits', { preHandler: requireAdmin }, async (req, reply) => {
     if (!deps.rateLimitAdmin) {

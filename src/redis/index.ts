@@ -27,3 +27,4 @@ export {
   type RedisNodeAddress,
 } from './url.ts';
 export { loadScriptEverywhere } from './scripts.ts';
+export { subscribeChannels, ensureConnecting, whenReady, type RedisSubscription, type RedisSubscriptionHandlers } from './pubsub.ts';

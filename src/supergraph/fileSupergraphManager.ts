@@ -16,6 +16,11 @@ export interface FileSupergraphManagerOptions {
   watch?: boolean;
   /** Debounce for file events, ms. Default {@link DEFAULT_RELOAD_DEBOUNCE_MS}. */
   debounceMs?: number;
+  /**
+   * What the gateway is handed, from the file's text. Default {@link prepareForGateway}; the
+   * control plane, which uses this manager as its file source, takes the text as it is.
+   */
+  prepare?: (sdl: string) => string;
 }
 
 export interface SupergraphState {
@@ -54,6 +59,7 @@ export function createFileSupergraphManager(
   const path = resolve(options.path);
   const debounceMs = options.debounceMs ?? DEFAULT_RELOAD_DEBOUNCE_MS;
   const log = deps.logger.child({ component: 'supergraph', path });
+  const prepare = options.prepare ?? prepareForGateway;
   let update: ((sdl: string) => void) | undefined;
   let watcher: FSWatcher | undefined;
   let timer: NodeJS.Timeout | undefined;
@@ -75,7 +81,7 @@ export function createFileSupergraphManager(
     try {
       // The gateway validates and builds the new schema and planner synchronously; if that
       // throws, it keeps serving the previous one untouched.
-      update!(prepareForGateway(sdl));
+      update!(prepare(sdl));
     } catch (err) {
       return reject(firstLine(err));
     }
@@ -121,7 +127,7 @@ export function createFileSupergraphManager(
         watcher.unref();
       }
       return {
-        supergraphSdl: prepareForGateway(sdl),
+        supergraphSdl: prepare(sdl),
         cleanup: async () => {
           clearTimeout(timer);
           watcher?.close();

@@ -1,0 +1,62 @@
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+
+/**
+ * The last good supergraph on local disk (PORTICO_SUPERGRAPH_CACHE_DIR), so an instance started
+ * while every source is down still serves. Written atomically: a temp file in the same folder,
+ * then `rename`, so a crash mid-write leaves the previous copy, never half a file.
+ */
+
+export const CACHE_FILE = 'supergraph.graphql';
+export const CACHE_META_FILE = 'supergraph.json';
+
+export interface CachedSupergraph {
+  readonly sdl: string;
+  readonly hash: string;
+  /** Where it originally came from (`https://…`, `redis`, `file:…`). */
+  readonly source: string;
+  /** When it was first served, ISO. */
+  readonly since: string;
+}
+
+export interface SupergraphDiskCache {
+  /** Undefined when there is no cache (or it is unreadable: a warning is the caller's). */
+  read(): Promise<CachedSupergraph | undefined>;
+  /** Atomic; rejects on I/O errors (the caller logs and keeps serving). */
+  write(entry: CachedSupergraph): Promise<void>;
+  readonly dir: string;
+}
+
+export function createSupergraphDiskCache(dir: string, hashOf: (sdl: string) => string): SupergraphDiskCache {
+  const sdlPath = join(dir, CACHE_FILE);
+  const metaPath = join(dir, CACHE_META_FILE);
+  return {
+    dir,
+    async read() {
+      let sdl: string;
+      try {
+        sdl = await readFile(sdlPath, 'utf8');
+      } catch {
+        return undefined;
+      }
+      const hash = hashOf(sdl);
+      let meta: Partial<CachedSupergraph> = {};
+      try {
+        meta = JSON.parse(await readFile(metaPath, 'utf8')) as Partial<CachedSupergraph>;
+      } catch {
+        // The SDL alone is enough; the metadata only says where it came from.
+      }
+      // Metadata of another version (a crash between the two renames) is ignored.
+      const matches = meta.hash === hash;
+      return { sdl, hash, source: matches && typeof meta.source === 'string' ? meta.source : 'unknown', since: matches && typeof meta.since === 'string' ? meta.since : new Date(0).toISOString() };
+    },
+    async write(entry) {
+      await mkdir(dir, { recursive: true });
+      const suffix = `.${process.pid}.${Date.now()}.tmp`;
+      await writeFile(sdlPath + suffix, entry.sdl);
+      await writeFile(metaPath + suffix, JSON.stringify({ hash: entry.hash, source: entry.source, since: entry.since }));
+      await rename(sdlPath + suffix, sdlPath);
+      await rename(metaPath + suffix, metaPath);
+    },
+  };
+}
