@@ -173,7 +173,9 @@ export function createPortico(config: Config, deps: PorticoDeps = {}): Portico {
   });
   metrics.bindControlPlane(() => supergraph.status());
 
-  const planCache = createQueryPlanCache({ maxMb: config.supergraph.planCacheMb }, { onLookup: (hit) => metrics.onQueryPlanLookup(hit) });
+  // Each lane plans with its own cache: a plan made for one supergraph is wrong for the other.
+  const newPlanCache = () => createQueryPlanCache({ maxMb: config.supergraph.planCacheMb }, { onLookup: (hit) => metrics.onQueryPlanLookup(hit) });
+  const planCache = newPlanCache();
   // Who may read the schema: Apollo's global switch, narrowed per request where it is not open to all.
   const introspection = createIntrospectionPolicy<PorticoContext>({ open: config.graphql.introspection, scope: config.auth.introspectionScope });
   // Trusted documents: listed ids become their text before APQ; unlisted operations are refused here in enforce mode.
@@ -192,7 +194,7 @@ export function createPortico(config: Config, deps: PorticoDeps = {}): Portico {
       supergraphSdl: schema,
       logger: logger.child({ component: 'gateway', lane }),
       // The plan keeps each fetch's parsed document, so the data source needs no parse per call.
-      queryPlannerConfig: { exposeDocumentNodeInFetchNode: true, cache: planCache },
+      queryPlannerConfig: { exposeDocumentNodeInFetchNode: true, cache: lane === 'stable' ? planCache : newPlanCache() },
       // Query plans are never shown through request headers.
       __exposeQueryPlanExperimental: false,
       buildService: ({ name, url }) => {
