@@ -1,12 +1,13 @@
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEV_AUDIENCE, DEV_ISSUER, signDevToken } from '../../subgraphs-mock/idp.ts';
-import { startStack, type Stack } from '../helpers/portico.ts';
+import { startPortico, startStack, type RunningPortico, type Stack } from '../helpers/portico.ts';
+import { subgraphUrlOverrides } from '../../subgraphs-mock/index.ts';
 import { metricNamesIn } from '../helpers/promql.ts';
 import { queryableNames, scrape } from '../helpers/promText.ts';
 import { startRedis, type RunningRedis } from '../../devkit/redis.ts';
@@ -20,7 +21,7 @@ import { until } from '../../devkit/wait.ts';
 const RUNBOOK = 'docs/runbook.md';
 const ADMIN_TOKEN = 'runbook-admin-token-0123456789';
 /** Variables the runbook's commands may use; the test provides each. */
-const VARIABLES = ['GW', 'OPS', 'ADMIN_TOKEN', 'SUPERGRAPH', 'NEW_SUPERGRAPH', 'REDIS_URL', 'PRICING_MOCK'];
+const VARIABLES = ['GW', 'OPS', 'ADMIN_TOKEN', 'SUPERGRAPH', 'NEW_SUPERGRAPH', 'REDIS_URL', 'PRICING_MOCK', 'CP_OPS'];
 /** A bash block has 30 s: each is a few curl calls against local servers. */
 const BLOCK_TIMEOUT_MS = 30_000;
 const PAGE = '{ products(first: 3) { name price { amount } inventory { inStock } } }';
@@ -39,6 +40,8 @@ const blocks = blocksOf(readFileSync(RUNBOOK, 'utf8'));
 const exercised = new Map(blocks.filter((b) => b.marker?.startsWith('runbook:')).map((b) => [b.marker!.slice('runbook:'.length), b.code]));
 
 let s: Stack;
+/** A second gateway with the control plane on: its registry is down, it started from its disk cache. */
+let cp: RunningPortico;
 let redis: RunningRedis;
 let dir: string;
 let env: Record<string, string>;
@@ -103,9 +106,25 @@ beforeAll(async () => {
     REDIS_URL: redis.url,
     PRICING_MOCK: s.mocks.mocks.pricing.url.replace(/\/graphql$/, ''),
   };
+  const cache = join(dir, 'cp-cache');
+  mkdirSync(cache);
+  copyFileSync('schemas/supergraph.graphql', join(cache, 'supergraph.graphql'));
+  cp = await startPortico({
+    PORTICO_SUBGRAPH_URLS: Object.entries(subgraphUrlOverrides(s.mocks.mocks)).map(([k, v]) => `${k}=${v}`).join(','),
+    PORTICO_ADMIN_TOKEN: ADMIN_TOKEN,
+    PORTICO_REDIS_URL: redis.url,
+    PORTICO_RATE_LIMIT_ENABLED: 'false',
+    PORTICO_SUPERGRAPH_URLS: `http://127.0.0.1:${await freeClosedPort()}/supergraph.graphql`,
+    PORTICO_SUPERGRAPH_PUSH: 'true',
+    PORTICO_SUPERGRAPH_CACHE_DIR: cache,
+    // The canary keeps running until the runbook acts on it.
+    PORTICO_SUPERGRAPH_CANARY_MIN_REQUESTS: '1000000',
+  });
+  env.CP_OPS = cp.opsUrl;
   await until('the limiter to use Redis', () => s.gw.portico.parts.limiter?.mode() === 'redis');
 });
 afterAll(async () => {
+  await cp?.stop();
   await s?.stop();
   await redis?.stop();
   if (dir) rmSync(dir, { recursive: true, force: true });
@@ -307,6 +326,32 @@ describe('the runbook, run', () => {
       await s.gql(PAGE);
       return breaker('pricing:Product') === 'closed';
     }, 8_000, 100);
+  });
+
+  it('16. / 17. registry down: served from the cache; a push through Redis runs as a canary; abort rolls it back', async () => {
+    const original = sha16('schemas/supergraph.graphql');
+    const down = await ok('registry-down');
+    expect(down).toMatch(/^\{"source":"cache:unknown","ageS":\d+,"urls":\[\{"url":"http:\/\/127\.0\.0\.1:\d+\/supergraph\.graphql","ok":false,"lastError":"[^"]+"\}\]\}$/m);
+    expect(down).toMatch(/^portico_supergraph_from_cache 1$/m);
+    expect(down).toMatch(/^portico_supergraph_fetches_total\{source="http",outcome="failure"\} [1-9]\d*$/m);
+
+    writeFileSync(env.NEW_SUPERGRAPH!, `${readFileSync('schemas/supergraph.graphql', 'utf8')}\n# pushed by the runbook test\n`);
+    const next = sha16(env.NEW_SUPERGRAPH!);
+    expect(await ok('registry-push')).toMatch(new RegExp(`^published ${next} to redis `, 'm'));
+    await until('the pushed version running as a canary', () => cp.portico.parts.supergraph.status().canary?.hash === next, 5_000);
+
+    const state = await ok('cp-state');
+    expect(state).toMatch(new RegExp(`^\\{"serving":"${original}","source":"cache:unknown","canary":"${next}","canaryFailed":\\d+,"last":null,"why":null\\}$`, 'm'));
+    expect(state).toMatch(new RegExp(`^latest published: ${next}$`, 'm'));
+    expect(state).toMatch(new RegExp(`^\\S+\\t${original}\\t\\S+\\tcache:unknown\\t${next} at 5 %$`, 'm'));
+
+    expect(await ok('canary-abort')).toMatch(new RegExp(`^\\{"ok":true,"message":"${next} rolled-back \\(admin@\\S+\\): aborted by an admin","serving":"${original}"\\}$`, 'm'));
+    expect(cp.portico.parts.supergraph.status()).toMatchObject({ canary: null, lastDecision: { hash: next, decision: 'rolled-back' } });
+    expect(await ok('cp-state')).toMatch(/"last":"rolled-back","why":"aborted by an admin"/);
+    // Nothing left to abort: no canary, and nothing promoted before to roll back to.
+    const again = await run('canary-abort');
+    expect(again.code).toBe(22);
+    expect(again.stdout).toMatch(/"ok":false/);
   });
 
   it('every exercised block was run', () => {
