@@ -28,6 +28,15 @@ const SCRIPT = `
     const sg = h.gateway.supergraph;
     $('supergraph').textContent = sg ? sg.hash + ' loaded ' + sg.loadedAt : 'not loaded';
     $('rejection').textContent = sg && sg.lastRejection ? sg.lastRejection.at + ': ' + sg.lastRejection.reason : 'none';
+    // Control plane (issue 16): where the served version came from, its age, the canary, the last decision.
+    const cp = h.gateway.controlPlane;
+    if (cp && cp.serving) $('supergraph').textContent = cp.serving.hash + ' from ' + cp.serving.source + ' since ' + cp.serving.since + ' (' + cp.serving.ageS + ' s)';
+    $('supergraph').className = cp && cp.serving && cp.serving.source.startsWith('cache:') ? 'warn' : '';
+    const c = cp && cp.canary;
+    $('canary').textContent = c ? c.hash + ' at ' + c.percent + ' %: ' + c.canary.requests + ' requests, ' + pct(c.canary.errorRate) + ' failed (stable ' + pct(c.stable.errorRate) + '); ' + c.verdict : 'none';
+    const d = cp && cp.lastDecision;
+    $('decision').textContent = d ? d.hash + ' ' + d.decision + ' ' + d.at + ' by ' + d.by + ': ' + d.reason : 'none';
+    $('decision').className = d && d.decision === 'rolled-back' ? 'warn' : '';
     const lim = h.gateway.limiter;
     // The live count is what the local fallback divides each quota by.
     $('limiter').textContent = lim ? lim.mode + (lim.mode !== 'memory' && lim.liveInstances ? ' (fallback share: 1/' + lim.liveInstances + ' of each quota)' : '') : 'not configured';
@@ -120,6 +129,8 @@ export const STATUS_PAGE_HTML = `<!doctype html>
   <dt>status</dt><dd><span id="status">loading…</span></dd>
   <dt>supergraph</dt><dd id="supergraph">…</dd>
   <dt>last rejected reload</dt><dd id="rejection">…</dd>
+  <dt>canary</dt><dd id="canary">…</dd>
+  <dt>last canary decision</dt><dd id="decision">…</dd>
   <dt>rate limiter</dt><dd id="limiter">…</dd>
 </dl>
 <table>
