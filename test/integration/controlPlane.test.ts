@@ -4,11 +4,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startNginx, type RunningNginx } from '../../devkit/nginx.ts';
+import { freePort } from '../../devkit/ports.ts';
 import { startRedis, type RunningRedis } from '../../devkit/redis.ts';
 import { until } from '../../devkit/wait.ts';
 import { publish, sha16, signDetached } from '../../scripts/supergraph.ts';
 import { startAllMocks, subgraphUrlOverrides, type RunningMocks } from '../../subgraphs-mock/index.ts';
 import { brokenSupergraph, metric } from '../helpers/controlPlane.ts';
+import { REDIS_KEYS } from '../../src/controlPlane/index.ts';
+import { createRedisClient, whenReady } from '../../src/redis/index.ts';
 import { gql, startPortico, type RunningPortico } from '../helpers/portico.ts';
 
 // The control plane with real parts: nginx as the registry (ETags, If-None-Match → 304), a real
@@ -156,6 +159,8 @@ describe('control plane: three instances on an nginx registry and a Redis push',
     expect(d).toMatchObject({ decision: 'rolled-back' });
     expect(d.reason).toMatch(/canary failed/);
     expect(failed).toBeGreaterThan(0);
+    // Every affected request was a canary request: the stable lane failed none.
+    for (const p of instances) expect(await metric(p.opsUrl, 'portico_supergraph_canary_requests_total', { lane: 'stable', failed: 'true' })).toBe(0);
     // Only canary requests failed: the share is the canary's (binomial noise over ~100 requests allowed).
     expect(share).toBeLessThan((CANARY_PERCENT + 12) / 100);
     for (const p of instances) {
@@ -185,6 +190,23 @@ describe('control plane: three instances on an nginx registry and a Redis push',
     const abort = await fetch(`${instances[0]!.opsUrl}/admin/supergraph/abort`, { method: 'POST', headers: auth });
     expect(abort.status).toBe(200);
     await until('every instance back on v1', () => instances.every((p) => p.portico.parts.supergraph.state().hash === sha16(v1)), 5_000, 5);
+  });
+  it('an instance that missed a push catches up when its Redis connection comes back', async () => {
+    const v4 = `${v1}\n# v4: published while every subscriber was cut off\n`;
+    const client = createRedisClient({ url: redis.url }, { logger: instances[0]!.logger });
+    try {
+      expect(await whenReady(client, 5_000)).toBe(true);
+      // Stored but never announced (as if the message was sent while the instances were away)…
+      await client.set(REDIS_KEYS.latest, JSON.stringify({ hash: sha16(v4), sdl: v4, publishedAt: new Date().toISOString() }));
+      for (const p of instances) expect(p.portico.parts.supergraph.status().canary).toBeNull();
+      // …then every subscriber connection drops and reconnects.
+      expect(Number(await client.call('CLIENT', 'KILL', 'TYPE', 'pubsub'))).toBeGreaterThanOrEqual(3);
+      await until('every instance caught up', () => instances.every((p) => p.portico.parts.supergraph.status().canary?.hash === sha16(v4)), 10_000, 5);
+      await fetch(`${instances[0]!.opsUrl}/admin/supergraph/abort`, { method: 'POST', headers: { authorization: `Bearer ${ADMIN}` } });
+      await until('the catch-up canary aborted everywhere', () => instances.every((p) => p.portico.parts.supergraph.status().canary === null), 5_000, 5);
+    } finally {
+      await client.quit();
+    }
   });
 });
 
@@ -226,6 +248,22 @@ describe('control plane: refusals and cold starts', () => {
       // Signed right: taken (no canary configured → at once? no: URLs default to a 5 % canary).
       writeFileSync(join(signed, 'supergraph.graphql.sig'), await signDetached(changed, privPem));
       await until('the well-signed file accepted', () => p.portico.parts.supergraph.status().canary?.hash === sha16(changed), 10_000, 50);
+    } finally {
+      await p.stop();
+    }
+  });
+
+  it('the registry down, its mirror up: the mirror (the next URL) serves', async () => {
+    const closed = await freePort();
+    const p = await startPortico({
+      PORTICO_SUBGRAPH_URLS: overrides,
+      PORTICO_SUPERGRAPH_URLS: `http://127.0.0.1:${closed}/supergraph.graphql,${nginx.url}/fleet/supergraph.graphql`,
+    });
+    try {
+      const s = p.portico.parts.supergraph.status();
+      expect(s.serving!.source).toBe(`${nginx.url}/fleet/supergraph.graphql`);
+      expect(s.sources.http.map((u) => u.ok)).toEqual([false, true]);
+      expect(s.sources.http[0]!.lastError).toMatch(/fetch failed|ECONNREFUSED/);
     } finally {
       await p.stop();
     }
