@@ -2,6 +2,7 @@
 import './runtime/flatExports.ts';
 import { ApolloGateway, type SupergraphManager } from '@apollo/gateway';
 import { ApolloServer } from '@apollo/server';
+import { InMemoryLRUCache } from '@apollo/utils.keyvaluecache';
 import { ApolloServerPluginLandingPageLocalDefault, ApolloServerPluginLandingPageProductionDefault } from '@apollo/server/plugin/landingPage/default';
 import { createAuthentication, createTokenVerifier, identityHeaders, TokenVerifierConfigError, type JwksFetchOutcome } from './auth/index.ts';
 import { ConfigError, verifierProblemAsConfig, type Config } from './config/index.ts';
@@ -188,6 +189,11 @@ export function createPortico(config: Config, deps: PorticoDeps = {}): Portico {
     { logger, onFinish: [access.write, metrics.onFinish] },
   );
 
+  // Automatic persisted queries; in Redis when configured, so a hash registered through one
+  // instance resolves on every other. Redis errors are misses (the client re-sends the query).
+  // One cache for both lanes: a hash registered on the stable lane resolves on the canary too.
+  const apqCache = redis ? createRedisKeyValueCache(redis, { prefix: 'portico:apq:' }) : new InMemoryLRUCache<string>();
+
   /** One gateway + Apollo Server on a supergraph: the stable lane, or a canary next to it. */
   function buildLane(schema: string | SupergraphManager, lane: 'stable' | 'canary'): Lane {
     const gateway = new ApolloGateway({
@@ -227,11 +233,7 @@ export function createPortico(config: Config, deps: PorticoDeps = {}): Portico {
       logger: logger.child({ component: 'apollo', lane }),
       introspection: introspection.enabled,
       csrfPrevention: true,
-      // Automatic persisted queries; in Redis when configured, so a hash registered through one
-      // instance resolves on every other. Redis errors are misses (the client re-sends the query).
-      persistedQueries: config.apq.enabled
-        ? { ttl: config.apq.ttlS, ...(redis ? { cache: createRedisKeyValueCache(redis, { prefix: 'portico:apq:' }) } : {}) }
-        : false,
+      persistedQueries: config.apq.enabled ? { ttl: config.apq.ttlS, cache: apqCache } : false,
       allowBatchedHttpRequests: false,
       includeStacktraceInErrorResponses: false,
       hideSchemaDetailsFromClientErrors: config.isProduction,

@@ -57,16 +57,22 @@ export function emptyLaneStats(): LaneStats {
   return { requests: 0, failed: 0, byCode: {}, latencies: [] };
 }
 
-/** Whether an outcome counts against its lane: any GraphQL error, a degraded field, a 5xx. */
+/**
+ * Codes that are part of a protocol, not a failure: an APQ hash the server has not seen yet is
+ * answered with this and the client re-sends the query. Neither lane's schema is to blame.
+ */
+export const NOT_FAILURES: ReadonlySet<string> = new Set(['PERSISTED_QUERY_NOT_FOUND']);
+
+/** Whether an outcome counts against its lane: any GraphQL error (but {@link NOT_FAILURES}), a degraded field, a 5xx. */
 export function isFailure(o: RequestOutcome): boolean {
-  return o.status >= 500 || o.errorCodes.length > 0 || o.degraded > 0;
+  return o.status >= 500 || o.degraded > 0 || o.errorCodes.some((c) => !NOT_FAILURES.has(c));
 }
 
 /** Adds one outcome to a lane's stats (mutates `stats`; the control plane owns it). */
 export function recordOutcome(stats: LaneStats, o: RequestOutcome): void {
   stats.requests++;
   if (isFailure(o)) stats.failed++;
-  const codes = new Set(o.errorCodes);
+  const codes = new Set(o.errorCodes.filter((c) => !NOT_FAILURES.has(c)));
   if (o.status >= 500) codes.add('HTTP_5XX');
   if (o.degraded > 0) codes.add('DEGRADED');
   for (const code of codes) stats.byCode[code] = (stats.byCode[code] ?? 0) + 1;

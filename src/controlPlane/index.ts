@@ -4,7 +4,7 @@ import type { Logger } from '../logging/index.ts';
 import { subscribeChannels, whenReady, type RedisClient, type RedisSubscription } from '../redis/index.ts';
 import { createFileSupergraphManager, sdlHash, type FileSupergraphManager, type SupergraphState } from '../supergraph/fileSupergraphManager.ts';
 import { prepareForGateway } from '../supergraph/prepare.ts';
-import { emptyLaneStats, judgeCanary, laneFor, percentile, recordOutcome, type CanaryPolicy, type CanaryVerdict, type Lane, type LaneStats, type RequestOutcome } from './canary.ts';
+import { emptyLaneStats, isFailure, judgeCanary, laneFor, percentile, recordOutcome, type CanaryPolicy, type CanaryVerdict, type Lane, type LaneStats, type RequestOutcome } from './canary.ts';
 import { createSupergraphDiskCache, type SupergraphDiskCache } from './diskCache.ts';
 import { createHttpSource, type HttpSource } from './httpSource.ts';
 import type { FetchOutcome, SourceKind, SupergraphVersion } from './types.ts';
@@ -551,7 +551,7 @@ export function createControlPlane(options: ControlPlaneOptions, deps: ControlPl
       const c = canary;
       if (!c) return;
       recordOutcome(lane === 'canary' ? c.canary : c.stable, outcome);
-      deps.onCanaryRequest?.(lane, outcome.status >= 500 || outcome.errorCodes.length > 0 || outcome.degraded > 0);
+      deps.onCanaryRequest?.(lane, isFailure(outcome));
       if (lane === 'canary') judge();
     },
     async promote() {

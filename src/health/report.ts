@@ -7,7 +7,9 @@ import type { LastError, SubgraphStatsSnapshot, WindowStats } from './subgraphSt
 /**
  * The body of `GET /health/subgraphs` on the ops listener: everything an operator needs to see
  * which subgraph hurts, from one instance, as JSON (the status page renders it). Pure.
- * Never holds a subgraph URL, an address, a token or a response body.
+ * Never holds a subgraph URL, an address, a token or a response body; the one exception is the
+ * control plane's supergraph URLs (query strings cut: pre-signed URLs carry credentials there),
+ * which an operator needs to see to know which registry or mirror is down.
  */
 
 /** What the rate limiter reports about itself; filled by the rate-limit integration. */

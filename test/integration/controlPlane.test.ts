@@ -227,6 +227,11 @@ describe('control plane: refusals and cold starts', () => {
       PORTICO_SUPERGRAPH_PUBLIC_KEY_FILE: pub,
       PORTICO_SUPERGRAPH_MAX_BYTES: String(v1.length + 1_000),
       PORTICO_SUPERGRAPH_POLL_MS: '1000',
+      // No Redis: this instance judges its canary and decides alone.
+      PORTICO_SUPERGRAPH_CANARY_PERCENT: '50',
+      PORTICO_SUPERGRAPH_CANARY_MIN_REQUESTS: '5',
+      PORTICO_SUPERGRAPH_CANARY_WINDOW_MS: '0',
+      PORTICO_SUPERGRAPH_CANARY_MAX_P99_INCREASE_PERCENT: '1000',
     });
     try {
       expect(p.portico.parts.supergraph.state().hash).toBe(sha16(v1));
@@ -245,9 +250,12 @@ describe('control plane: refusals and cold starts', () => {
       expect(p.portico.parts.supergraph.state().hash).toBe(sha16(v1));
       const r = await gql(p.graphqlUrl, PAGE);
       expect(r.body.errors).toBeUndefined();
-      // Signed right: taken (no canary configured → at once? no: URLs default to a 5 % canary).
+      // Signed right: taken, as a canary, and promoted by this instance alone (no Redis).
       writeFileSync(join(signed, 'supergraph.graphql.sig'), await signDetached(changed, privPem));
       await until('the well-signed file accepted', () => p.portico.parts.supergraph.status().canary?.hash === sha16(changed), 10_000, 50);
+      const { failed } = await traffic([p], () => p.portico.parts.supergraph.state().hash === sha16(changed));
+      expect(failed).toBe(0);
+      expect(p.portico.parts.supergraph.status().lastDecision).toMatchObject({ hash: sha16(changed), decision: 'promoted', by: expect.not.stringMatching(/^admin/) });
     } finally {
       await p.stop();
     }

@@ -80,3 +80,11 @@ describe('helpers', () => {
     expect(redactUrl('https://bucket.s3.amazonaws.com/sg.graphql?X-Amz-Signature=secret')).toBe('https://bucket.s3.amazonaws.com/sg.graphql?…');
   });
 });
+
+describe('what counts as a failure', () => {
+  it('an APQ hash not yet registered is protocol, not a failure (the client re-sends the query)', () => {
+    const s = emptyLaneStats();
+    recordOutcome(s, { status: 200, errorCodes: ['PERSISTED_QUERY_NOT_FOUND'], degraded: 0, durationMs: 1 });
+    expect(s).toMatchObject({ requests: 1, failed: 0, byCode: {} });
+  });
+});
