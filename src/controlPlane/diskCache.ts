@@ -1,4 +1,4 @@
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
 /**
@@ -46,9 +46,11 @@ export function createSupergraphDiskCache(dir: string, hashOf: (sdl: string) => 
       } catch {
         // The SDL alone is enough; the metadata only says where it came from.
       }
-      // Metadata of another version (a crash between the two renames) is ignored.
+      // Metadata of another version (a crash between the two renames) is ignored; the file's own
+      // time is then the best "since" there is.
       const matches = meta.hash === hash;
-      return { sdl, hash, source: matches && typeof meta.source === 'string' ? meta.source : 'unknown', since: matches && typeof meta.since === 'string' ? meta.since : new Date(0).toISOString() };
+      const since = matches && typeof meta.since === 'string' ? meta.since : (await stat(sdlPath)).mtime.toISOString();
+      return { sdl, hash, source: matches && typeof meta.source === 'string' ? meta.source : 'unknown', since };
     },
     async write(entry) {
       await mkdir(dir, { recursive: true });

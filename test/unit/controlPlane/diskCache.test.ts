@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -21,6 +21,6 @@ describe('supergraph disk cache', () => {
     const cache = createSupergraphDiskCache(join(dir, 'b'), sdlHash);
     await cache.write({ sdl: 'v1', hash: sdlHash('v1'), source: 'redis', since: '2026-12-06T10:00:00.000Z' });
     writeFileSync(join(dir, 'b', 'supergraph.graphql'), 'v2');
-    expect(await cache.read()).toEqual({ sdl: 'v2', hash: sdlHash('v2'), source: 'unknown', since: new Date(0).toISOString() });
+    expect(await cache.read()).toEqual({ sdl: 'v2', hash: sdlHash('v2'), source: 'unknown', since: statSync(join(dir, 'b', 'supergraph.graphql')).mtime.toISOString() });
   });
 });
