@@ -1,6 +1,7 @@
 import type { AuthMode, IdentityHeaderNames, TokenVerifierOptions } from '../auth/index.ts';
 import type { CostMode } from '../hardening/index.ts';
 import type { TrustedDocumentsMode } from '../trustedDocuments/index.ts';
+import type { ControlPlaneSettings } from '../controlPlane/options.ts';
 import type { LogLevel, NodeEnv } from './schema.ts';
 
 /**
@@ -136,26 +137,5 @@ export interface Config {
     readonly introspectionScope: string | undefined;
   };
   /** Control plane (src/controlPlane/): sources, disk cache, canary; README "Configuration". */
-  readonly controlPlane: {
-    /** Whether the file (`supergraph.path`) is a source: always without URLs or push, else only when PORTICO_SUPERGRAPH_PATH is set. */
-    readonly fileSource: boolean;
-    /** Registry first, mirrors after; empty: no HTTP source. */
-    readonly urls: readonly string[];
-    readonly pollMs: number;
-    readonly fetchTimeoutMs: number;
-    readonly maxBytes: number;
-    /** PEM (SPKI) public key; when set every fetched file needs a valid `<url>.sig`. */
-    readonly publicKeyFile: string | undefined;
-    /** Pushed supergraphs through Redis (needs PORTICO_REDIS_URL). */
-    readonly push: boolean;
-    readonly cacheDir: string | undefined;
-    readonly canary: {
-      /** 0: off (new versions swap in at once). Default 5 with URLs or push, 0 for the file alone. */
-      readonly percent: number;
-      readonly minRequests: number;
-      readonly windowMs: number;
-      readonly maxErrorDeltaPercent: number;
-      readonly maxP99IncreasePercent: number;
-    };
-  };
+  readonly controlPlane: ControlPlaneSettings;
 }

@@ -4,20 +4,28 @@ import type { CanaryPolicy } from './canary.ts';
 import type { ControlPlaneOptions } from './index.ts';
 import { publicKeyFromPem } from './signature.ts';
 
-/** The parts of the validated config the control plane reads (`Config` from src/config, structurally). */
+/** `Config['controlPlane']`: declared here so config/types.ts uses it (config may use a concern's types). */
+export interface ControlPlaneSettings {
+  /** Whether the file (`supergraph.path`) is a source: always without URLs or push, else only when PORTICO_SUPERGRAPH_PATH is set. */
+  readonly fileSource: boolean;
+  /** Registry first, mirrors after; empty: no HTTP source. */
+  readonly urls: readonly string[];
+  readonly pollMs: number;
+  readonly fetchTimeoutMs: number;
+  readonly maxBytes: number;
+  /** PEM (SPKI) public key; when set every fetched file needs a valid `<url>.sig`. */
+  readonly publicKeyFile: string | undefined;
+  /** Pushed supergraphs through Redis (needs PORTICO_REDIS_URL). */
+  readonly push: boolean;
+  readonly cacheDir: string | undefined;
+  /** `percent` 0: off (new versions swap in at once). Default 5 with URLs or push, 0 for the file alone. */
+  readonly canary: CanaryPolicy;
+}
+
+/** The parts of the validated config the control plane reads (`Config`, structurally). */
 export interface ControlPlaneConfig {
   readonly supergraph: { readonly path: string; readonly watch: boolean };
-  readonly controlPlane: {
-    readonly fileSource: boolean;
-    readonly urls: readonly string[];
-    readonly pollMs: number;
-    readonly fetchTimeoutMs: number;
-    readonly maxBytes: number;
-    readonly publicKeyFile: string | undefined;
-    readonly push: boolean;
-    readonly cacheDir: string | undefined;
-    readonly canary: CanaryPolicy;
-  };
+  readonly controlPlane: ControlPlaneSettings;
 }
 
 /** The control plane's options from the validated config (the key file was checked by loadConfig). */
