@@ -106,7 +106,7 @@ export interface ControlPlaneStatus {
     canary: LaneSummary;
   } | null;
   lastDecision: Decision | null;
-  sources: { file: string | null; http: ReturnType<HttpSource['status']>; push: { subscribed: boolean } | null; cache: { dir: string; lastWrite: string | null; lastError: string | null } | null };
+  sources: { file: string | null; http: ReturnType<HttpSource['status']>; push: { subscribed: boolean; lastReceived: { hash: string; at: string } | null } | null; cache: { dir: string; lastWrite: string | null; lastError: string | null } | null };
 }
 
 export interface ControlPlane {
@@ -158,6 +158,7 @@ export function createControlPlane(options: ControlPlaneOptions, deps: ControlPl
   let cacheState: { lastWrite: string | null; lastError: string | null } = { lastWrite: null, lastError: null };
   let subscription: RedisSubscription | undefined;
   let subscribed = false;
+  let lastPushed: { hash: string; at: string } | undefined;
   let judgeTimer: NodeJS.Timeout | undefined;
   let announceTimer: NodeJS.Timeout | undefined;
   /** Offers are handled one at a time: a canary opening must finish before the next version is looked at. */
@@ -374,7 +375,10 @@ export function createControlPlane(options: ControlPlaneOptions, deps: ControlPl
 
   async function catchUp(): Promise<void> {
     const v = await latestPushed();
-    if (v) await offer(v);
+    if (!v) return;
+    // When the push arrived, apart from how long the canary gateway then takes to build.
+    if (v.hash !== lastPushed?.hash) lastPushed = { hash: v.hash, at: new Date().toISOString() };
+    await offer(v);
   }
 
   /** The first supergraph: sources in order of preference, then the disk cache. */
@@ -538,7 +542,7 @@ export function createControlPlane(options: ControlPlaneOptions, deps: ControlPl
         sources: {
           file: fileSource ?? null,
           http: http?.status() ?? [],
-          push: redis && options.push ? { subscribed } : null,
+          push: redis && options.push ? { subscribed, lastReceived: lastPushed ?? null } : null,
           cache: cache ? { dir: cache.dir, ...cacheState } : null,
         },
       };
