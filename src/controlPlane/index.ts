@@ -267,6 +267,9 @@ export function createControlPlane(options: ControlPlaneOptions, deps: ControlPl
     judgeTimer = setInterval(judge, JUDGE_EVERY_MS);
     judgeTimer.unref();
     announce();
+    // Another instance may have decided while this one was building its canary gateway.
+    const decided = await sharedDecision(v.hash);
+    if (decided) await apply(decided);
     return 'success';
   }
 
@@ -357,15 +360,17 @@ export function createControlPlane(options: ControlPlaneOptions, deps: ControlPl
     }
   }
 
-  async function latestPushed(): Promise<SupergraphVersion | undefined> {
+  async function latestPushed(): Promise<(SupergraphVersion & { publishedAt: number }) | undefined> {
     if (!redis) return undefined;
     try {
       const raw = await redis.get(REDIS_KEYS.latest);
       if (!raw) return undefined;
-      const doc = JSON.parse(raw) as { sdl?: unknown };
+      const doc = JSON.parse(raw) as { sdl?: unknown; publishedAt?: unknown };
       if (typeof doc.sdl !== 'string') throw new Error('no sdl field');
-      deps.onFetch?.('redis', 'changed');
-      return { sdl: doc.sdl, hash: sdlHash(doc.sdl), source: 'redis' };
+      const hash = sdlHash(doc.sdl);
+      deps.onFetch?.('redis', hash === stable?.hash ? 'unchanged' : 'changed');
+      const publishedAt = typeof doc.publishedAt === 'string' ? Date.parse(doc.publishedAt) : NaN;
+      return { sdl: doc.sdl, hash, source: 'redis', publishedAt: Number.isNaN(publishedAt) ? 0 : publishedAt };
     } catch (err) {
       deps.onFetch?.('redis', 'failure');
       log.warn({ event: 'supergraph_fetch', source: 'redis', reason: firstLine(err) }, `cannot read the pushed supergraph from Redis: ${firstLine(err)}`);
@@ -373,9 +378,15 @@ export function createControlPlane(options: ControlPlaneOptions, deps: ControlPl
     }
   }
 
-  async function catchUp(): Promise<void> {
+  /**
+   * Reads the latest pushed version and offers it. After a (re)subscription (`onlyIfNewer`) only
+   * a version published after the served one was first served is offered: one published while
+   * this instance was away, not an old push the registry has since superseded.
+   */
+  async function catchUp(onlyIfNewer: boolean): Promise<void> {
     const v = await latestPushed();
     if (!v) return;
+    if (onlyIfNewer && stable && v.publishedAt <= stable.since.getTime()) return;
     // When the push arrived, apart from how long the canary gateway then takes to build.
     if (v.hash !== lastPushed?.hash) lastPushed = { hash: v.hash, at: new Date().toISOString() };
     await offer(v);
@@ -463,13 +474,13 @@ export function createControlPlane(options: ControlPlaneOptions, deps: ControlPl
       if (redis && options.push) {
         subscription = subscribeChannels(redis, [REDIS_KEYS.published, REDIS_KEYS.decisions], {
           onMessage: (channel, hash) => {
-            if (channel === REDIS_KEYS.published) void catchUp();
+            if (channel === REDIS_KEYS.published) void catchUp(false);
             else if (channel === REDIS_KEYS.decisions) void sharedDecision(hash).then((d) => d && apply(d));
           },
           onSubscribed: () => {
             subscribed = true;
             // Whatever was published while this instance was away, and any decision it missed.
-            void catchUp();
+            void catchUp(true);
             if (canary) void sharedDecision(canary.version.hash).then((d) => d && apply(d));
           },
         });
