@@ -185,7 +185,8 @@ export function createControlPlane(options: ControlPlaneOptions, deps: ControlPl
       })
     : undefined;
 
-  function swapStable(v: SupergraphVersion, since = new Date()): void {
+  /** `quiet`: the file manager logs this reload itself (one line per file change, as before). */
+  function swapStable(v: SupergraphVersion, since = new Date(), quiet = false): void {
     // The gateway validates and builds synchronously; a throw leaves the old schema serving.
     update!(prepareForGateway(v.sdl));
     previous = stable;
@@ -193,7 +194,7 @@ export function createControlPlane(options: ControlPlaneOptions, deps: ControlPl
     lastRejection = undefined;
     reloads.success++;
     deps.onReload?.('success');
-    log.info({ event: 'supergraph_reload', outcome: 'success', hash: v.hash, source: v.source }, `supergraph ${v.hash} from ${v.source} now serves every request`);
+    if (!quiet) log.info({ event: 'supergraph_reload', outcome: 'success', hash: v.hash, source: v.source }, `supergraph ${v.hash} from ${v.source} now serves every request`);
     persist();
     announce();
   }
@@ -424,7 +425,7 @@ export function createControlPlane(options: ControlPlaneOptions, deps: ControlPl
             }
             if (v.hash === stable.hash || rejected.has(v.hash)) return;
             try {
-              swapStable(v);
+              swapStable(v, new Date(), true);
             } catch (err) {
               reject(v, firstLine(err), true);
               throw err;
