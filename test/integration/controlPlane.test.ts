@@ -207,6 +207,25 @@ describe('control plane: three instances on an nginx registry and a Redis push',
       await client.quit();
     }
   });
+
+  it('a pushed file that is not a supergraph is rejected by every instance; the served one stays', async () => {
+    const before = instances.map((p) => p.portico.parts.supergraph.state());
+    const client = createRedisClient({ url: redis.url }, { logger: instances[0]!.logger });
+    try {
+      expect(await whenReady(client, 5_000)).toBe(true);
+      const junk = 'type Query { hello: String }\n';
+      await client.set(REDIS_KEYS.latest, JSON.stringify({ hash: sha16(junk), sdl: junk, publishedAt: new Date().toISOString() }));
+      await client.publish(REDIS_KEYS.published, sha16(junk));
+      await until('every instance rejected it', () => instances.every((p, i) => p.portico.parts.supergraph.state().reloads.failure > before[i]!.reloads.failure), 10_000, 5);
+    } finally {
+      await client.quit();
+    }
+    for (const [i, p] of instances.entries()) {
+      expect(p.portico.parts.supergraph.state().hash).toBe(before[i]!.hash);
+      expect(p.portico.parts.supergraph.status().canary).toBeNull();
+      expect((await gql(p.graphqlUrl, PAGE)).body.errors).toBeUndefined();
+    }
+  });
 });
 
 describe('control plane: refusals and cold starts', () => {
