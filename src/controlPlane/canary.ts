@@ -20,6 +20,8 @@ export const DEFAULT_CANARY_MAX_ERROR_DELTA_PERCENT = 2;
 export const DEFAULT_CANARY_MAX_P99_INCREASE_PERCENT = 50;
 /** Absolute p99 slack, ms: at a 5 ms stable p99, 50 % is 2.5 ms of scheduler noise, not a regression. */
 export const CANARY_P99_SLACK_MS = 25;
+/** Samples each lane needs before its p99 is compared: at 100 the p99 is the second-worst, not the worst. */
+export const LATENCY_MIN_SAMPLES = 100;
 /** Latency samples kept per lane for the p99 (the most recent ones). */
 export const LATENCY_SAMPLES = 2_000;
 
@@ -94,9 +96,9 @@ export type CanaryVerdict =
 
 /**
  * Compares the canary with the stable lane over the same period. Rolls back as soon as the
- * canary has `minRequests` and is worse beyond a margin (error rate, then p99): waiting out the
- * window would only hurt more requests. Promotes once the window has passed with enough requests
- * and nothing worse. Otherwise waits.
+ * canary has `minRequests` and fails more requests beyond the margin: waiting out the window
+ * would only hurt more requests. At the end of the window, with {@link LATENCY_MIN_SAMPLES} on
+ * both lanes, a p99 beyond its margin rolls back too; otherwise the canary is promoted.
  */
 export function judgeCanary(stable: LaneStats, canary: LaneStats, elapsedMs: number, policy: CanaryPolicy): CanaryVerdict {
   if (canary.requests < policy.minRequests) {
@@ -111,15 +113,17 @@ export function judgeCanary(stable: LaneStats, canary: LaneStats, elapsedMs: num
       reason: `canary failed ${pct(canaryRate)} of ${canary.requests} requests (${topCodes(canary)}) against ${pct(stableRate)} on stable; margin ${policy.maxErrorDeltaPercent} points`,
     };
   }
+  if (elapsedMs < policy.windowMs) return { decision: 'wait', reason: `healthy so far; watching for ${policy.windowMs} ms` };
+  // Latency is judged once, at the end of the window, and only on enough samples: a canary's
+  // first requests plan every operation afresh, and the p99 of a few dozen samples is their max.
   const stableP99 = percentile(stable.latencies, 99);
   const canaryP99 = percentile(canary.latencies, 99);
-  if (stableP99 !== undefined && canaryP99 !== undefined && stable.requests >= policy.minRequests) {
+  if (stableP99 !== undefined && canaryP99 !== undefined && Math.min(stable.latencies.length, canary.latencies.length) >= LATENCY_MIN_SAMPLES) {
     const limit = stableP99 * (1 + policy.maxP99IncreasePercent / 100) + CANARY_P99_SLACK_MS;
     if (canaryP99 > limit) {
       return { decision: 'rollback', reason: `canary p99 ${canaryP99.toFixed(1)} ms above ${limit.toFixed(1)} ms (stable p99 ${stableP99.toFixed(1)} ms + ${policy.maxP99IncreasePercent} % + ${CANARY_P99_SLACK_MS} ms)` };
     }
   }
-  if (elapsedMs < policy.windowMs) return { decision: 'wait', reason: `healthy so far; watching for ${policy.windowMs} ms` };
   return { decision: 'promote', reason: `healthy over ${Math.round(elapsedMs / 1000)} s: ${pct(canaryRate)} failed on canary, ${pct(stableRate)} on stable, p99 ${fmt(canaryP99)} vs ${fmt(stableP99)} ms` };
 }
 
