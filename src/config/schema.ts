@@ -22,6 +22,9 @@ import {
 import { DEFAULT_QUERY_PLAN_CACHE_MB } from '../planning/planCache.ts';
 import { DEFAULT_STALE_TTL_MS } from '../degradation/staleStore.ts';
 import { DEFAULT_EXPECTED_INSTANCES } from '../rateLimit/limiter.ts';
+import { DEFAULT_MAX_WAIT_MS, DEFAULT_QUEUE_SIZE } from '../rateLimit/queue.ts';
+import { DEFAULT_MIN_COST_CHARGE } from '../rateLimit/costPlugin.ts';
+import { DEFAULT_OVERLOAD_EVENT_LOOP_DELAY_MS, DEFAULT_OVERLOAD_MAX_IN_FLIGHT, DEFAULT_OVERLOAD_TIER_ORDER } from '../overload/gate.ts';
 import { DEFAULT_REDIS_COMMAND_TIMEOUT_MS } from '../redis/client.ts';
 import {
   DEFAULT_COST_MODE,
@@ -34,7 +37,7 @@ import {
   DEFAULT_MAX_TOKENS,
 } from '../hardening/index.ts';
 import { DEFAULT_TRUSTED_DOCUMENTS_POLL_MS } from '../trustedDocuments/index.ts';
-import { bool, checkHttpUrl, int, list, oneOf, optionalInt, pairs, ratePolicies, redisUrl, text, url } from './env.ts';
+import { bool, checkHttpUrl, int, list, oneOf, optionalInt, pairs, ratePolicies, redisUrl, text, tierDurations, url } from './env.ts';
 
 /**
  * Every environment variable Portico reads: what each accepts and its default, with the reason
@@ -171,6 +174,16 @@ export const envSchema = z.object({
   PORTICO_IDENTITY_HEADERS: identityHeaderNames(),
   PORTICO_INTROSPECTION_SCOPE: text(),
   PORTICO_ALLOW_DEV_KEYS: bool(false),
+  // Fair under overload (issue 18): queueing per tier, the least cost charge, priority shedding.
+  // Every default leaves legitimate traffic alone: only premium queues (instead of a 429), and
+  // shedding starts only when the event loop is 100 ms late on average (docs/overload.md).
+  PORTICO_RATE_LIMIT_MAX_WAIT: tierDurations(DEFAULT_MAX_WAIT_MS, 60_000),
+  PORTICO_RATE_LIMIT_QUEUE_SIZE: int(DEFAULT_QUEUE_SIZE, 1, 100_000),
+  PORTICO_RATE_LIMIT_MIN_COST: int(DEFAULT_MIN_COST_CHARGE, 0, 1_000_000),
+  PORTICO_OVERLOAD_SHEDDING: bool(true),
+  PORTICO_OVERLOAD_EVENT_LOOP_DELAY_MS: int(DEFAULT_OVERLOAD_EVENT_LOOP_DELAY_MS, 0, 60_000),
+  PORTICO_OVERLOAD_MAX_IN_FLIGHT: int(DEFAULT_OVERLOAD_MAX_IN_FLIGHT, 0, 1_000_000),
+  PORTICO_OVERLOAD_TIER_ORDER: list(DEFAULT_OVERLOAD_TIER_ORDER),
 });
 
 export type NodeEnv = (typeof NODE_ENVS)[number];

@@ -1,0 +1,73 @@
+/**
+ * The pure part of priority load shedding: how loaded this instance is, and which tiers it sheds
+ * at that load. No clock, no I/O; `monitor.ts` measures, `gate.ts` applies.
+ *
+ * Pressure is the worse of the two signals, each as a fraction of its threshold: 1.0 means one
+ * signal is exactly at its threshold. Tiers are ranked lowest priority first (default anonymous,
+ * free, premium); the tier of rank i is shed from pressure 1 + i × {@link TIER_STEP}, so the lowest
+ * tier goes first, at the threshold itself, and premium last, at twice it (three tiers). Shedding
+ * the lower tiers is what brings the pressure back down, so premium is normally never reached.
+ */
+
+/** Pressure between the shedding points of two successive tiers. */
+export const TIER_STEP = 0.5;
+
+/**
+ * A shed tier is admitted again only once the pressure is this fraction below its shedding point:
+ * without it, a signal hovering at the point would flip the tier in and out on every sample.
+ */
+export const HYSTERESIS = 0.9;
+
+export interface OverloadThresholds {
+  /** Mean event-loop delay over the last sample window at which shedding starts, ms; 0 = not used. */
+  readonly eventLoopDelayMs: number;
+  /** Requests in flight on this instance at which shedding starts; 0 = not used. */
+  readonly maxInFlight: number;
+}
+
+export interface OverloadSignals {
+  /** Mean event-loop delay over the last sample window, ms. */
+  readonly eventLoopDelayMs: number;
+  /** Requests admitted past the gate and not yet answered. */
+  readonly inFlight: number;
+}
+
+/** The worse signal as a fraction of its threshold; 0 when no threshold is set. */
+export function pressureOf(signals: OverloadSignals, thresholds: OverloadThresholds): number {
+  const delay = thresholds.eventLoopDelayMs > 0 ? signals.eventLoopDelayMs / thresholds.eventLoopDelayMs : 0;
+  const inFlight = thresholds.maxInFlight > 0 ? signals.inFlight / thresholds.maxInFlight : 0;
+  return Math.max(delay, inFlight);
+}
+
+/** Pressure from which the tier of `rank` (0 = lowest priority) is shed. */
+export function shedPointOf(rank: number): number {
+  return 1 + rank * TIER_STEP;
+}
+
+/**
+ * How many of the lowest-ranked tiers are shed at `pressure`, given how many were shed before
+ * (`previous`). Rises at once when a shedding point is reached; falls one tier at a time, only
+ * once the pressure is below {@link HYSTERESIS} × that tier's point.
+ */
+export function shedLevel(pressure: number, tierCount: number, previous: number): number {
+  let level = 0;
+  while (level < tierCount && pressure >= shedPointOf(level)) level++;
+  // Tiers shed before stay shed while the pressure is within the hysteresis band of their point.
+  let keep = Math.min(previous, tierCount);
+  while (keep > level && pressure < shedPointOf(keep - 1) * HYSTERESIS) keep--;
+  return Math.max(level, keep);
+}
+
+/**
+ * Rank of a tier in `order` (lowest priority first). A tier not listed ranks lowest: an
+ * unexpected tier never outranks the ones an operator chose to protect.
+ */
+export function rankOf(tier: string, order: readonly string[]): number {
+  const i = order.indexOf(tier);
+  return i < 0 ? 0 : i;
+}
+
+/** Whether a request of the tier of `rank` is shed at `level`. */
+export function isShed(rank: number, level: number): boolean {
+  return rank < level;
+}

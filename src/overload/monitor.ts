@@ -1,0 +1,64 @@
+import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
+import type { OverloadSignals } from './decision.ts';
+
+/** Event-loop delay sampling: timer resolution and the window each reading averages over. */
+export const DEFAULT_DELAY_RESOLUTION_MS = 10;
+export const DEFAULT_SAMPLE_WINDOW_MS = 500;
+
+export interface OverloadMonitorOptions {
+  /** Window each event-loop delay reading averages over, ms. Default {@link DEFAULT_SAMPLE_WINDOW_MS}. */
+  readonly sampleWindowMs?: number;
+}
+
+/** This instance's own load: the event loop's delay and the requests it is working on. */
+export interface OverloadMonitor {
+  signals(): OverloadSignals;
+  /** A request passed the gate; call `leave` once when its answer is final. */
+  enter(): void;
+  leave(): void;
+  /** Stops sampling. Idempotent. */
+  close(): void;
+}
+
+/**
+ * Mean event-loop delay over the last completed window (Node's histogram, read and reset every
+ * window), and the in-flight count. The mean rather than a high percentile: one GC pause is not
+ * overload, a loop that is late on every tick is. The reading lags by at most one window, which
+ * is why the in-flight count (instant) is the second signal.
+ */
+export function createOverloadMonitor(options: OverloadMonitorOptions = {}): OverloadMonitor {
+  const windowMs = options.sampleWindowMs ?? DEFAULT_SAMPLE_WINDOW_MS;
+  const histogram: IntervalHistogram = monitorEventLoopDelay({ resolution: DEFAULT_DELAY_RESOLUTION_MS });
+  histogram.enable();
+  let delayMs = 0;
+  let inFlight = 0;
+  let lastRead = performance.now();
+  const read = (): void => {
+    const now = performance.now();
+    // The histogram counts the resolution timer's own period in each sample: take it out. A
+    // window whose timer fired late (a blocked loop) reads its lateness instead, as a floor.
+    const mean = histogram.count > 0 ? histogram.mean / 1e6 - DEFAULT_DELAY_RESOLUTION_MS : 0;
+    const late = now - lastRead - windowMs;
+    delayMs = Math.max(0, mean, late);
+    lastRead = now;
+    histogram.reset();
+  };
+  const timer = setInterval(read, windowMs);
+  timer.unref();
+  let closed = false;
+  return {
+    signals: () => ({ eventLoopDelayMs: delayMs, inFlight }),
+    enter() {
+      inFlight++;
+    },
+    leave() {
+      inFlight = Math.max(0, inFlight - 1);
+    },
+    close() {
+      if (closed) return;
+      closed = true;
+      clearInterval(timer);
+      histogram.disable();
+    },
+  };
+}
