@@ -179,6 +179,9 @@ export function createRouter(options: RouterOptions, deps: RouterDeps): Router {
     if (result.source === 'redis' && shared) {
       // A lost refund costs the client `cost` units, nothing more; Redis trouble is the tracker's.
       await shared.refund(result.bucketId, result.policy, cost).catch(() => undefined);
+      // The next caller here must ask Redis, not a remembered rejection (other instances may
+      // still answer one from theirs for at most the hot-key cap, 1 s).
+      hotKeys.unblock(result.bucketId);
     } else if (result.source === 'memory' || result.source === 'local-fallback') {
       local.refundSync(result.bucketId, result.policy, cost);
     }

@@ -1,0 +1,44 @@
+import { describe, expect, it } from 'vitest';
+import { HYSTERESIS, isShed, pressureOf, rankOf, shedLevel, shedPointOf } from '../../../src/overload/index.ts';
+
+const ORDER = ['anonymous', 'free', 'premium'];
+
+describe('overload pressure', () => {
+  it('is the worse signal as a fraction of its threshold, and 0 for a signal that is off', () => {
+    expect(pressureOf({ eventLoopDelayMs: 50, inFlight: 10 }, { eventLoopDelayMs: 100, maxInFlight: 40 })).toBe(0.5);
+    expect(pressureOf({ eventLoopDelayMs: 50, inFlight: 60 }, { eventLoopDelayMs: 100, maxInFlight: 40 })).toBe(1.5);
+    expect(pressureOf({ eventLoopDelayMs: 5_000, inFlight: 5_000 }, { eventLoopDelayMs: 0, maxInFlight: 0 })).toBe(0);
+    expect(pressureOf({ eventLoopDelayMs: 0, inFlight: 80 }, { eventLoopDelayMs: 100, maxInFlight: 0 })).toBe(0);
+  });
+});
+
+describe('which tiers are shed', () => {
+  it('sheds the lowest tier at the threshold, the next at 1.5×, premium last at 2×', () => {
+    expect([0, 1, 2].map(shedPointOf)).toEqual([1, 1.5, 2]);
+    expect(shedLevel(0.99, 3, 0)).toBe(0);
+    expect(shedLevel(1, 3, 0)).toBe(1);
+    expect(shedLevel(1.49, 3, 0)).toBe(1);
+    expect(shedLevel(1.5, 3, 0)).toBe(2);
+    expect(shedLevel(2, 3, 0)).toBe(3);
+    expect(shedLevel(50, 3, 0)).toBe(3);
+    const level = shedLevel(1.6, 3, 0);
+    expect(ORDER.filter((t) => isShed(rankOf(t, ORDER), level))).toEqual(['anonymous', 'free']);
+  });
+
+  it('keeps a shed tier shed within the hysteresis band, and lets tiers back one at a time', () => {
+    // free was shed at 1.5; at 1.4 (above 0.9 × 1.5 = 1.35) it stays shed.
+    expect(shedLevel(1.4, 3, 2)).toBe(2);
+    expect(shedLevel(1.5 * HYSTERESIS - 0.01, 3, 2)).toBe(1);
+    // anonymous stays shed down to 0.9, is admitted below it.
+    expect(shedLevel(0.95, 3, 1)).toBe(1);
+    expect(shedLevel(0.89, 3, 1)).toBe(0);
+    // A sudden drop lets every tier back at once.
+    expect(shedLevel(0.1, 3, 3)).toBe(0);
+  });
+
+  it('ranks a tier it does not know lowest, so it never outranks premium', () => {
+    expect(rankOf('partner', ORDER)).toBe(0);
+    expect(rankOf('premium', ORDER)).toBe(2);
+    expect(isShed(rankOf('partner', ORDER), shedLevel(1, 3, 0))).toBe(true);
+  });
+});
