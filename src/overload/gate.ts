@@ -6,9 +6,10 @@ import { createOverloadMonitor, type OverloadMonitor } from './monitor.ts';
 
 /**
  * Default thresholds, chosen to trigger only under real overload (docs/overload.md):
- * - a mean event-loop delay of 100 ms over a 500 ms window: a healthy gateway reads 0-5 ms, a GC
- *   pause moves the mean by a few ms; a loop that is 100 ms late on every tick is adding 100 ms
- *   to every request it holds and is past its CPU capacity;
+ * - a mean event-loop delay of 100 ms sustained over two 500 ms windows: a healthy gateway reads
+ *   0-10 ms, a GC pause moves the mean by a few ms, a warm-up burst lifts one window only; a loop
+ *   that is 100 ms late on every tick for a second is adding 100 ms to every request it holds
+ *   and is past its CPU capacity;
  * - no in-flight limit: how many requests are legitimately in flight depends on subgraph latency
  *   (a slow subgraph multiplies it), so only an operator who knows it sets one.
  */

@@ -21,9 +21,9 @@ export interface OverloadMonitor {
 }
 
 /**
- * Mean event-loop delay over the last completed window (Node's histogram, read and reset every
- * window), and the in-flight count. The mean rather than a high percentile: one GC pause is not
- * overload, a loop that is late on every tick is. The reading lags by at most one window, which
+ * Mean event-loop delay, sustained: the lower of the last two windows' means (Node's histogram,
+ * read and reset every window), and the in-flight count. The mean rather than a high percentile: one GC pause is not
+ * overload, a loop that is late on every tick is. The reading lags by up to two windows, which
  * is why the in-flight count (instant) is the second signal.
  */
 export function createOverloadMonitor(options: OverloadMonitorOptions = {}): OverloadMonitor {
@@ -32,12 +32,17 @@ export function createOverloadMonitor(options: OverloadMonitorOptions = {}): Ove
   histogram.enable();
   let delayMs = 0;
   let inFlight = 0;
+  let previousMs = 0;
   const read = (): void => {
     // The histogram holds the resolution timer's actual periods: its own 10 ms is taken out. One
     // long block (a schema load, a major GC) is one sample among ~50 and barely moves the mean,
     // on purpose: it is not overload, and shedding every tier for it would be.
-    delayMs = histogram.count > 0 ? Math.max(0, histogram.mean / 1e6 - DEFAULT_DELAY_RESOLUTION_MS) : 0;
+    const mean = histogram.count > 0 ? Math.max(0, histogram.mean / 1e6 - DEFAULT_DELAY_RESOLUTION_MS) : 0;
     histogram.reset();
+    // Sustained over two windows (1 s): a warm-up burst (first plans, JIT) or one noisy second
+    // on a shared host lifts one window; real overload lifts every window until load is shed.
+    delayMs = Math.min(mean, previousMs);
+    previousMs = mean;
   };
   const timer = setInterval(read, windowMs);
   timer.unref();
