@@ -21,7 +21,7 @@ function setUp(queueSize = 10) {
   return { limiter, queue, events, admit };
 }
 
-let limiters: RateLimiter[] = [];
+const limiters: RateLimiter[] = [];
 afterEach(async () => {
   for (const l of limiters.splice(0)) await l.close();
 });
