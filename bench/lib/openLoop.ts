@@ -55,9 +55,15 @@ export async function runOpenLoop(opts: OpenLoopOptions): Promise<ClassStats[]> 
       s.offered++;
       const sent = performance.now();
       let done = false;
+      // A hard deadline from sending (a socket idle timeout would restart on every byte).
+      const timer = setTimeout(() => {
+        req.destroy();
+        finish('failed');
+      }, timeoutMs);
       const finish = (outcome: 'ok' | 'shed' | 'failed'): void => {
         if (done) return;
         done = true;
+        clearTimeout(timer);
         if (outcome === 'ok') s.latencies.push(performance.now() - sent);
         s[outcome]++;
         resolve();
@@ -74,10 +80,6 @@ export async function runOpenLoop(opts: OpenLoopOptions): Promise<ClassStats[]> 
           res.on('error', () => finish('failed'));
         },
       );
-      req.setTimeout(timeoutMs, () => {
-        req.destroy();
-        finish('failed');
-      });
       req.on('error', () => finish('failed'));
       req.end(opts.body);
     });

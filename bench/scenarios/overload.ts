@@ -29,13 +29,48 @@ const CLASSES: OpenLoopClass[] = [
   { name: 'free', share: 0.3, headers: { 'x-api-key': KEYS.free } },
   { name: 'anonymous', share: 0.6, headers: {} },
 ];
-type Variant = 'shedding off' | 'shedding on (defaults)';
+type Variant = 'shedding off' | 'shedding on (defaults)' | 'shedding on, in-flight limit';
+const VARIANTS: Variant[] = ['shedding off', 'shedding on (defaults)', 'shedding on, in-flight limit'];
+
+/** What the gateway's own overload metrics read during a phase (ops /metrics every 500 ms). */
+interface Watch {
+  maxDelayMs: number;
+  maxInFlight: number;
+  samples: number;
+  shedding: number;
+}
+
+function watchGateway(opsUrl: string): () => Promise<Watch> {
+  const w: Watch = { maxDelayMs: 0, maxInFlight: 0, samples: 0, shedding: 0 };
+  let stop = false;
+  const read = (text: string, name: string) => Number(new RegExp(`^${name} (\\S+)`, 'm').exec(text)?.[1] ?? 0);
+  const loop = (async () => {
+    while (!stop) {
+      try {
+        const text = await (await fetch(`${opsUrl}/metrics`, { signal: AbortSignal.timeout(2_000) })).text();
+        w.samples++;
+        w.maxDelayMs = Math.max(w.maxDelayMs, read(text, 'portico_overload_event_loop_delay_seconds') * 1_000);
+        w.maxInFlight = Math.max(w.maxInFlight, read(text, 'portico_overload_in_flight_requests'));
+        if (read(text, 'portico_overload_shed_tiers') > 0) w.shedding++;
+      } catch {
+        // A late scrape is itself a reading: skip it.
+      }
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  })();
+  return async () => {
+    stop = true;
+    await loop;
+    return w;
+  };
+}
 
 async function main() {
   const bench = await setUp('overload');
   const { cores, gwCpu } = bench;
-  const env = (shedding: boolean) => ({
+  const env = (shedding: boolean, maxInFlight = 0) => ({
     PORTICO_OVERLOAD_SHEDDING: String(shedding),
+    PORTICO_OVERLOAD_MAX_IN_FLIGHT: String(maxInFlight),
     PORTICO_API_KEYS: `${sha256(KEYS.premium)}=premium,${sha256(KEYS.free)}=free`,
     // Quotas far above the load: only overload refuses anything here.
     PORTICO_RATE_LIMITS: 'anonymous=86400000000/1d,free=86400000000/1d,premium=86400000000/1d',
@@ -49,23 +84,27 @@ async function main() {
   const rps = Math.round(capacity.rps * FACTOR);
   process.stderr.write(`capacity ${capacity.rps.toFixed(0)} req/s (p99 ${capacity.p99Ms.toFixed(0)} ms); open loop at ${rps} req/s\n`);
 
-  const results: { variant: Variant; round: number; stats: ClassStats[] }[] = [];
+  // In flight at capacity: the closed loop's connections. Anonymous is shed from there, premium from 2×.
+  const inFlightLimit = 50;
+  const results: { variant: Variant; round: number; stats: ClassStats[]; watch: Watch }[] = [];
   for (let round = 1; round <= ROUNDS; round++) {
-    const order: Variant[] = round % 2 === 1 ? ['shedding off', 'shedding on (defaults)'] : ['shedding on (defaults)', 'shedding off'];
+    const order = round % 2 === 1 ? VARIANTS : [...VARIANTS].reverse();
     for (const variant of order) {
-      const gw = await bench.startPortico(`portico-${round}-${variant === 'shedding off' ? 'off' : 'on'}`, env(variant !== 'shedding off'));
+      const gwEnv = variant === 'shedding off' ? env(false) : variant === 'shedding on (defaults)' ? env(true) : env(true, inFlightLimit);
+      const gw = await bench.startPortico(`portico-${round}-${VARIANTS.indexOf(variant)}`, gwEnv);
       // Warm-up below capacity (plans cached, JIT), then the overload.
       await runLoad({ url: gw.url, connections: 20, durationS: WARMUP_S, headers: {}, fixedBody: PAGE });
       process.stderr.write(`[round ${round}] ${variant}: ${rps} req/s open loop for ${DURATION_S} s\n`);
+      const stopWatch = watchGateway(gw.opsUrl);
       const stats = await runOpenLoop({ url: gw.url, body: PAGE, rps, durationS: DURATION_S, classes: CLASSES });
-      results.push({ variant, round, stats });
+      results.push({ variant, round, stats, watch: await stopWatch() });
       await gw.child.stop();
     }
   }
   await stopAllProcesses();
 
   const rows: string[] = [];
-  for (const variant of ['shedding off', 'shedding on (defaults)'] as Variant[]) {
+  for (const variant of VARIANTS) {
     for (const cls of CLASSES) {
       const runs = results.filter((r) => r.variant === variant).map((r) => r.stats.find((s) => s.name === cls.name)!);
       const offered = runs.reduce((a, s) => a + s.offered, 0);
@@ -85,6 +124,12 @@ async function main() {
     '| variant | tier | offered req/s | goodput req/s | goodput / offered | shed (503) | failed (timeouts, errors) | p50 ms (good) | p99 ms (good) |',
     '|---|---|---:|---:|---:|---:|---:|---:|---:|',
     ...rows,
+    '',
+    `What the gateway read (ops /metrics every 500 ms; in-flight limit variant: PORTICO_OVERLOAD_MAX_IN_FLIGHT=${inFlightLimit}):`,
+    '',
+    '| variant | round | max event-loop delay ms | max in flight | share of readings shedding |',
+    '|---|---:|---:|---:|---:|',
+    ...results.map((r) => `| ${r.variant} | ${r.round} | ${r.watch.maxDelayMs.toFixed(0)} | ${r.watch.maxInFlight} | ${r.watch.samples ? ((r.watch.shedding / r.watch.samples) * 100).toFixed(0) : '–'} % |`),
   ].join('\n');
   report('overload', out);
 }

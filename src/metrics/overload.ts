@@ -49,6 +49,9 @@ export function createOverloadMetrics(registers: Registry[]): OverloadMetrics {
     },
   });
   return {
+    declareTiers(tiers) {
+      for (const tier of tiers) shed.inc({ tier: tierLabel(tier) }, 0);
+    },
     onShed: (tier) => shed.inc({ tier: tierLabel(tier) }),
     bind(next) {
       read = next;

@@ -106,6 +106,12 @@ export function createRateLimitQueueMetrics(registers: Registry[]): RateLimitQue
     registers,
   });
   return {
+    declareTier(tier) {
+      const t = tierLabel(tier);
+      queued.inc({ tier: t }, 0);
+      depth.set({ tier: t }, 0);
+      for (const reason of ['full', 'wait-too-long', 'client-gone'] as const) dropped.inc({ tier: t, reason }, 0);
+    },
     onQueued: (tier) => queued.inc({ tier: tierLabel(tier) }),
     onWaited: (tier, seconds) => waited.observe({ tier: tierLabel(tier) }, seconds),
     onDropped: (tier, reason) => dropped.inc({ tier: tierLabel(tier), reason }),

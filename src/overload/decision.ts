@@ -58,6 +58,35 @@ export function shedLevel(pressure: number, tierCount: number, previous: number)
   return Math.max(level, keep);
 }
 
+/** How long a tier stays shed after the pressure was last at its point, ms: the Retry-After. */
+export const HOLD_MS = 2_000;
+
+/** Shedding state carried from one decision to the next. */
+export interface ShedState {
+  readonly level: number;
+  /** When the pressure was last at the shedding point of each shed rank (index = rank), ms. */
+  readonly lastAtPointMs: readonly number[];
+}
+
+export const NO_SHEDDING: ShedState = Object.freeze({ level: 0, lastAtPointMs: Object.freeze([]) as readonly number[] });
+
+/**
+ * {@link shedLevel} with a hold: a tier, once shed, stays shed for {@link HOLD_MS} after the
+ * pressure was last at its point. Shedding a tier is what lowers the pressure, so without a hold
+ * the tier would be let back in on the next reading and bring the overload back with it (a
+ * sawtooth in which every tier suffers); the delay reading also lags by up to a second.
+ */
+export function nextShedState(pressure: number, tierCount: number, state: ShedState, nowMs: number): ShedState {
+  const raw = shedLevel(pressure, tierCount, state.level);
+  const last: number[] = [];
+  for (let rank = 0; rank < tierCount; rank++) {
+    last.push(rank < raw ? nowMs : (state.lastAtPointMs[rank] ?? Number.NEGATIVE_INFINITY));
+  }
+  let level = raw;
+  while (level < tierCount && nowMs - last[level]! < HOLD_MS) level++;
+  return { level, lastAtPointMs: last };
+}
+
 /**
  * Rank of a tier in `order` (lowest priority first). A tier not listed ranks lowest: an
  * unexpected tier never outranks the ones an operator chose to protect.

@@ -1,7 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ErrorCode } from '../errors/catalogue.ts';
 import { refusalBody } from '../errors/refusal.ts';
-import { isShed, pressureOf, rankOf, shedLevel, type OverloadThresholds } from './decision.ts';
+import { isShed, nextShedState, NO_SHEDDING, pressureOf, rankOf, type OverloadThresholds, type ShedState } from './decision.ts';
 import { createOverloadMonitor, type OverloadMonitor } from './monitor.ts';
 
 /**
@@ -22,6 +22,8 @@ export const OVERLOAD_RETRY_AFTER_S = 2;
 
 /** Hooks for the metrics module. */
 export interface OverloadMetrics {
+  /** The tiers that may be shed, so their series exist (at 0) before the first shed. */
+  declareTiers?(tiers: readonly string[]): void;
   onShed(tier: string): void;
   /** Read at scrape time. */
   bind(read: () => OverloadSnapshot): void;
@@ -68,12 +70,12 @@ export function createOverloadGate(options: OverloadGateOptions, deps: OverloadG
   const order = options.tierOrder ?? DEFAULT_OVERLOAD_TIER_ORDER;
   const thresholds: OverloadThresholds = { eventLoopDelayMs: options.eventLoopDelayMs, maxInFlight: options.maxInFlight };
   const monitor = deps.monitor ?? createOverloadMonitor({ sampleWindowMs: options.sampleWindowMs });
-  let level = 0;
+  let state: ShedState = NO_SHEDDING;
 
   function current(): { pressure: number; level: number } {
     const pressure = pressureOf(monitor.signals(), thresholds);
-    level = shedLevel(pressure, order.length, level);
-    return { pressure, level };
+    state = nextShedState(pressure, order.length, state, performance.now());
+    return { pressure, level: state.level };
   }
 
   function snapshot(): OverloadSnapshot {
@@ -82,6 +84,7 @@ export function createOverloadGate(options: OverloadGateOptions, deps: OverloadG
     return { ...signals, pressure, shedTiers: order.slice(0, shed) };
   }
   deps.metrics?.bind(snapshot);
+  deps.metrics?.declareTiers?.(order);
 
   return {
     async hook(req, reply) {

@@ -19,6 +19,8 @@ export type QueueDropReason = 'full' | 'wait-too-long' | 'client-gone';
 
 /** Hooks for the metrics module; `tier` is always a configured tier name. */
 export interface RateLimitQueueMetrics {
+  /** A tier that may queue, so its series exist (at 0) before the first wait. */
+  declareTier?(tier: string): void;
   /** A request was admitted by reservation and starts waiting. */
   onQueued(tier: string): void;
   /** A queued request got its turn after `seconds`. */
@@ -77,6 +79,7 @@ export function createRateLimitQueue(options: RateLimitQueueOptions, deps: RateL
   const metrics = deps.metrics ?? NO_METRICS;
   const depths = new Map<string, number>();
   const maxWaitOf = (tier: string): number => (Object.hasOwn(maxWait, tier) ? (maxWait[tier] ?? 0) : 0);
+  for (const tier of Object.keys(maxWait)) if (maxWaitOf(tier) > 0) metrics.declareTier?.(tier);
 
   function take(tier: string): boolean {
     const d = depths.get(tier) ?? 0;

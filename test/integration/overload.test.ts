@@ -98,8 +98,9 @@ describe('an instance past its in-flight threshold', () => {
     expect(p99).toBeLessThan(PRICING_LATENCY_MS + 1_000);
     console.log(`[measured] shedding at ${MAX_IN_FLIGHT} in flight: anonymous 10/10 and free 10/10 shed (max ${Math.max(...[...anonymous, ...free].map((a) => a.ms)).toFixed(0)} ms), premium 19/19 served, p99 ${p99.toFixed(0)} ms with a ${PRICING_LATENCY_MS} ms subgraph`);
 
-    // Once the load is gone, every tier is served again.
+    // Once the load is gone (and the 2 s hold is over), every tier is served again.
     await until('in flight back to 0', async () => (await metric(gw, /^portico_overload_in_flight_requests (\d+)/m)) === 0);
+    await until('no tier shed', async () => (await metric(gw, /^portico_overload_shed_tiers (\d+)/m)) === 0, { timeoutMs: 10_000 });
     mocks.mocks.pricing.faults.reset();
     expect((await post(gw.graphqlUrl)).status).toBe(200);
   });

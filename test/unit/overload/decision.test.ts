@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { HYSTERESIS, isShed, pressureOf, rankOf, shedLevel, shedPointOf } from '../../../src/overload/index.ts';
+import { HOLD_MS, HYSTERESIS, isShed, nextShedState, NO_SHEDDING, pressureOf, rankOf, shedLevel, shedPointOf } from '../../../src/overload/index.ts';
 
 const ORDER = ['anonymous', 'free', 'premium'];
 
@@ -40,5 +40,29 @@ describe('which tiers are shed', () => {
     expect(rankOf('partner', ORDER)).toBe(0);
     expect(rankOf('premium', ORDER)).toBe(2);
     expect(isShed(rankOf('partner', ORDER), shedLevel(1, 3, 0))).toBe(true);
+  });
+});
+
+describe('the hold', () => {
+  it('keeps a tier shed for HOLD_MS after the pressure was last at its point, then lets it back', () => {
+    let state = nextShedState(1.2, 3, NO_SHEDDING, 0);
+    expect(state.level).toBe(1);
+    // Shedding anonymous brought the pressure right down: still shed within the hold.
+    state = nextShedState(0.3, 3, state, 500);
+    expect(state.level).toBe(1);
+    state = nextShedState(0.3, 3, state, HOLD_MS - 1);
+    expect(state.level).toBe(1);
+    state = nextShedState(0.3, 3, state, HOLD_MS);
+    expect(state.level).toBe(0);
+  });
+
+  it('a new peak restarts the hold, and each tier is held from its own last peak', () => {
+    let state = nextShedState(1.6, 3, NO_SHEDDING, 0); // anonymous and free
+    state = nextShedState(1.1, 3, state, 1_500); // anonymous' point again, not free's
+    expect(state.level).toBe(2);
+    state = nextShedState(0.2, 3, state, HOLD_MS + 1); // free's hold is over, anonymous' is not
+    expect(state.level).toBe(1);
+    state = nextShedState(0.2, 3, state, 1_500 + HOLD_MS);
+    expect(state.level).toBe(0);
   });
 });
