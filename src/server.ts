@@ -136,9 +136,8 @@ export function createPortico(config: Config, deps: PorticoDeps = {}): Portico {
   const rateLimitOptions = { ...config.rateLimit, requestDeadlineMs: config.subgraphs.requestDeadlineMs };
   const rateLimitEdge = limiter && createRateLimitEdge(limiter, rateLimitOptions, { metrics: metrics.rateLimitQueue });
   const rateLimitNoteOf = createRateLimitSubjectResolver(rateLimitOptions);
-  const overload = config.overload.enabled
-    ? createOverloadGate(config.overload, { tierOf: (req) => limiter?.tierOf(rateLimitNoteOf(req).subject.tier) ?? rateLimitNoteOf(req).subject.tier, metrics: metrics.overload })
-    : undefined;
+  // Always measured (metrics); sheds only when enabled.
+  const overload = createOverloadGate(config.overload, { tierOf: (req) => limiter?.tierOf(rateLimitNoteOf(req).subject.tier) ?? rateLimitNoteOf(req).subject.tier, metrics: metrics.overload });
   const policyFor = policyResolver({ ...config.subgraphs, slowCallMs: config.subgraphs.breaker.slowCallMs });
   const dataSources = new Map<string, SubgraphDataSource>();
 
@@ -260,7 +259,7 @@ export function createPortico(config: Config, deps: PorticoDeps = {}): Portico {
   // are checked first thing once it is. Then overload shedding (the tier is known now; a shed
   // request is charged nothing), then the rate limit, before anything that costs: parsing,
   // planning, subgraph calls.
-  const preHandler = [authentication.verify, ...(overload ? [overload.hook] : []), ...(rateLimitEdge ? [rateLimitEdge.hook] : []), queryTextLimit];
+  const preHandler = [authentication.verify, overload.hook, ...(rateLimitEdge ? [rateLimitEdge.hook] : []), queryTextLimit];
   app.route({ method: ['GET', 'POST'], url: '/graphql', onRequest: authentication.onRequest, preHandler, handler: handle });
   // Browsers opening the root get the landing page (Sandbox outside production). GET / also
   // executes queries, so it is authenticated like /graphql.
@@ -350,7 +349,7 @@ export function createPortico(config: Config, deps: PorticoDeps = {}): Portico {
       breakers.shutdown();
       verifier?.close();
       await limiter?.close();
-      overload?.close();
+      overload.close();
       await redis?.quit().catch(() => redis.disconnect());
     },
   };

@@ -38,6 +38,11 @@ export interface OverloadSnapshot {
 }
 
 export interface OverloadGateOptions extends OverloadThresholds {
+  /**
+   * False: measure and report only (metrics, status), never shed (PORTICO_OVERLOAD_SHEDDING=false),
+   * so an operator sees what shedding would act on before turning it on. Default true.
+   */
+  readonly enabled?: boolean;
   /** Tiers, lowest priority first. Default {@link DEFAULT_OVERLOAD_TIER_ORDER}. */
   readonly tierOrder?: readonly string[];
   /** Window of each event-loop delay reading, ms. Default 500. */
@@ -68,6 +73,7 @@ export interface OverloadGate {
  */
 export function createOverloadGate(options: OverloadGateOptions, deps: OverloadGateDeps): OverloadGate {
   const order = options.tierOrder ?? DEFAULT_OVERLOAD_TIER_ORDER;
+  const enabled = options.enabled ?? true;
   const thresholds: OverloadThresholds = { eventLoopDelayMs: options.eventLoopDelayMs, maxInFlight: options.maxInFlight };
   const monitor = deps.monitor ?? createOverloadMonitor({ sampleWindowMs: options.sampleWindowMs });
   let state: ShedState = NO_SHEDDING;
@@ -81,24 +87,26 @@ export function createOverloadGate(options: OverloadGateOptions, deps: OverloadG
   function snapshot(): OverloadSnapshot {
     const { pressure, level: shed } = current();
     const signals = monitor.signals();
-    return { ...signals, pressure, shedTiers: order.slice(0, shed) };
+    return { ...signals, pressure, shedTiers: enabled ? order.slice(0, shed) : [] };
   }
   deps.metrics?.bind(snapshot);
   deps.metrics?.declareTiers?.(order);
 
   return {
     async hook(req, reply) {
-      const tier = deps.tierOf(req);
-      const { level: shed } = current();
-      if (isShed(rankOf(tier, order), shed)) {
-        deps.metrics?.onShed(tier);
-        const message = `Portico is overloaded and serves higher tiers first: ${tier} requests are refused for now; retry after ${OVERLOAD_RETRY_AFTER_S} s`;
-        await reply
-          .code(503)
-          .header('retry-after', String(OVERLOAD_RETRY_AFTER_S))
-          .header('content-type', 'application/json; charset=utf-8')
-          .send(JSON.stringify(refusalBody(ErrorCode.OVERLOADED, message, { retryAfter: OVERLOAD_RETRY_AFTER_S, tier })));
-        return;
+      if (enabled) {
+        const tier = deps.tierOf(req);
+        const { level: shed } = current();
+        if (isShed(rankOf(tier, order), shed)) {
+          deps.metrics?.onShed(tier);
+          const message = `Portico is overloaded and serves higher tiers first: ${tier} requests are refused for now; retry after ${OVERLOAD_RETRY_AFTER_S} s`;
+          await reply
+            .code(503)
+            .header('retry-after', String(OVERLOAD_RETRY_AFTER_S))
+            .header('content-type', 'application/json; charset=utf-8')
+            .send(JSON.stringify(refusalBody(ErrorCode.OVERLOADED, message, { retryAfter: OVERLOAD_RETRY_AFTER_S, tier })));
+          return;
+        }
       }
       monitor.enter();
       // 'close' follows 'finish' on every response, and also ends one the client abandoned.
