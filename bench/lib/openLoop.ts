@@ -22,6 +22,14 @@ export interface OpenLoopOptions {
   readonly classes: readonly OpenLoopClass[];
   /** A request unanswered after this long counts as timed out, ms. Default 10,000. */
   readonly timeoutMs?: number;
+  /**
+   * Most connections open at once; arrivals beyond wait in the generator (and their wait counts
+   * in their latency and against their timeout). Like the load balancer in front of a gateway
+   * (HAProxy: `maxconn` per server, then its queue): without a bound, an overloaded server drowns
+   * in new connections its kernel cannot even accept, which measures the kernel, not the
+   * gateway. Default 256.
+   */
+  readonly maxConnections?: number;
 }
 
 export interface ClassStats {
@@ -40,7 +48,7 @@ export interface ClassStats {
 /** Arrivals evenly interleaved by class (a deterministic weighted round-robin), at `rps`. */
 export async function runOpenLoop(opts: OpenLoopOptions): Promise<ClassStats[]> {
   const timeoutMs = opts.timeoutMs ?? 10_000;
-  const agent = new Agent({ keepAlive: true, maxSockets: Number.POSITIVE_INFINITY });
+  const agent = new Agent({ keepAlive: true, maxSockets: opts.maxConnections ?? 256 });
   const target = new URL(opts.url);
   const stats = opts.classes.map((c) => ({ name: c.name, offered: 0, ok: 0, shed: 0, failed: 0, latencies: [] as number[] }));
   const credit = opts.classes.map(() => 0);

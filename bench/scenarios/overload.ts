@@ -6,12 +6,14 @@
  * Per tier: offered and good answers per second, goodput as a share of the offered load, shed
  * (503) and failed (timeouts, other errors), and the p99 of the good answers.
  * Goal: premium goodput >= 95 % of its offered load while overloaded, with shedding on.
+ * The generator keeps at most 256 connections open, as a load balancer would (bench/lib/openLoop.ts).
  *
  * Flags: --capacity=S (default 8) --warmup=S (default 3) --duration=S (default 12) --factor=X (default 2)
  * --rounds=N (default 1; a second round swaps the order).
  */
 import { createHash } from 'node:crypto';
 import { stopAllProcesses } from '../../devkit/processes.ts';
+import { startCpuMeter, type CpuUse } from '../lib/cpu.ts';
 import { percentile, runLoad } from '../lib/load.ts';
 import { runOpenLoop, type ClassStats, type OpenLoopClass } from '../lib/openLoop.ts';
 import { numberArg, PRODUCT_PAGE_BODY as PAGE, report, runScenario, setUp } from './common.ts';
@@ -79,14 +81,16 @@ async function main() {
   // Capacity: closed loop, 50 connections, shedding off.
   const probe = await bench.startPortico('portico-capacity', env(false));
   await runLoad({ url: probe.url, connections: 50, durationS: WARMUP_S, headers: {}, fixedBody: PAGE });
+  const capacityCpu = startCpuMeter(probe.child.pid, []);
   const capacity = await runLoad({ url: probe.url, connections: 50, durationS: CAPACITY_S, headers: {}, fixedBody: PAGE });
+  const capCpu = capacityCpu();
   await probe.child.stop();
   const rps = Math.round(capacity.rps * FACTOR);
   process.stderr.write(`capacity ${capacity.rps.toFixed(0)} req/s (p99 ${capacity.p99Ms.toFixed(0)} ms); open loop at ${rps} req/s\n`);
 
   // In flight at capacity: the closed loop's connections. Anonymous is shed from there, premium from 2×.
   const inFlightLimit = 50;
-  const results: { variant: Variant; round: number; stats: ClassStats[]; watch: Watch }[] = [];
+  const results: { variant: Variant; round: number; stats: ClassStats[]; watch: Watch; cpu: CpuUse }[] = [];
   for (let round = 1; round <= ROUNDS; round++) {
     const order = round % 2 === 1 ? VARIANTS : [...VARIANTS].reverse();
     for (const variant of order) {
@@ -96,8 +100,9 @@ async function main() {
       await runLoad({ url: gw.url, connections: 20, durationS: WARMUP_S, headers: {}, fixedBody: PAGE });
       process.stderr.write(`[round ${round}] ${variant}: ${rps} req/s open loop for ${DURATION_S} s\n`);
       const stopWatch = watchGateway(gw.opsUrl);
+      const cpu = startCpuMeter(gw.child.pid, []);
       const stats = await runOpenLoop({ url: gw.url, body: PAGE, rps, durationS: DURATION_S, classes: CLASSES });
-      results.push({ variant, round, stats, watch: await stopWatch() });
+      results.push({ variant, round, stats, cpu: cpu(), watch: await stopWatch() });
       await gw.child.stop();
     }
   }
@@ -119,7 +124,7 @@ async function main() {
     }
   }
   const out = [
-    `Overload benchmark — ${new Date().toISOString()} — ${cores} cores, gateway pinned to CPU ${gwCpu ?? '-'}; capacity ${capacity.rps.toFixed(0)} req/s closed loop (50 connections, p99 ${capacity.p99Ms.toFixed(0)} ms); open loop at ${FACTOR}× = ${rps} req/s for ${DURATION_S} s per variant, ${ROUNDS} round(s), 10 % premium / 30 % free / 60 % anonymous product pages; goodput = 200 answers without errors within 10 s`,
+    `Overload benchmark — ${new Date().toISOString()} — ${cores} cores, gateway pinned to CPU ${gwCpu ?? '-'}; capacity ${capacity.rps.toFixed(0)} req/s closed loop (50 connections, p99 ${capacity.p99Ms.toFixed(0)} ms); open loop at ${FACTOR}× = ${rps} req/s for ${DURATION_S} s per variant, ${ROUNDS} round(s), at most 256 connections, 10 % premium / 30 % free / 60 % anonymous product pages; goodput = 200 answers without errors within 10 s`,
     '',
     '| variant | tier | offered req/s | goodput req/s | goodput / offered | shed (503) | failed (timeouts, errors) | p50 ms (good) | p99 ms (good) |',
     '|---|---|---:|---:|---:|---:|---:|---:|---:|',
@@ -127,9 +132,14 @@ async function main() {
     '',
     `What the gateway read (ops /metrics every 500 ms; in-flight limit variant: PORTICO_OVERLOAD_MAX_IN_FLIGHT=${inFlightLimit}):`,
     '',
-    '| variant | round | max event-loop delay ms | max in flight | share of readings shedding |',
-    '|---|---:|---:|---:|---:|',
-    ...results.map((r) => `| ${r.variant} | ${r.round} | ${r.watch.maxDelayMs.toFixed(0)} | ${r.watch.maxInFlight} | ${r.watch.samples ? ((r.watch.shedding / r.watch.samples) * 100).toFixed(0) : '–'} % |`),
+    `Capacity phase: gateway CPU ${capCpu.gatewayPct.toFixed(0)} % of a core (runnable but not running ${capCpu.gatewayStarvedPct.toFixed(0)} %), load average ${capCpu.loadAverage.toFixed(1)}.`,
+    '',
+    '| variant | round | max event-loop delay ms | max in flight | share of readings shedding | gateway CPU % of a core | runnable, not running % | load average |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|',
+    ...results.map(
+      (r) =>
+        `| ${r.variant} | ${r.round} | ${r.watch.maxDelayMs.toFixed(0)} | ${r.watch.maxInFlight} | ${r.watch.samples ? ((r.watch.shedding / r.watch.samples) * 100).toFixed(0) : '–'} % | ${r.cpu.gatewayPct.toFixed(0)} | ${r.cpu.gatewayStarvedPct.toFixed(0)} | ${r.cpu.loadAverage.toFixed(1)} |`,
+    ),
   ].join('\n');
   report('overload', out);
 }
