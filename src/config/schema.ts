@@ -176,7 +176,8 @@ export const envSchema = z.object({
   PORTICO_ALLOW_DEV_KEYS: bool(false),
   // Fair under overload (issue 18): queueing per tier, the least cost charge, priority shedding.
   // Every default leaves legitimate traffic alone: only premium queues (instead of a 429), and
-  // shedding starts only when the event loop is 100 ms late on average (docs/overload.md).
+  // shedding starts only when the event loop is 250 ms late on average for a second, and only
+  // in favour of a higher tier with requests (docs/overload.md).
   PORTICO_RATE_LIMIT_MAX_WAIT: tierDurations(DEFAULT_MAX_WAIT_MS, 60_000),
   PORTICO_RATE_LIMIT_QUEUE_SIZE: int(DEFAULT_QUEUE_SIZE, 1, 100_000),
   PORTICO_RATE_LIMIT_MIN_COST: int(DEFAULT_MIN_COST_CHARGE, 0, 1_000_000),

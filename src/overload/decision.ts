@@ -5,8 +5,9 @@
  * Pressure is the worse of the two signals, each as a fraction of its threshold: 1.0 means one
  * signal is exactly at its threshold. Tiers are ranked lowest priority first (default anonymous,
  * free, premium); the tier of rank i is shed from pressure 1 + i × {@link TIER_STEP}, so the lowest
- * tier goes first, at the threshold itself, and premium last, at twice it (three tiers). Shedding
- * the lower tiers is what brings the pressure back down, so premium is normally never reached.
+ * tier goes first, at the threshold itself, and premium last, at twice it (three tiers), and only
+ * while a higher tier has requests to serve instead ({@link isShed}). Shedding the lower tiers is
+ * what brings the pressure back down, so premium is normally never reached.
  */
 
 /** Pressure between the shedding points of two successive tiers. */
@@ -96,7 +97,24 @@ export function rankOf(tier: string, order: readonly string[]): number {
   return i < 0 ? 0 : i;
 }
 
-/** Whether a request of the tier of `rank` is shed at `level`. */
-export function isShed(rank: number, level: number): boolean {
-  return rank < level;
+/**
+ * How recently a higher tier must have sent a request for a lower one to be shed in its favour,
+ * ms. Shedding is priority, not protection: with nobody of a higher tier to serve instead,
+ * refusing a tier only loses its requests (an instance busy with anonymous traffic alone keeps
+ * serving it, slower).
+ */
+export const ACTIVE_WINDOW_MS = 10_000;
+
+/**
+ * Whether a request of the tier of `rank` is shed at `level`: its rank is below the level, and
+ * some higher rank sent a request within {@link ACTIVE_WINDOW_MS} (`lastSeenMs[rank]`: when each
+ * rank last sent one). The highest tier present is never shed.
+ */
+export function isShed(rank: number, level: number, lastSeenMs?: readonly number[], nowMs?: number): boolean {
+  if (rank >= level) return false;
+  if (lastSeenMs === undefined || nowMs === undefined) return true;
+  for (let higher = rank + 1; higher < lastSeenMs.length; higher++) {
+    if (nowMs - (lastSeenMs[higher] ?? Number.NEGATIVE_INFINITY) <= ACTIVE_WINDOW_MS) return true;
+  }
+  return false;
 }

@@ -14,5 +14,5 @@ export {
   type OverloadMetrics,
   type OverloadSnapshot,
 } from './gate.ts';
-export { HOLD_MS, HYSTERESIS, isShed, nextShedState, NO_SHEDDING, type ShedState, pressureOf, rankOf, shedLevel, shedPointOf, TIER_STEP, type OverloadSignals, type OverloadThresholds } from './decision.ts';
+export { ACTIVE_WINDOW_MS, HOLD_MS, HYSTERESIS, isShed, nextShedState, NO_SHEDDING, type ShedState, pressureOf, rankOf, shedLevel, shedPointOf, TIER_STEP, type OverloadSignals, type OverloadThresholds } from './decision.ts';
 export { createOverloadMonitor, type OverloadMonitor } from './monitor.ts';

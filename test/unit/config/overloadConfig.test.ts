@@ -2,10 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../src/config/index.ts';
 
 describe('fair-under-overload configuration', () => {
-  it('defaults: premium queues up to 2 s, no cost quota, shedding on at 100 ms of event-loop delay', () => {
+  it('defaults: premium queues up to 2 s, no cost quota, shedding on at 250 ms of event-loop delay', () => {
     const c = loadConfig({});
     expect(c.rateLimit).toMatchObject({ maxWaitMs: { premium: 2_000 }, queueSize: 100, minCost: 1, costPolicies: {} });
-    expect(c.overload).toEqual({ enabled: true, eventLoopDelayMs: 100, maxInFlight: 0, tierOrder: ['anonymous', 'free', 'premium'] });
+    expect(c.overload).toEqual({ enabled: true, eventLoopDelayMs: 250, maxInFlight: 0, tierOrder: ['anonymous', 'free', 'premium'] });
   });
 
   it('reads cost quotas beside request quotas, one tier having both', () => {

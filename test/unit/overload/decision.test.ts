@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { HOLD_MS, HYSTERESIS, isShed, nextShedState, NO_SHEDDING, pressureOf, rankOf, shedLevel, shedPointOf } from '../../../src/overload/index.ts';
+import { ACTIVE_WINDOW_MS, HOLD_MS, HYSTERESIS, isShed, nextShedState, NO_SHEDDING, pressureOf, rankOf, shedLevel, shedPointOf } from '../../../src/overload/index.ts';
 
 const ORDER = ['anonymous', 'free', 'premium'];
 
@@ -64,5 +64,20 @@ describe('the hold', () => {
     expect(state.level).toBe(1);
     state = nextShedState(0.2, 3, state, 1_500 + HOLD_MS);
     expect(state.level).toBe(0);
+  });
+});
+
+describe('priority, not protection', () => {
+  it('sheds a tier only while a higher tier has sent requests in the last ACTIVE_WINDOW_MS', () => {
+    const never = Number.NEGATIVE_INFINITY;
+    // Only anonymous traffic: nobody to serve instead, so it is never shed, whatever the level.
+    expect(isShed(0, 3, [1_000, never, never], 1_000)).toBe(false);
+    // Premium sent one 5 s ago: anonymous and free are shed in its favour.
+    expect(isShed(0, 2, [1_000, never, -4_000], 1_000)).toBe(true);
+    expect(isShed(1, 2, [1_000, 900, -4_000], 1_000)).toBe(true);
+    // Premium last seen longer ago than the window: free is the highest present, not shed.
+    expect(isShed(1, 2, [1_000, 900, 1_000 - ACTIVE_WINDOW_MS - 1], 1_000)).toBe(false);
+    // The highest tier is never shed: there is nobody above it.
+    expect(isShed(2, 3, [1_000, 1_000, 1_000], 1_000)).toBe(false);
   });
 });
