@@ -108,15 +108,21 @@ describe('an instance past its in-flight threshold', () => {
 });
 
 describe('default thresholds', () => {
-  it('refuse nothing of ordinary traffic (400 product pages, 20 at a time)', async () => {
-    const gw = await startPortico({ PORTICO_SUBGRAPH_URLS: urls, PORTICO_RATE_LIMITS: 'anonymous=100000/1m' });
+  it('refuse nothing of ordinary traffic (400 product pages, 20 at a time, anonymous and premium mixed)', async () => {
+    // Premium present, so anonymous could be shed in its favour: only the thresholds hold it back.
+    const gw = await startPortico({
+      PORTICO_SUBGRAPH_URLS: urls,
+      PORTICO_RATE_LIMITS: 'anonymous=100000/1m,premium=100000/1m',
+      PORTICO_API_KEYS: `${sha256(KEYS.premium)}=premium`,
+    });
     try {
       expect(gw.config.overload).toMatchObject({ enabled: true, eventLoopDelayMs: 250, maxInFlight: 0 });
       const statuses: number[] = [];
       const delays: number[] = [];
       for (let batch = 0; batch < 20; batch++) {
         delays.push(await metric(gw, /^portico_overload_event_loop_delay_seconds (\S+)/m));
-        statuses.push(...(await Promise.all(Array.from({ length: 20 }, () => post(gw.graphqlUrl)))).map((a) => a.status));
+        const page = (i: number) => post(gw.graphqlUrl, i % 4 === 0 ? { 'x-api-key': KEYS.premium } : {});
+        statuses.push(...(await Promise.all(Array.from({ length: 20 }, (_, i) => page(i)))).map((a) => a.status));
       }
       console.log(`[measured] default thresholds, 400 pages 20 at a time: 0 shed, sustained event-loop delay read at most ${(Math.max(...delays) * 1000).toFixed(0)} ms (threshold 250)`);
       expect(statuses.filter((s) => s !== 200)).toEqual([]);
