@@ -28,8 +28,8 @@ import { authorizationPlugin } from './authorization/plugin.ts';
 import type { OperationLimits } from './hardening/index.ts';
 import { createQueryTextLimitHook } from './hardening/http.ts';
 import { hardeningPlugin } from './hardening/plugin.ts';
-import { createRateLimiter, type RateLimiter, type RateLimiterMetrics } from './rateLimit/index.ts';
-import { createRateLimitHook } from './rateLimit/hook.ts';
+import { createRateLimiter, createRateLimitEdge, createRateLimitSubjectResolver, type RateLimiter, type RateLimiterMetrics } from './rateLimit/index.ts';
+import { createOverloadGate } from './overload/index.ts';
 import { createRedisStaleStore } from './degradation/redisStaleStore.ts';
 import { createRedisClient, createRedisKeyValueCache } from './redis/index.ts';
 import { createBreakerRegistry } from './resilience/breakers.ts';
@@ -134,10 +134,18 @@ export function createPortico(config: Config, deps: PorticoDeps = {}): Portico {
           failMode: config.rateLimit.failMode,
           expectedInstances: config.rateLimit.expectedInstances,
           commandTimeoutMs: config.redis.commandTimeoutMs,
+          costPolicies: config.rateLimit.costPolicies,
         },
         { logger, redis, metrics: deps.rateLimitMetrics ?? metrics.rateLimit },
       )
     : undefined;
+  // Fair under overload: the request count charged at the edge (premium queues instead of a 429),
+  // the cost charged once it is estimated, and each instance shedding its lowest tiers first.
+  const rateLimitOptions = { ...config.rateLimit, requestDeadlineMs: config.subgraphs.requestDeadlineMs };
+  const rateLimitEdge = limiter && createRateLimitEdge(limiter, rateLimitOptions, { metrics: metrics.rateLimitQueue });
+  const rateLimitNoteOf = createRateLimitSubjectResolver(rateLimitOptions);
+  // Always measured (metrics); sheds only when enabled.
+  const overload = createOverloadGate(config.overload, { tierOf: (req) => limiter?.tierOf(rateLimitNoteOf(req).subject.tier) ?? rateLimitNoteOf(req).subject.tier, metrics: metrics.overload });
   const policyFor = policyResolver({ ...config.subgraphs, slowCallMs: config.subgraphs.breaker.slowCallMs });
   const dataSources = new Map<string, SubgraphDataSource>();
 
@@ -251,6 +259,8 @@ export function createPortico(config: Config, deps: PorticoDeps = {}): Portico {
         // The stable lane loads and watches the list; a canary lane only reads it.
         lane === 'stable' ? trustedDocuments : { requestDidStart: trustedDocuments.requestDidStart },
         hardeningPlugin({ limits: () => operationLimits, metrics: metrics.cost }),
+        // Cost quotas: charged once the estimate above exists, before anything executes.
+        ...(rateLimitEdge ? [rateLimitEdge.costPlugin] : []),
         authorizationPlugin({ mode: config.authorization.mode, policy: deps.policy }, { index: () => authorizationIndex }),
         requests.plugin,
         degradationPlugin(),
@@ -293,11 +303,10 @@ export function createPortico(config: Config, deps: PorticoDeps = {}): Portico {
   const queryTextLimit = createQueryTextLimitHook(config.limits);
   // Authentication first: what headers give away (two Authorization headers, a malformed token)
   // is refused on onRequest, before the body is read; the body's credentials and the signature
-  // are checked first thing once it is. Then the rate limit, before anything that costs:
-  // parsing, planning, subgraph calls.
-  const preHandler = limiter
-    ? [authentication.verify, createRateLimitHook(limiter, config.rateLimit), queryTextLimit]
-    : [authentication.verify, queryTextLimit];
+  // are checked first thing once it is. Then overload shedding (the tier is known now; a shed
+  // request is charged nothing), then the rate limit, before anything that costs: parsing,
+  // planning, subgraph calls.
+  const preHandler = [authentication.verify, overload.hook, ...(rateLimitEdge ? [rateLimitEdge.hook] : []), queryTextLimit];
   app.route({ method: ['GET', 'POST'], url: '/graphql', onRequest: authentication.onRequest, preHandler, handler: handle });
   // Browsers opening the root get the landing page (Sandbox outside production). GET / also
   // executes queries, so it is authenticated like /graphql.
@@ -390,6 +399,7 @@ export function createPortico(config: Config, deps: PorticoDeps = {}): Portico {
       breakers.shutdown();
       verifier?.close();
       await limiter?.close();
+      overload.close();
       await redis?.quit().catch(() => redis.disconnect());
     },
   };

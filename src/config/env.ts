@@ -187,33 +187,61 @@ export function checkHttpUrl(value: string): string | undefined {
 /** Window lengths like `60s`, `1m`, `1h`, `1d`, `500ms` → milliseconds. */
 const UNIT_MS: Record<string, number> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 
+type Quotas = Record<string, { limit: number; windowMs: number }>;
+
 /**
- * Rate-limit policies: `tier=limit/window` pairs, e.g. `anonymous=60/1m,premium=10000/1d`.
+ * Rate-limit policies: `tier=limit/window` pairs, e.g. `anonymous=60/1m,premium=10000/1d`; a
+ * `cost` after the limit makes it a cost quota (`free=200000cost/1d`), counted in the cost
+ * model's units. A tier may have both, one of each: `free=500/1d,free=200000cost/1d`.
  */
 export function ratePolicies() {
   return z
     .string()
     .optional()
     .transform((raw, ctx) => {
-      const out: Record<string, { limit: number; windowMs: number }> = {};
+      const out: { requests: Quotas; cost: Quotas } = { requests: {}, cost: {} };
       if (raw === undefined || raw.trim() === '') return out;
       for (const part of raw.split(',')) {
         const item = part.trim();
         if (!item) continue;
-        const m = /^([A-Za-z0-9_-]{1,64})=(\d{1,12})\/(\d{1,9})(ms|s|m|h|d)$/.exec(item);
-        if (!m || Number(m[2]) < 1 || Number(m[3]) < 1) {
-          ctx.addIssue({ code: 'custom', message: `expected tier=limit/window pairs like anonymous=60/1m,premium=10000/1d (window units ms, s, m, h, d); got ${JSON.stringify(item)}` });
+        const m = /^([A-Za-z0-9_-]{1,64})=(\d{1,12})(cost)?\/(\d{1,9})(ms|s|m|h|d)$/.exec(item);
+        if (!m || Number(m[2]) < 1 || Number(m[4]) < 1) {
+          ctx.addIssue({ code: 'custom', message: `expected tier=limit/window pairs like anonymous=60/1m,premium=10000/1d, or a cost quota like free=200000cost/1d (window units ms, s, m, h, d); got ${JSON.stringify(item)}` });
           return z.NEVER;
         }
-        out[m[1]!] = { limit: Number(m[2]), windowMs: Number(m[3]) * UNIT_MS[m[4]!]! };
+        out[m[3] ? 'cost' : 'requests'][m[1]!] = { limit: Number(m[2]), windowMs: Number(m[4]) * UNIT_MS[m[5]!]! };
       }
       // The limiter's own rules (window 1 s to 31 days, at most 1000 per ms), checked here so a
       // bad quota stops the start with the other problems instead of when the limiter is built.
       try {
-        validatePolicies(out);
+        validatePolicies(out.requests);
+        validatePolicies(out.cost);
       } catch (err) {
         ctx.addIssue({ code: 'custom', message: (err as Error).message.replace(/\s+/g, ' ') });
         return z.NEVER;
+      }
+      return out;
+    });
+}
+
+/** Durations per tier: `premium=2s,free=500ms` (units ms, s, m); 0 allowed. */
+export function tierDurations(def: Readonly<Record<string, number>>, maxMs: number) {
+  return z
+    .string()
+    .optional()
+    .transform((raw, ctx) => {
+      if (raw === undefined || raw.trim() === '') return { ...def };
+      const out: Record<string, number> = {};
+      for (const part of raw.split(',')) {
+        const item = part.trim();
+        if (!item) continue;
+        const m = /^([A-Za-z0-9_-]{1,64})=(\d{1,9})(ms|s|m)$/.exec(item);
+        const ms = m ? Number(m[2]) * UNIT_MS[m[3]!]! : Number.NaN;
+        if (!m || ms > maxMs) {
+          ctx.addIssue({ code: 'custom', message: `expected tier=duration pairs like premium=2s,free=500ms (units ms, s, m; at most ${maxMs} ms); got ${JSON.stringify(item)}` });
+          return z.NEVER;
+        }
+        out[m[1]!] = ms;
       }
       return out;
     });

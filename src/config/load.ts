@@ -96,12 +96,22 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     redis: { url: e.PORTICO_REDIS_URL, commandTimeoutMs: e.PORTICO_REDIS_COMMAND_TIMEOUT_MS },
     rateLimit: {
       enabled: e.PORTICO_RATE_LIMIT_ENABLED,
-      policies: e.PORTICO_RATE_LIMITS,
+      policies: e.PORTICO_RATE_LIMITS.requests,
       failMode: e.PORTICO_RATE_LIMIT_FAIL_MODE,
       expectedInstances: e.PORTICO_RATE_LIMIT_INSTANCES,
       trustedHops: e.PORTICO_TRUSTED_PROXY_HOPS,
       apiKeyHeader: e.PORTICO_API_KEY_HEADER ?? 'x-api-key',
       apiKeys: Object.fromEntries(Object.entries(e.PORTICO_API_KEYS).map(([hash, tier]) => [hash.toLowerCase(), tier])),
+      costPolicies: e.PORTICO_RATE_LIMITS.cost,
+      maxWaitMs: e.PORTICO_RATE_LIMIT_MAX_WAIT,
+      queueSize: e.PORTICO_RATE_LIMIT_QUEUE_SIZE,
+      minCost: e.PORTICO_RATE_LIMIT_MIN_COST,
+    },
+    overload: {
+      enabled: e.PORTICO_OVERLOAD_SHEDDING,
+      eventLoopDelayMs: e.PORTICO_OVERLOAD_EVENT_LOOP_DELAY_MS,
+      maxInFlight: e.PORTICO_OVERLOAD_MAX_IN_FLIGHT,
+      tierOrder: e.PORTICO_OVERLOAD_TIER_ORDER,
     },
     limits: {
       maxDocumentBytes: e.PORTICO_MAX_QUERY_BYTES,

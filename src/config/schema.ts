@@ -22,6 +22,9 @@ import {
 import { DEFAULT_QUERY_PLAN_CACHE_MB } from '../planning/planCache.ts';
 import { DEFAULT_STALE_TTL_MS } from '../degradation/staleStore.ts';
 import { DEFAULT_EXPECTED_INSTANCES } from '../rateLimit/limiter.ts';
+import { DEFAULT_MAX_WAIT_MS, DEFAULT_QUEUE_SIZE } from '../rateLimit/queue.ts';
+import { DEFAULT_MIN_COST_CHARGE } from '../rateLimit/costPlugin.ts';
+import { DEFAULT_OVERLOAD_EVENT_LOOP_DELAY_MS, DEFAULT_OVERLOAD_MAX_IN_FLIGHT, DEFAULT_OVERLOAD_TIER_ORDER } from '../overload/gate.ts';
 import { DEFAULT_REDIS_COMMAND_TIMEOUT_MS } from '../redis/client.ts';
 import {
   DEFAULT_COST_MODE,
@@ -41,7 +44,7 @@ import {
   DEFAULT_CANARY_WINDOW_MS,
 } from '../controlPlane/canary.ts';
 import { DEFAULT_FETCH_TIMEOUT_MS, DEFAULT_MAX_SUPERGRAPH_BYTES, DEFAULT_POLL_MS } from '../controlPlane/httpSource.ts';
-import { bool, checkHttpUrl, int, list, oneOf, optionalInt, pairs, ratePolicies, redisUrl, text, url } from './env.ts';
+import { bool, checkHttpUrl, int, list, oneOf, optionalInt, pairs, ratePolicies, redisUrl, text, tierDurations, url } from './env.ts';
 
 /**
  * Every environment variable Portico reads: what each accepts and its default, with the reason
@@ -192,6 +195,17 @@ export const envSchema = z.object({
   PORTICO_SUPERGRAPH_CANARY_WINDOW_MS: int(DEFAULT_CANARY_WINDOW_MS, 0, 86_400_000),
   PORTICO_SUPERGRAPH_CANARY_MAX_ERROR_DELTA_PERCENT: int(DEFAULT_CANARY_MAX_ERROR_DELTA_PERCENT, 0, 100),
   PORTICO_SUPERGRAPH_CANARY_MAX_P99_INCREASE_PERCENT: int(DEFAULT_CANARY_MAX_P99_INCREASE_PERCENT, 0, 10_000),
+  // Fair under overload (issue 18): queueing per tier, the least cost charge, priority shedding.
+  // Every default leaves legitimate traffic alone: only premium queues (instead of a 429), and
+  // shedding starts only when the event loop is 250 ms late on average for a second, and only
+  // in favour of a higher tier with requests (docs/overload.md).
+  PORTICO_RATE_LIMIT_MAX_WAIT: tierDurations(DEFAULT_MAX_WAIT_MS, 60_000),
+  PORTICO_RATE_LIMIT_QUEUE_SIZE: int(DEFAULT_QUEUE_SIZE, 1, 100_000),
+  PORTICO_RATE_LIMIT_MIN_COST: int(DEFAULT_MIN_COST_CHARGE, 0, 1_000_000),
+  PORTICO_OVERLOAD_SHEDDING: bool(true),
+  PORTICO_OVERLOAD_EVENT_LOOP_DELAY_MS: int(DEFAULT_OVERLOAD_EVENT_LOOP_DELAY_MS, 0, 60_000),
+  PORTICO_OVERLOAD_MAX_IN_FLIGHT: int(DEFAULT_OVERLOAD_MAX_IN_FLIGHT, 0, 1_000_000),
+  PORTICO_OVERLOAD_TIER_ORDER: list(DEFAULT_OVERLOAD_TIER_ORDER),
 });
 
 export type NodeEnv = (typeof NODE_ENVS)[number];

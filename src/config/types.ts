@@ -89,6 +89,24 @@ export interface Config {
     readonly apiKeyHeader: string;
     /** sha256 hex of an API key → tier. */
     readonly apiKeys: Readonly<Record<string, string>>;
+    /** Cost quotas by tier (`free=200000cost/1d` in PORTICO_RATE_LIMITS), in cost units. */
+    readonly costPolicies: Readonly<Record<string, { limit: number; windowMs: number }>>;
+    /** Longest wait in the queue for quota, by tier, ms; tiers not listed are refused at once. */
+    readonly maxWaitMs: Readonly<Record<string, number>>;
+    /** Most requests waiting per tier on one instance. */
+    readonly queueSize: number;
+    /** Least charge of a request against a cost quota, cost units. */
+    readonly minCost: number;
+  };
+  /** Priority load shedding (docs/overload.md). */
+  readonly overload: {
+    readonly enabled: boolean;
+    /** Mean event-loop delay at which shedding starts, ms; 0 = signal not used. */
+    readonly eventLoopDelayMs: number;
+    /** Requests in flight at which shedding starts; 0 = signal not used. */
+    readonly maxInFlight: number;
+    /** Tiers, lowest priority (shed first) first. */
+    readonly tierOrder: readonly string[];
   };
   /** Automatic persisted queries (shared through Redis when configured). */
   readonly apq: { readonly enabled: boolean; readonly ttlS: number };

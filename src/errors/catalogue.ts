@@ -217,6 +217,13 @@ export const ERROR_CATALOGUE = {
     action: 'check /health/subgraphs (gateway.controlPlane) for what is serving',
   },
 
+  // Overload (issue 18): this instance sheds the lowest tiers first
+  OVERLOADED: {
+    graphql: [503],
+    meaning: "this instance is past its overload threshold (event-loop delay or requests in flight) and sheds the caller's tier; lower tiers go first, premium last; extensions.retryAfter and Retry-After say when to retry",
+    action: 'retry after Retry-After seconds (another instance may answer at once); the caller did nothing wrong',
+  },
+
   // Anything else
   INTERNAL_SERVER_ERROR: {
     graphql: [500, 200],
@@ -267,6 +274,7 @@ export const ErrorCode = {
   SUPERGRAPH_REJECTED: 'SUPERGRAPH_REJECTED',
   NOT_IMPLEMENTED: 'NOT_IMPLEMENTED',
   NO_CANARY: 'NO_CANARY',
+  OVERLOADED: 'OVERLOADED',
   INTERNAL_SERVER_ERROR: 'INTERNAL_SERVER_ERROR',
 } as const satisfies { readonly [C in ErrorCode]: C };
 

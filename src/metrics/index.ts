@@ -2,7 +2,10 @@ import { collectDefaultMetrics, type Registry } from 'prom-client';
 import type { BreakerSnapshot } from '../resilience/breakers.ts';
 import { createControlPlaneMetrics, type ControlPlaneMetrics } from './controlPlane.ts';
 import { createOperationMetrics, type OperationMetrics } from './operations.ts';
-import { createRateLimitMetrics } from './rateLimit.ts';
+import { createRateLimitMetrics, createRateLimitQueueMetrics } from './rateLimit.ts';
+import { createOverloadMetrics } from './overload.ts';
+import type { OverloadMetrics } from '../overload/gate.ts';
+import type { RateLimitQueueMetrics } from '../rateLimit/queue.ts';
 import type { RateLimiterMetrics } from '../rateLimit/types.ts';
 import { createRequestMetrics, KNOWN_ERROR_CODES, type RequestMetrics } from './requests.ts';
 import { createSubgraphMetrics, type SubgraphMetrics } from './subgraphs.ts';
@@ -40,6 +43,10 @@ export interface PorticoMetrics extends RequestMetrics, SubgraphMetrics, Operati
   readonly registry: Registry;
   /** The `metrics` dep of `createRateLimiter`. */
   readonly rateLimit: RateLimiterMetrics;
+  /** The `metrics` dep of `createRateLimitQueue`. */
+  readonly rateLimitQueue: RateLimitQueueMetrics;
+  /** The `metrics` dep of `createOverloadGate`. */
+  readonly overload: OverloadMetrics;
   /** Connects the scrape-time sources; later calls replace earlier ones. */
   bind(sources: MetricsSources): void;
 }
@@ -57,6 +64,8 @@ export function createMetrics(registry: Registry, options: MetricsOptions = {}):
   const subgraphs = createSubgraphMetrics(registers, sources);
   const controlPlane = createControlPlaneMetrics(registers);
   const rateLimit = createRateLimitMetrics(registers);
+  const rateLimitQueue = createRateLimitQueueMetrics(registers);
+  const overload = createOverloadMetrics(registers);
   if (options.defaultMetrics !== false) collectDefaultMetrics({ register: registry });
   return {
     registry,
@@ -65,6 +74,8 @@ export function createMetrics(registry: Registry, options: MetricsOptions = {}):
     ...subgraphs,
     ...controlPlane,
     rateLimit,
+    rateLimitQueue,
+    overload,
     bind(next) {
       Object.assign(sources, next);
     },

@@ -1,4 +1,5 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import type { RateLimitQueueMetrics } from '../rateLimit/queue.ts';
 import type { RateLimiterMetrics, RateLimiterMode, RateLimitResult } from '../rateLimit/types.ts';
 import { cappedLabel } from './labels.ts';
 
@@ -70,5 +71,50 @@ export function createRateLimitMetrics(registers: Registry[]): RateLimiterMetric
       redisDuration.observe(seconds);
       if (!ok) redisErrors.inc();
     },
+  };
+}
+
+/** Waits in the rate-limit queue: 10 ms … 10 s (maxWait is capped at 60 s, premium's default is 2 s). */
+export const QUEUE_WAIT_BUCKETS_S = [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10];
+
+/** Queueing for quota (premium's maxWait): the `metrics` dep of `createRateLimitQueue`. */
+export function createRateLimitQueueMetrics(registers: Registry[]): RateLimitQueueMetrics {
+  const tierLabel = cappedLabel(MAX_TIER_LABELS, 'other');
+  const queued = new Counter({
+    name: 'portico_ratelimit_queued_total',
+    help: 'Requests over their quota admitted by reservation: they waited in the queue for their next unit instead of a 429, by tier.',
+    labelNames: ['tier'] as const,
+    registers,
+  });
+  const waited = new Histogram({
+    name: 'portico_ratelimit_queue_wait_seconds',
+    help: 'How long queued requests waited for their turn, s, by tier.',
+    labelNames: ['tier'] as const,
+    buckets: QUEUE_WAIT_BUCKETS_S,
+    registers,
+  });
+  const dropped = new Counter({
+    name: 'portico_ratelimit_queue_dropped_total',
+    help: 'Requests of a queueing tier that did not get their turn, by tier and reason (full: the queue had no room, 429; wait-too-long: the next unit was further than maxWait or the deadline, 429; client-gone: the client left while queued, its units given back).',
+    labelNames: ['tier', 'reason'] as const,
+    registers,
+  });
+  const depth = new Gauge({
+    name: 'portico_ratelimit_queue_depth',
+    help: 'Requests waiting in the rate-limit queue on this instance now, by tier.',
+    labelNames: ['tier'] as const,
+    registers,
+  });
+  return {
+    declareTier(tier) {
+      const t = tierLabel(tier);
+      queued.inc({ tier: t }, 0);
+      depth.set({ tier: t }, 0);
+      for (const reason of ['full', 'wait-too-long', 'client-gone'] as const) dropped.inc({ tier: t, reason }, 0);
+    },
+    onQueued: (tier) => queued.inc({ tier: tierLabel(tier) }),
+    onWaited: (tier, seconds) => waited.observe({ tier: tierLabel(tier) }, seconds),
+    onDropped: (tier, reason) => dropped.inc({ tier: tierLabel(tier), reason }),
+    onDepth: (tier, n) => depth.set({ tier: tierLabel(tier) }, n),
   };
 }

@@ -30,6 +30,11 @@ export interface GcraOutcome {
   readonly resetUs: number;
   /** New TAT to persist with a TTL of `resetUs`; undefined when rejected or the bucket is full. */
   readonly newTatUs: number | undefined;
+  /**
+   * How long the admitted request must wait for its units, µs: 0 for an immediate admission,
+   * at most `maxDelayUs` for a reservation (the units are charged now, for that future instant).
+   */
+  readonly waitUs: number;
 }
 
 const US_PER_MS = 1_000;
@@ -47,18 +52,23 @@ export function gcraParams(limit: number, windowMs: number): GcraParams {
 /**
  * One GCRA step. `storedTatUs` is the stored TAT (undefined for an absent or expired key).
  * Rejected requests consume nothing, so a client that keeps retrying is never pushed further out.
+ *
+ * `maxDelayUs` > 0 turns a rejection whose units come back within that delay into a reservation:
+ * the units are charged now (TAT moves on, so the next caller queues behind), and `waitUs` says
+ * exactly when they are this request's. GCRA knows that instant; nothing polls.
  */
 export function gcraStep(
   storedTatUs: number | undefined,
   nowUs: number,
   params: GcraParams,
   cost: number,
+  maxDelayUs: number = 0,
 ): GcraOutcome {
   const { intervalUs, burstUs } = params;
   const tat = storedTatUs === undefined || storedTatUs < nowUs ? nowUs : storedTatUs;
   const newTat = tat + cost * intervalUs;
   const allowAt = newTat - burstUs;
-  if (allowAt > nowUs) {
+  if (allowAt > nowUs + maxDelayUs) {
     const used = tat - nowUs;
     return {
       allowed: false,
@@ -66,6 +76,7 @@ export function gcraStep(
       retryAfterUs: allowAt - nowUs,
       resetUs: used,
       newTatUs: undefined,
+      waitUs: 0,
     };
   }
   const used = newTat - nowUs;
@@ -75,5 +86,17 @@ export function gcraStep(
     retryAfterUs: 0,
     resetUs: used,
     newTatUs: used > 0 ? newTat : undefined,
+    waitUs: Math.max(0, allowAt - nowUs),
   };
+}
+
+/**
+ * Gives back `cost` units charged by a reservation whose request never ran (its client left
+ * while it waited). Returns the TAT to store, or undefined when the bucket is then full (delete
+ * the key). Later reservations keep their instants; the freed units go to the next caller.
+ */
+export function gcraRefund(storedTatUs: number | undefined, nowUs: number, params: GcraParams, cost: number): number | undefined {
+  if (storedTatUs === undefined) return undefined;
+  const tat = storedTatUs - cost * params.intervalUs;
+  return tat > nowUs ? tat : undefined;
 }

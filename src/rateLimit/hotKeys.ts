@@ -42,6 +42,11 @@ export class HotKeyCache {
     this.#blocks = new LRUCache({ max: options.maxEntries ?? DEFAULT_HOT_KEY_MAX_ENTRIES });
   }
 
+  /** Forget what is remembered of `bucketId` (units were given back: Redis may admit again). */
+  unblock(bucketId: string): void {
+    this.#blocks.delete(bucketId);
+  }
+
   /** Remember a rejection of `cost` for up to `retryAfterMs` (capped). */
   block(bucketId: string, cost: number, limit: number, retryAfterMs: number): void {
     const forMs = Math.min(retryAfterMs, this.#maxBlockMs);

@@ -31,8 +31,10 @@ export type RateLimitedBody = RefusalBody<
 export function rateLimitHeaders(result: RateLimitResult, policy: NamedRateLimitPolicy): RateLimitHeaders {
   const headers: RateLimitHeaders = {};
   if (result.rejection !== 'limiter-unavailable') {
-    const name = sfString(policy.name);
-    headers['RateLimit-Policy'] = `${name};q=${policy.limit};w=${ceilSeconds(policy.windowMs)}`;
+    // A cost quota speaks in cost units: its own name, and the draft's quota-unit parameter.
+    const cost = policy.unit === 'cost';
+    const name = sfString(cost ? `${policy.name}-cost` : policy.name);
+    headers['RateLimit-Policy'] = `${name};q=${policy.limit};w=${ceilSeconds(policy.windowMs)}${cost ? ';qu="cost"' : ''}`;
     headers['RateLimit'] = `${name};r=${Math.max(0, result.remaining)};t=${ceilSeconds(result.resetMs)}`;
   }
   if (!result.allowed) headers['Retry-After'] = String(retryAfterSeconds(result));
@@ -52,7 +54,8 @@ export function rateLimitStatus(result: RateLimitResult): 429 | 503 {
 /** GraphQL-shaped body for a rejected result (send with `rateLimitStatus`). */
 export function rateLimitedBody(result: RateLimitResult): RateLimitedBody {
   const retryAfter = retryAfterSeconds(result);
-  const quota = `the ${result.tier} tier allows ${result.policy.limit} per ${formatWindow(result.policy.windowMs)}`;
+  const units = result.policy.unit === 'cost' ? ' cost units' : '';
+  const quota = `the ${result.tier} tier allows ${result.policy.limit}${units} per ${formatWindow(result.policy.windowMs)}`;
   let code: RateLimitErrorCode = ErrorCode.RATE_LIMITED;
   let message: string;
   switch (result.rejection) {
@@ -104,6 +107,25 @@ export async function rateLimitRequest(
   const headers = rateLimitHeaders(result, result.policy);
   if (result.allowed) return { allowed: true, headers, result };
   return { allowed: false, statusCode: rateLimitStatus(result), headers, body: rateLimitedBody(result), result };
+}
+
+/** Header telling the client its request waited in the queue for quota, and for how long (ms). */
+export const QUEUED_HEADER = 'x-portico-queued-ms';
+
+/**
+ * The RateLimit fields of two decisions on one response (request count, then cost), as the
+ * draft's lists: `RateLimit-Policy: "free";q=500;w=86400, "free-cost";q=200000;w=86400;qu="cost"`.
+ * Retry-After is the later of the two.
+ */
+export function mergeRateLimitHeaders(first: RateLimitHeaders, second: RateLimitHeaders): RateLimitHeaders {
+  const out: RateLimitHeaders = { ...first };
+  for (const [name, value] of Object.entries(second)) {
+    const prior = out[name];
+    if (prior === undefined) out[name] = value;
+    else if (name === 'Retry-After') out[name] = String(Math.max(Number(prior), Number(value)));
+    else out[name] = `${prior}, ${value}`;
+  }
+  return out;
 }
 
 function ceilSeconds(ms: number): number {

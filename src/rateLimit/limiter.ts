@@ -4,7 +4,7 @@ import { HotKeyCache, DEFAULT_HOT_KEY_MAX_BLOCK_MS } from './hotKeys.ts';
 import { createInstanceCount, INSTANCES_KEY, type InstanceCount } from './instances.ts';
 import { MemoryStore, DEFAULT_MEMORY_STORE_MAX_BUCKETS } from './memoryStore.ts';
 import { createModeTracker, DEFAULT_PROBE_INTERVAL_MS } from './modeTracker.ts';
-import { DEFAULT_FALLBACK_TIER, type RateLimitPolicies } from './policies.ts';
+import { DEFAULT_FALLBACK_TIER, validatePolicies, type NamedRateLimitPolicy, type RateLimitPolicies } from './policies.ts';
 import { createPolicySource, DEFAULT_POLICY_POLL_INTERVAL_MS, RATE_LIMIT_POLICIES_KEY } from './policySource.ts';
 import { RATE_LIMIT_KEY_PREFIX, RedisStore } from './redisStore.ts';
 import { createRouter, DEFAULT_UNAVAILABLE_RETRY_AFTER_MS } from './routing.ts';
@@ -59,6 +59,21 @@ export interface RateLimiterOptions {
   readonly maxLocalBuckets?: number;
   /** Retry-After of `failMode: 'closed'` rejections, ms. Default 1,000. */
   readonly unavailableRetryAfterMs?: number;
+  /**
+   * Cost quotas by tier (`free=200000cost/1d`): each request is also charged its estimated cost
+   * against these, after parsing (see `checkCost`). Tiers not listed have none. Configured only:
+   * runtime overrides change request quotas. Throws `RateLimitPolicyError` if invalid.
+   */
+  readonly costPolicies?: RateLimitPolicies;
+}
+
+/** How one check may queue. */
+export interface CheckOptions {
+  /**
+   * Admit by reservation when the units come back within this delay, ms (`waitMs` on the
+   * result says how long to wait). Default 0: reject, as without queueing.
+   */
+  readonly maxDelayMs?: number;
 }
 
 export interface RateLimiterDeps {
@@ -75,7 +90,18 @@ export interface RateLimiterDeps {
 
 export interface RateLimiter {
   /** Charge `cost` (default 1, rounded up) to the subject's bucket. Never rejects on Redis failure. */
-  check(subject: RateLimitSubject, cost?: number): Promise<RateLimitResult>;
+  check(subject: RateLimitSubject, cost?: number, options?: CheckOptions): Promise<RateLimitResult>;
+  /**
+   * Charge `cost` units (rounded up) to the subject's cost bucket; undefined when its tier has
+   * no cost quota. Never rejects on Redis failure.
+   */
+  checkCost(subject: RateLimitSubject, cost: number, options?: CheckOptions): Promise<RateLimitResult | undefined>;
+  /** Give back what a reservation charged (its client left while it waited). Never rejects. */
+  refund(result: RateLimitResult, cost: number): Promise<void>;
+  /** The tier whose policy applies to `tier` (itself, or the fallback tier). */
+  tierOf(tier: string): string;
+  /** Cost quotas by tier (configured). */
+  costPolicies(): RateLimitPolicies;
   mode(): RateLimiterMode;
   /** The policies in force: configured, with runtime overrides applied. */
   policies(): RateLimitPolicies;
@@ -197,19 +223,38 @@ export function createRateLimiter(options: RateLimiterOptions, deps: RateLimiter
     return `rate limits: shared through Redis at ${where}; ${onFailure}`;
   }
 
-  async function check(subject: RateLimitSubject, cost: number = 1): Promise<RateLimitResult> {
+  const costPolicies = validatePolicies(options.costPolicies ?? {});
+
+  function unitsOf(cost: number): number {
     if (!Number.isFinite(cost) || cost < 0) {
       throw new RangeError(`rate-limit cost must be a finite number >= 0, got ${cost}`);
     }
-    const units = Math.ceil(cost);
-    const policy = policies.policyFor(subject.tier);
+    return Math.ceil(cost);
+  }
+
+  async function decide(subject: RateLimitSubject, policy: NamedRateLimitPolicy, units: number, checkOptions: CheckOptions): Promise<RateLimitResult> {
     // The policy is part of the bucket: a changed quota (an operator raising an exhausted
     // client's limit, or applying an emergency cap) starts fresh counters under the new rule
     // instead of reinterpreting a state computed under the old one. Old buckets expire by TTL.
-    const bucketId = `${policy.name}:${subject.key}:${policy.limit}/${policy.windowMs}`;
-    const result = await router.decide(bucketId, policy, units);
+    // Cost buckets say so in their id, so they never share a key with the request bucket.
+    const unit = policy.unit === 'cost' ? 'cost:' : '';
+    const bucketId = `${policy.name}:${unit}${subject.key}:${policy.limit}/${policy.windowMs}`;
+    const result = await router.decide(bucketId, policy, units, Math.max(0, checkOptions.maxDelayMs ?? 0));
     metrics.onDecision(result.tier, result);
     return result;
+  }
+
+  async function check(subject: RateLimitSubject, cost: number = 1, checkOptions: CheckOptions = {}): Promise<RateLimitResult> {
+    const units = unitsOf(cost);
+    return decide(subject, policies.policyFor(subject.tier), units, checkOptions);
+  }
+
+  async function checkCost(subject: RateLimitSubject, cost: number, checkOptions: CheckOptions = {}): Promise<RateLimitResult | undefined> {
+    const units = unitsOf(cost);
+    const tier = policies.policyFor(subject.tier).name;
+    const own = Object.hasOwn(costPolicies, tier) ? costPolicies[tier] : undefined;
+    if (!own) return undefined;
+    return decide(subject, { name: tier, unit: 'cost', ...own }, units, checkOptions);
   }
 
   // Start-up: say which mode we are in, once, and start the background work.
@@ -233,6 +278,10 @@ export function createRateLimiter(options: RateLimiterOptions, deps: RateLimiter
 
   return {
     check,
+    checkCost,
+    refund: (result, cost) => router.refund(result, unitsOf(cost)),
+    tierOf: (tier) => policies.policyFor(tier).name,
+    costPolicies: () => costPolicies,
     mode: tracker.mode,
     describe,
     policies: policies.policies,

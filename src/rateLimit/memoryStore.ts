@@ -1,5 +1,5 @@
 import { LRUCache } from 'lru-cache';
-import { gcraParams, gcraStep } from './gcra.ts';
+import { gcraParams, gcraRefund, gcraStep } from './gcra.ts';
 import type { RateLimitPolicy } from './policies.ts';
 import { usToMs, type RateLimitDecision, type RateLimitStore } from './store.ts';
 
@@ -34,14 +34,15 @@ export class MemoryStore implements RateLimitStore {
     this.#buckets = new LRUCache({ max: options.maxBuckets ?? DEFAULT_MEMORY_STORE_MAX_BUCKETS });
   }
 
-  consume(bucketId: string, policy: RateLimitPolicy, cost: number): Promise<RateLimitDecision> {
-    return Promise.resolve(this.consumeSync(bucketId, policy, cost));
+  consume(bucketId: string, policy: RateLimitPolicy, cost: number, maxDelayMs = 0): Promise<RateLimitDecision> {
+    return Promise.resolve(this.consumeSync(bucketId, policy, cost, maxDelayMs));
   }
 
   /** Synchronous form of `consume`, for callers that must not yield (and for unit tests). */
-  consumeSync(bucketId: string, policy: RateLimitPolicy, cost: number): RateLimitDecision {
+  consumeSync(bucketId: string, policy: RateLimitPolicy, cost: number, maxDelayMs = 0): RateLimitDecision {
     const nowUs = Math.floor(this.#now() * 1_000);
-    const outcome = gcraStep(this.#buckets.get(bucketId), nowUs, gcraParams(policy.limit, policy.windowMs), cost);
+    const params = gcraParams(policy.limit, policy.windowMs);
+    const outcome = gcraStep(this.#buckets.get(bucketId), nowUs, params, cost, Math.floor(maxDelayMs * 1_000));
     if (outcome.newTatUs !== undefined) this.#buckets.set(bucketId, outcome.newTatUs);
     return {
       allowed: outcome.allowed,
@@ -49,7 +50,20 @@ export class MemoryStore implements RateLimitStore {
       remaining: Math.min(policy.limit, outcome.remaining),
       resetMs: usToMs(outcome.resetUs),
       retryAfterMs: usToMs(outcome.retryAfterUs),
+      waitMs: usToMs(outcome.waitUs),
     };
+  }
+
+  refund(bucketId: string, policy: RateLimitPolicy, cost: number): Promise<void> {
+    this.refundSync(bucketId, policy, cost);
+    return Promise.resolve();
+  }
+
+  refundSync(bucketId: string, policy: RateLimitPolicy, cost: number): void {
+    const nowUs = Math.floor(this.#now() * 1_000);
+    const tat = gcraRefund(this.#buckets.get(bucketId), nowUs, gcraParams(policy.limit, policy.windowMs), cost);
+    if (tat === undefined) this.#buckets.delete(bucketId);
+    else this.#buckets.set(bucketId, tat);
   }
 
   /** Buckets currently held (for tests and the status view). */

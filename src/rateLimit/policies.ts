@@ -12,9 +12,17 @@ export interface RateLimitPolicy {
 /** Policies by tier name (`anonymous`, `free`, `premium`, or any tier an override adds). */
 export type RateLimitPolicies = Readonly<Record<string, RateLimitPolicy>>;
 
+/**
+ * What a quota counts: requests (one unit each), or cost units (each request charged its
+ * estimated cost, `src/hardening/cost.ts`, at least the configured minimum).
+ */
+export type RateLimitUnit = 'requests' | 'cost';
+
 /** A policy together with the tier it applies to; what a decision was made under. */
 export interface NamedRateLimitPolicy extends RateLimitPolicy {
   readonly name: string;
+  /** Absent: requests. */
+  readonly unit?: RateLimitUnit;
 }
 
 const MINUTE_MS = 60_000;

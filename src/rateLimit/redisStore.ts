@@ -23,29 +23,50 @@ export function bucketKey(prefix: string, bucketId: string): string {
  * Integers only: Lua numbers are doubles, exact below 2^53 µs (year 2255); `%d` keeps the stored
  * TAT exact where `tostring` would round it to 14 digits.
  *
- * KEYS[1] bucket; ARGV[1] intervalUs; ARGV[2] burstUs; ARGV[3] cost.
- * Returns { allowed 0|1, remaining, retryAfterUs, resetUs }.
+ * KEYS[1] bucket; ARGV[1] intervalUs; ARGV[2] burstUs; ARGV[3] cost; ARGV[4] maxDelayUs (a
+ * reservation up to that far ahead, see `gcraStep`).
+ * Returns { allowed 0|1, remaining, retryAfterUs, resetUs, waitUs }.
  */
 export const GCRA_LUA = `
 if redis.replicate_commands then redis.replicate_commands() end
 local interval = tonumber(ARGV[1])
 local burst = tonumber(ARGV[2])
 local cost = tonumber(ARGV[3])
+local max_delay = tonumber(ARGV[4]) or 0
 local time = redis.call('TIME')
 local now = tonumber(time[1]) * 1000000 + tonumber(time[2])
 local tat = tonumber(redis.call('GET', KEYS[1])) or now
 if tat < now then tat = now end
 local new_tat = tat + cost * interval
 local allow_at = new_tat - burst
-if allow_at > now then
+if allow_at > now + max_delay then
   local used = tat - now
-  return { 0, math.max(0, math.floor((burst - used) / interval)), allow_at - now, used }
+  return { 0, math.max(0, math.floor((burst - used) / interval)), allow_at - now, used, 0 }
 end
 local used = new_tat - now
 if used > 0 then
   redis.call('SET', KEYS[1], string.format('%d', new_tat), 'PX', math.ceil(used / 1000))
 end
-return { 1, math.max(0, math.floor((burst - used) / interval)), 0, used }
+return { 1, math.max(0, math.floor((burst - used) / interval)), 0, used, math.max(0, allow_at - now) }
+`;
+
+/**
+ * `gcraRefund` on Redis's clock: gives back units a reservation charged.
+ * KEYS[1] bucket; ARGV[1] intervalUs; ARGV[2] cost. Returns 1.
+ */
+export const GCRA_REFUND_LUA = `
+if redis.replicate_commands then redis.replicate_commands() end
+local stored = tonumber(redis.call('GET', KEYS[1]))
+if not stored then return 1 end
+local time = redis.call('TIME')
+local now = tonumber(time[1]) * 1000000 + tonumber(time[2])
+local tat = stored - tonumber(ARGV[2]) * tonumber(ARGV[1])
+if tat > now then
+  redis.call('SET', KEYS[1], string.format('%d', tat), 'PX', math.ceil((tat - now) / 1000))
+else
+  redis.call('DEL', KEYS[1])
+end
+return 1
 `;
 
 const GCRA_LUA_SHA1 = createHash('sha1').update(GCRA_LUA).digest('hex');
@@ -91,11 +112,17 @@ export class RedisStore implements RateLimitStore {
     if (this.#redis.status === 'ready') load();
   }
 
-  async consume(bucketId: string, policy: RateLimitPolicy, cost: number): Promise<RateLimitDecision> {
+  async consume(bucketId: string, policy: RateLimitPolicy, cost: number, maxDelayMs = 0): Promise<RateLimitDecision> {
     const { intervalUs, burstUs } = gcraParams(policy.limit, policy.windowMs);
     const key = bucketKey(this.#prefix, bucketId);
-    const reply = await withDeadline(this.#run(key, [intervalUs, burstUs, cost]), this.#timeoutMs);
+    const reply = await withDeadline(this.#run(key, [intervalUs, burstUs, cost, Math.floor(maxDelayMs * 1_000)]), this.#timeoutMs);
     return toDecision(reply, policy);
+  }
+
+  async refund(bucketId: string, policy: RateLimitPolicy, cost: number): Promise<void> {
+    // Rare (a client leaving while queued): plain EVAL, no script cache to keep warm.
+    const { intervalUs } = gcraParams(policy.limit, policy.windowMs);
+    await withDeadline(this.#redis.eval(GCRA_REFUND_LUA, 1, bucketKey(this.#prefix, bucketId), intervalUs, cost), this.#timeoutMs);
   }
 
   async #run(key: string, args: number[]): Promise<unknown> {
@@ -115,15 +142,16 @@ function isNoScript(error: unknown): boolean {
 }
 
 function toDecision(reply: unknown, policy: RateLimitPolicy): RateLimitDecision {
-  if (!Array.isArray(reply) || reply.length !== 4 || !reply.every((v) => typeof v === 'number')) {
+  if (!Array.isArray(reply) || reply.length !== 5 || !reply.every((v) => typeof v === 'number')) {
     throw new Error(`unexpected reply from the rate-limit script: ${JSON.stringify(reply)}`);
   }
-  const [allowed, remaining, retryAfterUs, resetUs] = reply as [number, number, number, number];
+  const [allowed, remaining, retryAfterUs, resetUs, waitUs] = reply as [number, number, number, number, number];
   return {
     allowed: allowed === 1,
     limit: policy.limit,
     remaining: Math.min(policy.limit, remaining),
     resetMs: usToMs(resetUs),
     retryAfterMs: usToMs(retryAfterUs),
+    waitMs: usToMs(waitUs),
   };
 }

@@ -44,8 +44,14 @@ export interface RouterDeps {
 }
 
 export interface Router {
-  /** Charge `cost` whole units to `bucketId` under `policy`, where the current mode says. */
-  decide(bucketId: string, policy: NamedRateLimitPolicy, cost: number): Promise<RateLimitResult>;
+  /**
+   * Charge `cost` whole units to `bucketId` under `policy`, where the current mode says. With
+   * `maxDelayMs` > 0 a request whose units come back within that delay is admitted by reservation
+   * (`waitMs` > 0).
+   */
+  decide(bucketId: string, policy: NamedRateLimitPolicy, cost: number, maxDelayMs?: number): Promise<RateLimitResult>;
+  /** Give back what `result` (a reservation) charged, to the store that charged it. Never rejects. */
+  refund(result: RateLimitResult, cost: number): Promise<void>;
   stats(): RateLimiterStats;
 }
 
@@ -64,13 +70,14 @@ export function createRouter(options: RouterOptions, deps: RouterDeps): Router {
     policy: NamedRateLimitPolicy,
     cost: number,
     source: RateLimitSource,
+    maxDelayMs: number,
   ): RateLimitResult {
     if (cost > policy.limit) return costTooHigh(bucketId, policy);
-    const decision = local.consumeSync(bucketId, policy, cost);
+    const decision = local.consumeSync(bucketId, policy, cost, maxDelayMs);
     return { ...decision, tier: policy.name, bucketId, policy, source, rejection: rejectionOf(decision) };
   }
 
-  function fallbackDecision(bucketId: string, policy: NamedRateLimitPolicy, cost: number): RateLimitResult {
+  function fallbackDecision(bucketId: string, policy: NamedRateLimitPolicy, cost: number, maxDelayMs: number): RateLimitResult {
     counters.fallbackDecisions++;
     if (failMode === 'closed') {
       return {
@@ -79,6 +86,7 @@ export function createRouter(options: RouterOptions, deps: RouterDeps): Router {
         remaining: 0,
         resetMs: 0,
         retryAfterMs: unavailableRetryAfterMs,
+        waitMs: 0,
         tier: policy.name,
         bucketId,
         policy,
@@ -87,7 +95,7 @@ export function createRouter(options: RouterOptions, deps: RouterDeps): Router {
       };
     }
     const share = { ...policy, limit: fallbackShare(policy.limit, deps.liveInstances?.() ?? expectedInstances) };
-    return localDecision(bucketId, share, cost, 'local-fallback');
+    return localDecision(bucketId, share, cost, 'local-fallback', maxDelayMs);
   }
 
   async function sharedDecision(
@@ -95,10 +103,12 @@ export function createRouter(options: RouterOptions, deps: RouterDeps): Router {
     bucketId: string,
     policy: NamedRateLimitPolicy,
     cost: number,
+    maxDelayMs: number,
   ): Promise<RateLimitResult> {
     if (cost > policy.limit) return costTooHigh(bucketId, policy);
     const blocked = hotKeys.blockedFor(bucketId, cost);
-    if (blocked) {
+    // A queueing caller may still get a reservation when the units come back within its delay.
+    if (blocked && blocked.retryAfterMs > maxDelayMs) {
       counters.avoidedRedisCalls++;
       return {
         allowed: false,
@@ -106,6 +116,7 @@ export function createRouter(options: RouterOptions, deps: RouterDeps): Router {
         remaining: 0,
         resetMs: blocked.retryAfterMs,
         retryAfterMs: blocked.retryAfterMs,
+        waitMs: 0,
         tier: policy.name,
         bucketId,
         policy,
@@ -117,7 +128,7 @@ export function createRouter(options: RouterOptions, deps: RouterDeps): Router {
     const started = now();
     counters.redisCalls++;
     try {
-      const decision = await store.consume(bucketId, policy, cost);
+      const decision = await store.consume(bucketId, policy, cost, maxDelayMs);
       deps.onRedisCommand((now() - started) / 1_000, true);
       if (!decision.allowed) hotKeys.block(bucketId, cost, decision.limit, decision.retryAfterMs);
       return { ...decision, tier: policy.name, bucketId, policy, source: 'redis', rejection: rejectionOf(decision) };
@@ -126,7 +137,7 @@ export function createRouter(options: RouterOptions, deps: RouterDeps): Router {
       deps.onRedisCommand((now() - started) / 1_000, false);
       mode.redisFailed(startedEpoch, error);
       // Answer this request locally too: it has already spent its Redis budget.
-      return fallbackDecision(bucketId, policy, cost);
+      return fallbackDecision(bucketId, policy, cost, maxDelayMs);
     }
   }
 
@@ -139,6 +150,7 @@ export function createRouter(options: RouterOptions, deps: RouterDeps): Router {
       remaining: 0,
       resetMs: 0,
       retryAfterMs: policy.windowMs,
+      waitMs: 0,
       tier: policy.name,
       bucketId,
       policy,
@@ -147,15 +159,15 @@ export function createRouter(options: RouterOptions, deps: RouterDeps): Router {
     };
   }
 
-  async function decide(bucketId: string, policy: NamedRateLimitPolicy, cost: number): Promise<RateLimitResult> {
+  async function decide(bucketId: string, policy: NamedRateLimitPolicy, cost: number, maxDelayMs = 0): Promise<RateLimitResult> {
     const current = mode.mode();
     switch (current) {
       case 'memory':
-        return localDecision(bucketId, policy, cost, 'memory');
+        return localDecision(bucketId, policy, cost, 'memory', maxDelayMs);
       case 'redis':
-        return shared ? await sharedDecision(shared, bucketId, policy, cost) : fallbackDecision(bucketId, policy, cost);
+        return shared ? await sharedDecision(shared, bucketId, policy, cost, maxDelayMs) : fallbackDecision(bucketId, policy, cost, maxDelayMs);
       case 'local-fallback':
-        return fallbackDecision(bucketId, policy, cost);
+        return fallbackDecision(bucketId, policy, cost, maxDelayMs);
       default: {
         const exhaustive: never = current;
         throw new Error(`unknown rate limiter mode ${String(exhaustive)}`);
@@ -163,7 +175,19 @@ export function createRouter(options: RouterOptions, deps: RouterDeps): Router {
     }
   }
 
-  return { decide, stats: () => ({ ...counters }) };
+  async function refund(result: RateLimitResult, cost: number): Promise<void> {
+    if (result.source === 'redis' && shared) {
+      // A lost refund costs the client `cost` units, nothing more; Redis trouble is the tracker's.
+      await shared.refund(result.bucketId, result.policy, cost).catch(() => undefined);
+      // The next caller here must ask Redis, not a remembered rejection (other instances may
+      // still answer one from theirs for at most the hot-key cap, 1 s).
+      hotKeys.unblock(result.bucketId);
+    } else if (result.source === 'memory' || result.source === 'local-fallback') {
+      local.refundSync(result.bucketId, result.policy, cost);
+    }
+  }
+
+  return { decide, refund, stats: () => ({ ...counters }) };
 }
 
 function rejectionOf(decision: RateLimitDecision): RateLimitRejection | undefined {

@@ -11,6 +11,11 @@ export interface RateLimitDecision {
   readonly resetMs: number;
   /** Until a request of the same cost would be admitted, ms; 0 when allowed. */
   readonly retryAfterMs: number;
+  /**
+   * Admitted by reservation: the request must wait this long (ms, rounded up) before it runs.
+   * 0 for an immediate admission and for every rejection.
+   */
+  readonly waitMs: number;
 }
 
 /**
@@ -22,7 +27,12 @@ export interface RateLimitStore {
    * Charge `cost` units to the bucket `bucketId` (already tier-qualified, e.g.
    * `anonymous:ip:203.0.113.7`). Rejects on I/O failure; never retries.
    */
-  consume(bucketId: string, policy: RateLimitPolicy, cost: number): Promise<RateLimitDecision>;
+  consume(bucketId: string, policy: RateLimitPolicy, cost: number, maxDelayMs?: number): Promise<RateLimitDecision>;
+  /**
+   * Give back `cost` units a reservation charged (its client left before its turn). Best effort:
+   * rejects on I/O failure, and a lost refund only costs the client those units.
+   */
+  refund(bucketId: string, policy: RateLimitPolicy, cost: number): Promise<void>;
 }
 
 const US_PER_MS = 1_000;

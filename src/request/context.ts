@@ -57,6 +57,21 @@ export interface PorticoContext {
   sharedResponse: boolean;
   /** The headers of this request's subgraph calls, made by its first call (the data source). */
   subgraphCallHeaders?: SubgraphCallHeaders;
+  /**
+   * Who the rate limit charges and what it answered at the edge, written once by the first edge
+   * step that needs it (overload gate or rate-limit hook) and read by the cost charge after parsing.
+   */
+  rateLimit?: RateLimitNote;
+}
+
+/** The rate limit's part of the request state. */
+export interface RateLimitNote {
+  /** Bucket key (`sub:`, `key:`, `ip:`) and the tier the caller claims. */
+  readonly subject: { readonly key: string; readonly tier: string };
+  /** RateLimit headers of the request-count decision, to merge with the cost decision's. */
+  headers: Record<string, string>;
+  /** Time spent queued for quota so far (request and cost checks), ms. */
+  queuedMs: number;
 }
 
 /** What every subgraph call of one request sends: correlation and identity headers. */

@@ -354,6 +354,15 @@ describe('the runbook, run', () => {
     expect(again.stdout).toMatch(/"ok":false/);
   });
 
+  it('18. one tier is starving: the overload and quota readings per tier', async () => {
+    await s.gql(PAGE);
+    const out = await ok('tier-starving');
+    expect(out).toMatch(/^portico_overload_pressure \S+$/m);
+    expect(out).toMatch(/^portico_overload_shed_tiers 0$/m);
+    expect(out).toMatch(/^portico_overload_shed_total\{tier="anonymous"\} 0$/m);
+    expect(out).toMatch(/^portico_ratelimit_queued_total\{tier="premium"\} 0$/m);
+  });
+
   it('every exercised block was run', () => {
     expect([...exercised.keys()].filter((id) => !ran.has(id))).toEqual([]);
   });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { gcraParams, gcraStep } from '../../../src/rateLimit/gcra.ts';
+import { gcraParams, gcraRefund, gcraStep } from '../../../src/rateLimit/gcra.ts';
 import { MemoryStore } from '../../../src/rateLimit/memoryStore.ts';
 import { manualClock } from '../../helpers/rateLimit.ts';
 
@@ -44,6 +44,37 @@ describe('gcraStep', () => {
 
   it('a cost of 0 reads the bucket without writing it', () => {
     expect(gcraStep(undefined, now, p, 0)).toMatchObject({ allowed: true, remaining: 3, resetUs: 0, newTatUs: undefined });
+  });
+});
+
+describe('gcraStep with a maximum delay (queueing, maxWait)', () => {
+  const p = gcraParams(3, 3_000); // one unit per second, burst 3
+  const now = 1_000_000_000;
+
+  it('reserves the next unit when it comes back within the delay, and says exactly when', () => {
+    const full = now + 3_000_000; // bucket empty: the next unit is 1 s away
+    const a = gcraStep(full, now, p, 1, 2_000_000);
+    expect(a).toMatchObject({ allowed: true, waitUs: 1_000_000, remaining: 0, newTatUs: full + 1_000_000 });
+    // The next caller queues behind it: 2 s away, still within the delay.
+    const b = gcraStep(a.newTatUs, now, p, 1, 2_000_000);
+    expect(b).toMatchObject({ allowed: true, waitUs: 2_000_000 });
+    // The one after that would wait 3 s: rejected, nothing charged.
+    const c = gcraStep(b.newTatUs, now, p, 1, 2_000_000);
+    expect(c).toMatchObject({ allowed: false, retryAfterUs: 3_000_000, newTatUs: undefined, waitUs: 0 });
+  });
+
+  it('admits at once (waitUs 0) when the bucket has room, as without a delay', () => {
+    expect(gcraStep(undefined, now, p, 1, 2_000_000)).toMatchObject({ allowed: true, waitUs: 0 });
+  });
+
+  it('a refund gives the units back to the next caller', () => {
+    const full = now + 3_000_000;
+    const reserved = gcraStep(full, now, p, 1, 2_000_000);
+    const refunded = gcraRefund(reserved.newTatUs, now, p, 1);
+    expect(refunded).toBe(full);
+    expect(gcraStep(refunded, now, p, 1, 2_000_000)).toMatchObject({ allowed: true, waitUs: 1_000_000 });
+    // Refunding into a bucket that is then full deletes it.
+    expect(gcraRefund(now + 500_000, now, p, 1)).toBeUndefined();
   });
 });
 

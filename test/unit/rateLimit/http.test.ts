@@ -19,6 +19,7 @@ function result(overrides: Partial<RateLimitResult>): RateLimitResult {
     remaining: 12,
     resetMs: 29_001,
     retryAfterMs: 0,
+    waitMs: 0,
     tier: 'anonymous',
     bucketId: 'anonymous:ip:203.0.113.7',
     policy: anonymous,
