@@ -29,6 +29,8 @@ import { createQueryTextLimitHook } from './hardening/http.ts';
 import { hardeningPlugin } from './hardening/plugin.ts';
 import { createRateLimiter, type RateLimiter, type RateLimiterMetrics } from './rateLimit/index.ts';
 import { createRateLimitHook } from './rateLimit/hook.ts';
+import { createCache } from './cache/index.ts';
+import { ApolloServerPluginCacheControlDisabled } from '@apollo/server/plugin/disabled';
 import { createRedisStaleStore } from './degradation/redisStaleStore.ts';
 import { createRedisClient, createRedisKeyValueCache } from './redis/index.ts';
 import { createBreakerRegistry } from './resilience/breakers.ts';
@@ -130,6 +132,8 @@ export function createPortico(config: Config, deps: PorticoDeps = {}): Portico {
         { logger, redis, metrics: deps.rateLimitMetrics ?? metrics.rateLimit },
       )
     : undefined;
+  // Entity and response cache: L1 in process, L2 in Redis when configured.
+  const cache = createCache({ ...config.cache, commandTimeoutMs: config.redis.commandTimeoutMs }, { logger, redis, observer: metrics.cache });
   const policyFor = policyResolver({ ...config.subgraphs, slowCallMs: config.subgraphs.breaker.slowCallMs });
   const dataSources = new Map<string, SubgraphDataSource>();
 
@@ -164,7 +168,7 @@ export function createPortico(config: Config, deps: PorticoDeps = {}): Portico {
           retry: config.subgraphs.retry,
           maxResponseBytes: config.subgraphs.maxResponseBytes,
         },
-        { logger, http, breakers, inflight, stale, traceHeadersFor: traceHeaders, identityHeadersFor, observer },
+        { logger, http, breakers, inflight, stale, traceHeadersFor: traceHeaders, identityHeadersFor, observer, cache: cache.fetchCache },
       );
       dataSources.set(name, ds);
       return ds;
@@ -218,6 +222,9 @@ export function createPortico(config: Config, deps: PorticoDeps = {}): Portico {
       authorizationPlugin({ mode: config.authorization.mode, policy: deps.policy }, { index: () => authorizationIndex }),
       requests.plugin,
       degradationPlugin(),
+      // The response's Cache-Control from its parts (ours replaces Apollo's, which sees no hints through a gateway).
+      cache.plugin,
+      ApolloServerPluginCacheControlDisabled(),
       // Last: it shares the answer the plugins above have finished shaping.
       ...(config.subgraphs.inboundDedup ? [inboundDedupPlugin()] : []),
       ...introspection.plugins,
@@ -276,6 +283,7 @@ export function createPortico(config: Config, deps: PorticoDeps = {}): Portico {
           readiness: () => readinessOf(lifecycle, breakers.snapshot(), limiterReasons()),
           limiter: limiter && (() => ({ mode: limiter.mode(), description: limiter.describe(), liveInstances: limiter.liveInstances(), policies: limiter.policies(), stats: limiter.stats() })),
           rateLimitAdmin: limiter && rateLimitAdminFor(limiter),
+          cache: { status: () => cache.status(), invalidate: config.cache.enabled ? (t) => cache.invalidate(t) : undefined },
         },
       )
     : undefined;
@@ -340,6 +348,7 @@ export function createPortico(config: Config, deps: PorticoDeps = {}): Portico {
       breakers.shutdown();
       verifier?.close();
       await limiter?.close();
+      await cache.stop();
       await redis?.quit().catch(() => redis.disconnect());
     },
   };

@@ -34,6 +34,7 @@ import {
   DEFAULT_MAX_TOKENS,
 } from '../hardening/index.ts';
 import { DEFAULT_TRUSTED_DOCUMENTS_POLL_MS } from '../trustedDocuments/index.ts';
+import { DEFAULT_CACHE_L1_MAX_ENTRIES, DEFAULT_CACHE_L1_TTL_MS, DEFAULT_CACHE_STALE_IF_ERROR_S, DEFAULT_CACHE_SWR_S } from '../cache/index.ts';
 import { bool, checkHttpUrl, int, list, oneOf, optionalInt, pairs, ratePolicies, redisUrl, text, url } from './env.ts';
 
 /**
@@ -171,6 +172,14 @@ export const envSchema = z.object({
   PORTICO_IDENTITY_HEADERS: identityHeaderNames(),
   PORTICO_INTROSPECTION_SCOPE: text(),
   PORTICO_ALLOW_DEV_KEYS: bool(false),
+  // Entity and response cache (issue 17): on by default; only what a subgraph hints (or an
+  // override gives a TTL) is kept.
+  PORTICO_CACHE_ENABLED: bool(true),
+  PORTICO_CACHE_TTLS: pairs((v) => (/^\d{1,7}$/.test(v) ? undefined : 'TTL must be whole seconds from 0 (never cache) to 9999999')),
+  PORTICO_CACHE_SWR_S: int(DEFAULT_CACHE_SWR_S, 0, 86_400),
+  PORTICO_CACHE_STALE_IF_ERROR_S: int(DEFAULT_CACHE_STALE_IF_ERROR_S, 0, 86_400),
+  PORTICO_CACHE_L1_MAX_ENTRIES: int(DEFAULT_CACHE_L1_MAX_ENTRIES, 1, 10_000_000),
+  PORTICO_CACHE_L1_TTL_MS: int(DEFAULT_CACHE_L1_TTL_MS, 1, 86_400_000),
 });
 
 export type NodeEnv = (typeof NODE_ENVS)[number];

@@ -1,3 +1,4 @@
+import type { CacheStatus } from '../cache/index.ts';
 import type { BreakerSnapshot, BreakerState } from '../resilience/breakers.ts';
 import type { SupergraphState } from '../supergraph/fileSupergraphManager.ts';
 import type { Readiness } from './readiness.ts';
@@ -35,6 +36,8 @@ export interface SubgraphHealth {
   breakers: BreakerView[];
   windows: Record<'1m' | '5m', WindowStats>;
   lastError: LastError | null;
+  /** Share of this subgraph's cache lookups answered from the cache since start; null: none yet or cache off. */
+  cacheHitRatio: number | null;
 }
 
 export interface HealthReport {
@@ -52,6 +55,8 @@ export interface HealthReport {
       reloads: SupergraphState['reloads'];
     } | null;
     limiter: LimiterStatus | null;
+    /** The entity cache: levels, L1 size and counters per subgraph; null when not wired. */
+    cache: CacheStatus | null;
   };
   subgraphs: SubgraphHealth[];
 }
@@ -68,6 +73,7 @@ export interface HealthReportInput {
   subgraphNames: readonly string[];
   breakers: readonly BreakerSnapshot[];
   stats: (subgraph: string) => SubgraphStatsSnapshot;
+  cache?: CacheStatus | undefined;
 }
 
 /** Worst first: the state an operator must see first. */
@@ -82,7 +88,8 @@ export function buildHealthReport(input: HealthReportInput): HealthReport {
       .map((b) => ({ key: b.key, state: b.state, openedAt: b.openedAt ?? null, openReason: b.openReason ?? null, slowCallMs: b.slowCallMs ?? null, window: b.window }));
     const stats = input.stats(name);
     const state = breakers.reduce<BreakerState>((worst, b) => (SEVERITY[b.state] > SEVERITY[worst] ? b.state : worst), 'closed');
-    return { name, state, inFlight: stats.inFlight, breakers, windows: stats.windows, lastError: stats.lastError };
+    const cacheHitRatio = input.cache?.subgraphs[name]?.hitRatio ?? null;
+    return { name, state, inFlight: stats.inFlight, breakers, windows: stats.windows, lastError: stats.lastError, cacheHitRatio };
   });
   const sg = input.supergraph;
   return {
@@ -102,6 +109,7 @@ export function buildHealthReport(input: HealthReportInput): HealthReport {
           }
         : null,
       limiter: input.limiter ?? null,
+      cache: input.cache ?? null,
     },
     subgraphs,
   };

@@ -1,5 +1,7 @@
 import { collectDefaultMetrics, type Registry } from 'prom-client';
 import type { BreakerSnapshot } from '../resilience/breakers.ts';
+import type { CacheObserver } from '../cache/index.ts';
+import { createCacheMetrics } from './cache.ts';
 import { createControlPlaneMetrics, type ControlPlaneMetrics } from './controlPlane.ts';
 import { createOperationMetrics, type OperationMetrics } from './operations.ts';
 import { createRateLimitMetrics } from './rateLimit.ts';
@@ -40,6 +42,8 @@ export interface PorticoMetrics extends RequestMetrics, SubgraphMetrics, Operati
   readonly registry: Registry;
   /** The `metrics` dep of `createRateLimiter`. */
   readonly rateLimit: RateLimiterMetrics;
+  /** The `observer` dep of `createCache`. */
+  readonly cache: CacheObserver;
   /** Connects the scrape-time sources; later calls replace earlier ones. */
   bind(sources: MetricsSources): void;
 }
@@ -57,6 +61,7 @@ export function createMetrics(registry: Registry, options: MetricsOptions = {}):
   const subgraphs = createSubgraphMetrics(registers, sources);
   const controlPlane = createControlPlaneMetrics(registers);
   const rateLimit = createRateLimitMetrics(registers);
+  const cache = createCacheMetrics(registers);
   if (options.defaultMetrics !== false) collectDefaultMetrics({ register: registry });
   return {
     registry,
@@ -65,6 +70,7 @@ export function createMetrics(registry: Registry, options: MetricsOptions = {}):
     ...subgraphs,
     ...controlPlane,
     rateLimit,
+    cache,
     bind(next) {
       Object.assign(sources, next);
     },

@@ -10,7 +10,9 @@ import type { Logger } from '../logging/index.ts';
 import { RateLimitPolicyError } from '../rateLimit/errors.ts';
 import type { BreakerRegistry } from '../resilience/breakers.ts';
 import type { FileSupergraphManager, SupergraphState } from '../supergraph/fileSupergraphManager.ts';
+import type { CacheStatus } from '../cache/index.ts';
 import { checkAdminToken } from './adminAuth.ts';
+import { registerCacheAdmin, type CacheAdmin } from './cacheAdmin.ts';
 import { opsError } from './errors.ts';
 import { STATUS_PAGE_CSP, STATUS_PAGE_HTML } from './statusPage.ts';
 
@@ -60,6 +62,8 @@ export interface OpsServerDeps {
    * `RateLimitPolicyError` answers 400 with its message.
    */
   readonly rateLimitAdmin?: RateLimitAdmin;
+  /** Cache status (hit ratio per subgraph) and `POST /admin/cache/invalidate`; absent: none. */
+  readonly cache?: { status: () => CacheStatus; invalidate: CacheAdmin | undefined };
 }
 
 export interface OpsServer {
@@ -96,6 +100,7 @@ export function createOpsServer(options: OpsServerOptions, deps: OpsServerDeps):
       subgraphNames: deps.subgraphNames(),
       breakers: deps.breakers.snapshot(),
       stats: (name) => deps.stats.snapshot(name),
+      cache: deps.cache?.status(),
     });
   }
 
@@ -183,6 +188,8 @@ export function createOpsServer(options: OpsServerOptions, deps: OpsServerDeps):
       throw err;
     }
   });
+
+  registerCacheAdmin(app, deps.cache?.invalidate, { requireAdmin, audit, subgraphNames: deps.subgraphNames });
 
   return {
     async start() {

@@ -57,6 +57,21 @@ export interface PorticoContext {
   sharedResponse: boolean;
   /** The headers of this request's subgraph calls, made by its first call (the data source). */
   subgraphCallHeaders?: SubgraphCallHeaders;
+  /**
+   * What the answer's parts allow a downstream cache to keep (the cache folds in each fetch;
+   * its plugin writes the response's `Cache-Control`). Shared like `operation`.
+   */
+  readonly cacheNote?: ResponseCacheNote;
+}
+
+/** The freshness the parts of one response add up to (`src/cache/policy.ts` folds them). */
+export interface ResponseCacheNote {
+  /** Smallest max-age of every part, s; undefined while no part was seen. */
+  maxAgeS: number | undefined;
+  /** Some part was private to the caller. */
+  private: boolean;
+  /** Some part may not be kept (no TTL, no-store, a failure): the whole response may not. */
+  noStore: boolean;
 }
 
 /** What every subgraph call of one request sends: correlation and identity headers. */
