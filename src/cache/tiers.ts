@@ -58,7 +58,8 @@ export function createRedisTier(redis: RedisClient, options: { commandTimeoutMs:
   return {
     async getMany(keys) {
       if (keys.length === 0) return { entries: [], failed: false };
-      if (!ready()) return { entries: keys.map(() => undefined), failed: true };
+      // Not connected (down, or still connecting): a miss, not an error; the limiter and logs say Redis is away.
+      if (!ready()) return { entries: keys.map(() => undefined), failed: false };
       try {
         const values = await withDeadline(redis.mget(...keys), options.commandTimeoutMs);
         return { entries: values.map((v) => decodeEntry(v)), failed: false };
