@@ -106,7 +106,8 @@ export function createCache(options: CacheOptions, deps: CacheDeps): Cache {
         const lookups = c.hits + c.stale + c.misses;
         subgraphs[name] = { ...c, hitRatio: lookups === 0 ? null : (c.hits + c.stale) / lookups };
       }
-      return { enabled: options.enabled, levels: l2 ? 'memory+redis' : 'memory', l1Entries: l1.size, subgraphs };
+      const redis = deps.redis ? (deps.redis.status === 'ready' ? 'connected' : 'unavailable') : null;
+      return { enabled: options.enabled, levels: l2 ? 'memory+redis' : 'memory', l1Entries: l1.size, redis, subgraphs };
     },
     stop: () => sync.stop(),
   };

@@ -31,5 +31,7 @@ export interface CacheStatus {
   /** `memory` (L1 only) or `memory+redis`. */
   levels: string;
   l1Entries: number;
+  /** L2: `connected`, `unavailable` (Redis configured but away: L1 only, loudly), or null without Redis. */
+  redis: 'connected' | 'unavailable' | null;
   subgraphs: Record<string, CacheSubgraphStats>;
 }

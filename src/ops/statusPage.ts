@@ -34,7 +34,8 @@ const SCRIPT = `
     $('limiter').className = h.gateway.limiter && h.gateway.limiter.mode === 'local-fallback' ? 'warn' : '';
     // Entity cache: its levels and the share of each subgraph's lookups it answered.
     const c = h.gateway.cache;
-    $('cache').textContent = c && c.enabled ? c.levels + ' · hit ratio: ' + (h.subgraphs.map((s) => s.name + ' ' + (s.cacheHitRatio === null ? '–' : pct(s.cacheHitRatio))).join(' · ')) : 'off';
+    $('cache').textContent = c && c.enabled ? c.levels + (c.redis === 'unavailable' ? ' (Redis unavailable: in-process only)' : '') + ' · hit ratio: ' + (h.subgraphs.map((s) => s.name + ' ' + (s.cacheHitRatio === null ? '–' : pct(s.cacheHitRatio))).join(' · ')) : 'off';
+    $('cache').className = c && c.redis === 'unavailable' ? 'warn' : '';
     const rows = [];
     for (const s of h.subgraphs) {
       const keys = s.breakers.length ? s.breakers : [{ key: '(no calls yet)', state: 'closed', openedAt: null }];

@@ -27,12 +27,15 @@ async function stack(n: number, env: Record<string, string> = {}, withRedis = fa
   for (let i = 0; i < n; i++) {
     gateways.push(await startPortico({ PORTICO_SUBGRAPH_URLS: overrides, PORTICO_RATE_LIMIT_ENABLED: 'false', ...(redis ? { PORTICO_REDIS_URL: redis.url } : {}), ...env }));
   }
-  if (redis) await until('every instance connected to Redis', () => gateways.every((g) => g.portico.state() === 'ready') && redisReady(), 10_000);
+  if (redis) {
+    for (const g of gateways) await until('the cache connected to Redis', async () => (await health(g)).gateway.cache.redis === 'connected', 10_000, 20);
+  }
   return gateways;
 }
 
-// Redis readiness as the cache sees it: a write through one instance is read by another.
-let redisReady = () => true;
+async function health(gw: RunningPortico): Promise<any> {
+  return (await fetch(`${gw.opsUrl}/health/subgraphs`)).json();
+}
 
 function calls(names: ('product' | 'pricing' | 'inventory' | 'review')[] = ['pricing', 'inventory', 'review']): number {
   return names.reduce((n, name) => n + mocks!.mocks[name].stats().graphqlRequests, 0);
@@ -163,6 +166,7 @@ describe('entity cache', () => {
     const [gw] = await stack(1, {}, true);
     await until('warm through Redis', async () => (await gql(gw!.graphqlUrl, PAGE(5))).body.data?.products?.length === 5, 5_000);
     await redis!.kill('SIGKILL');
+    await until('the cache sees Redis gone', async () => (await health(gw!)).gateway.cache.redis === 'unavailable', 5_000, 20);
     const before = calls();
     const answers = await Promise.all(Array.from({ length: 10 }, () => gql(gw!.graphqlUrl, PAGE(5))));
     for (const a of answers) {
@@ -170,6 +174,11 @@ describe('entity cache', () => {
       expect(a.body.errors).toBeUndefined();
     }
     expect(calls()).toBe(before);
+    // What L1 does not hold is fetched as if there were no cache: still no error.
+    const more = await gql(gw!.graphqlUrl, PAGE(8));
+    expect(more.status).toBe(200);
+    expect(more.body.errors).toBeUndefined();
+    expect(more.body.data.products[7].price).not.toBeNull();
   });
 
   it('invalidation by type + key reaches every instance', async () => {
