@@ -309,6 +309,15 @@ describe('the runbook, run', () => {
     }, 8_000, 100);
   });
 
+  it('16. cache: see what it holds and answers, invalidate by key and by subgraph on every instance', async () => {
+    const status = await ok('cache-status');
+    expect(status).toMatch(/^\{"enabled":true,"levels":"memory\+redis","redis":"(connected|unavailable)","l1Entries":\d+\}$/m);
+    expect(status).toMatch(/^pricing hit ratio \S+$/m);
+    const out = await ok('cache-invalidate');
+    expect(out).toMatch(/^\{"invalidated":\{"by":"key","type":"Product","key":\{"id":"1"\}\},"allInstances":(true|false)\}$/m);
+    expect(out).toMatch(/^\{"invalidated":\{"by":"subgraph","subgraph":"pricing"\},"allInstances":(true|false)\}$/m);
+  });
+
   it('every exercised block was run', () => {
     expect([...exercised.keys()].filter((id) => !ran.has(id))).toEqual([]);
   });
