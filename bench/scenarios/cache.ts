@@ -65,16 +65,22 @@ async function main() {
   const next = zipf(N - PER_PAGE + 1, 17);
   const body = () => JSON.stringify({ query: QUERY, variables: { offset: next() - 1 } });
 
-  type Row = { name: string; runs: LoadStats[]; calls: number; pages: number };
+  type Row = { name: string; runs: LoadStats[]; calls: number; pages: number; cpuS: number };
   const rows = new Map<string, Row>();
-  async function phase(name: string, url: string, warm: boolean) {
+  /** The gateway's own CPU time, s (its process_cpu_seconds_total): robust to a busy machine, unlike req/s. */
+  const cpuOf = async (gw: { opsUrl: string }) => Number(/^process_cpu_seconds_total (\S+)$/m.exec(await (await fetch(`${gw.opsUrl}/metrics`)).text())?.[1] ?? NaN);
+  async function phase(name: string, gw: { url: string; opsUrl: string }, warm: boolean) {
+    const url = gw.url;
     if (warm) await runLoad({ url, connections: CONNECTIONS, durationS: WARMUP_S, headers: { 'content-type': 'application/json' }, nextBody: body });
     const before = await calls();
+    const cpuBefore = await cpuOf(gw);
     process.stderr.write(`${name}: measure ${DURATION_S} s\n`);
     const stats = await runLoad({ url, connections: CONNECTIONS, durationS: DURATION_S, headers: { 'content-type': 'application/json' }, nextBody: body });
+    const cpuS = (await cpuOf(gw)) - cpuBefore;
     const made = (await calls()) - before;
     if (stats.errorSamples.length) process.stderr.write(`${name}: e.g. ${stats.errorSamples[0]}\n`);
-    const row = rows.get(name) ?? { name, runs: [], calls: 0, pages: 0 };
+    const row = rows.get(name) ?? { name, runs: [], calls: 0, pages: 0, cpuS: 0 };
+    row.cpuS += cpuS;
     row.runs.push(stats);
     row.calls += made;
     row.pages += stats.responses;
@@ -84,12 +90,12 @@ async function main() {
   const pricing = bench.faultUrls.pricing!;
   for (let round = 1; round <= ROUNDS; round++) {
     // Round 1's cache-on phase starts cold: its p99 is the "cold" figure.
-    await phase('cache off', off.url, true);
-    await phase(round === 1 ? 'cache on (cold start)' : 'cache on', on.url, round !== 1);
-    if (round === 1) await phase('cache on (warm)', on.url, false);
+    await phase('cache off', off, true);
+    await phase(round === 1 ? 'cache on (cold start)' : 'cache on (warm)', on, round !== 1);
+    if (round === 1) await phase('cache on (warm)', on, false);
     await postJson(pricing, JSON.stringify({ mode: 'refuse' }));
-    await phase('pricing down, cache off', off.url, true);
-    await phase('pricing down, cache on', on.url, false);
+    await phase('pricing down, cache off', off, true);
+    await phase('pricing down, cache on', on, false);
     await fetch(pricing, { method: 'DELETE' });
   }
   const metrics = await (await fetch(`${on.opsUrl}/metrics`)).text();
@@ -107,11 +113,11 @@ async function main() {
   const lines = [
     `Cache benchmark — ${new Date().toISOString()} — ${bench.cores} cores, gateway pinned to CPU ${bench.gwCpu ?? '-'}, ${CONNECTIONS} connections, pages of ${PER_PAGE} products at a Zipf(s=1) position over ${N}, ${WARMUP_S} s warm-up + ${DURATION_S} s per phase, ${ROUNDS} round(s); default cache settings (L1 only); entity hit ratio over the run (pricing, inventory, review): ${(entityHitRatio * 100).toFixed(1)} %`,
     '',
-    '| phase | req/s | × cache off | p50 ms | p99 ms | subgraph calls / page | responses with errors | non-2xx |',
-    '|---|---:|---:|---:|---:|---:|---:|---:|',
+    '| phase | req/s | × cache off | p50 ms | p99 ms | gateway CPU ms / page | subgraph calls / page | responses with errors | non-2xx |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|',
     ...[...rows.values()].map((r) => {
       const rps = avg(r, (s) => s.rps);
-      return `| ${r.name} | ${rps.toFixed(0)} | ${(rps / avg(base, (s) => s.rps)).toFixed(2)} | ${avg(r, (s) => s.p50Ms).toFixed(1)} | ${avg(r, (s) => s.p99Ms).toFixed(1)} | ${(r.calls / Math.max(1, r.pages)).toFixed(2)} | ${r.runs.reduce((a, s) => a + s.graphqlErrors, 0)} | ${r.runs.reduce((a, s) => a + s.non2xx, 0)} |`;
+      return `| ${r.name} | ${rps.toFixed(0)} | ${(rps / avg(base, (s) => s.rps)).toFixed(2)} | ${avg(r, (s) => s.p50Ms).toFixed(1)} | ${avg(r, (s) => s.p99Ms).toFixed(1)} | ${((r.cpuS * 1_000) / Math.max(1, r.pages)).toFixed(2)} | ${(r.calls / Math.max(1, r.pages)).toFixed(2)} | ${r.runs.reduce((a, s) => a + s.graphqlErrors, 0)} | ${r.runs.reduce((a, s) => a + s.non2xx, 0)} |`;
     }),
   ];
   report('cache', lines.join('\n'));

@@ -117,7 +117,8 @@ export function createFetchCache(options: FetchCacheOptions, deps: FetchCacheDep
       return !marks.covers({ subgraph: f.subgraph, kind: f.kind, typename: rep?.__typename as string | undefined, representation: rep, at: entry.at });
     };
     const slots: Slot[] = candidates.map((keys, i) => pickNewest(keys.map((k) => ({ key: k, entry: l1.get(k) })).filter((s) => usable(s.entry, i))));
-    const missing = slots.flatMap((s, i) => (s.entry && freshnessAt(s.entry, t) !== 'stale-if-error' ? [] : [i]));
+    // Anything not fresh here may have been refreshed by another instance: ask Redis too.
+    const missing = slots.flatMap((s, i) => (s.entry && freshnessAt(s.entry, t) === 'fresh' ? [] : [i]));
     if (l2 && missing.length > 0) {
       const keys = missing.flatMap((i) => candidates[i]!);
       const { entries, failed } = await l2.getMany(keys);
@@ -185,6 +186,7 @@ export function createFetchCache(options: FetchCacheOptions, deps: FetchCacheDep
       observer.revalidation(f.subgraph, typeOf(won[0]!), 'failure');
     } finally {
       for (const i of won) refreshing.delete(slots[i]!.key!);
+      if (l2) void l2.unlockMany(won.map((i) => slots[i]!.key!));
     }
   }
 
@@ -202,17 +204,27 @@ export function createFetchCache(options: FetchCacheOptions, deps: FetchCacheDep
       const hits: number[] = [];
       const misses: number[] = [];
       const toRefresh: number[] = [];
+      // Counted per fetch, not per entity: one metric update per type and result.
+      const counts = new Map<string, number>();
+      const count = (i: number, result: 'hit' | 'stale' | 'miss') => {
+        const k = `${typeOf(i)}\u0000${result}`;
+        counts.set(k, (counts.get(k) ?? 0) + 1);
+      };
       slots.forEach((s, i) => {
         const state = s.entry ? freshnessAt(s.entry, t) : 'expired';
         if (state === 'fresh' || state === 'revalidate') {
           hits.push(i);
           if (state === 'revalidate') toRefresh.push(i);
-          observer.lookup(f.subgraph, typeOf(i), state === 'fresh' ? 'hit' : 'stale');
+          count(i, state === 'fresh' ? 'hit' : 'stale');
         } else {
           misses.push(i);
-          observer.lookup(f.subgraph, typeOf(i), 'miss');
+          count(i, 'miss');
         }
       });
+      for (const [k, n] of counts) {
+        const [type, result] = k.split('\u0000') as [string, 'hit' | 'stale' | 'miss'];
+        observer.lookup(f.subgraph, type, result, n);
+      }
       for (const i of hits) {
         const e = slots[i]!.entry!;
         if (note) notePart(note, { maxAgeS: Math.max(0, Math.floor((e.freshUntil - t) / 1_000)), scope: e.scope });

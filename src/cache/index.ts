@@ -55,12 +55,12 @@ export function createCache(options: CacheOptions, deps: CacheDeps): Cache {
   };
   const outer = deps.observer;
   const observer: CacheObserver = {
-    lookup(subgraph, type, result) {
+    lookup(subgraph, type, result, count) {
       const c = of(subgraph);
-      if (result === 'hit') c.hits++;
-      else if (result === 'stale') c.stale++;
-      else c.misses++;
-      outer?.lookup(subgraph, type, result);
+      if (result === 'hit') c.hits += count;
+      else if (result === 'stale') c.stale += count;
+      else c.misses += count;
+      outer?.lookup(subgraph, type, result, count);
     },
     staleIfError(subgraph, type) {
       of(subgraph).staleIfError++;

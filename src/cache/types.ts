@@ -6,7 +6,7 @@
 /** `type` is an entity type name or a root field group (`Query.products`): bounded by the schema. */
 export interface CacheObserver {
   /** One representation (or root fetch) looked up: `hit` fresh, `stale` served while refreshed, `miss` sent. */
-  lookup(subgraph: string, type: string, result: 'hit' | 'stale' | 'miss'): void;
+  lookup(subgraph: string, type: string, result: 'hit' | 'stale' | 'miss', count: number): void;
   /** A value past its refresh window answered for a failed subgraph. */
   staleIfError(subgraph: string, type: string): void;
   revalidation(subgraph: string, type: string, outcome: 'success' | 'failure'): void;

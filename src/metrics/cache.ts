@@ -39,7 +39,7 @@ export function createCacheMetrics(registers: Registry[]): CacheObserver {
     registers,
   });
   return {
-    lookup: (subgraph, type, result) => lookups.inc({ subgraph, type: typeLabel(type), result }),
+    lookup: (subgraph, type, result, count) => lookups.inc({ subgraph, type: typeLabel(type), result }, count),
     staleIfError: (subgraph, type) => staleServed.inc({ subgraph, type: typeLabel(type) }),
     revalidation: (subgraph, type, outcome) => revalidations.inc({ subgraph, type: typeLabel(type), outcome }),
     stored: (subgraph, type, bytes) => storedBytes.inc({ subgraph, type: typeLabel(type) }, bytes),
