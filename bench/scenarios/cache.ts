@@ -2,13 +2,15 @@
  * `npm run bench:cache` — issue 17, benchmark part. Varied product pages with a realistic reuse
  * pattern: each page is 5 products starting at a position drawn from a Zipf distribution (s = 1)
  * over the whole demo catalogue, asked as one operation with variables (one document, one plan). In one run,
- * alternating: Portico with the cache off and on (default settings: L1 only), the cache cold at
- * the start of its first phase; then the same with pricing down (refused), where the cache
- * serves what it holds. Subgraph calls per page are read from the mocks' own counters.
+ * alternating: Portico with the cache off and on (default settings: L1 only), the first cache-on
+ * phase with a warm process but a cold cache (everything invalidated after its warm-up); then the
+ * same with pricing down (refused), where the cache serves what it holds. Subgraph calls per page are read from the mocks' own counters.
  * Goals: >= 3x throughput and >= 80 % fewer subgraph calls at a ~90 % entity hit ratio; p99 no
  * worse when cold.
  *
- * Flags: --warmup=S (default 3) --duration=S (default 8) --rounds=N (default 1) --products=N (Zipf support, default: the catalogue).
+ * Flags: --warmup=S (default 3) --duration=S (default 8) --rounds=N (default 1) --products=N (Zipf
+ * support, default: the catalogue) --connections=N (default 20) --latency=MS (every subgraph
+ * answers after MS, default 0: the mocks' own speed, so the gateway's CPU is the limit).
  */
 import { stopAllProcesses } from '../../devkit/processes.ts';
 import { PRODUCT_COUNT, mulberry32 } from '../../subgraphs-mock/data.ts';
@@ -23,6 +25,9 @@ const N = numberArg('products', PRODUCT_COUNT);
 const PER_PAGE = 5;
 const SUBGRAPHS = ['product', 'pricing', 'inventory', 'review'] as const;
 const CONNECTIONS = numberArg('connections', 20);
+/** Every subgraph answers after this long, ms: 0 = the mocks' own speed (CPU-bound gateway). */
+const LATENCY_MS = numberArg('latency', 0);
+const ADMIN_TOKEN = 'bench-admin-token-0123456789';
 
 /**
  * One storefront page: 5 products from a Zipf-drawn position of the catalogue (the popular
@@ -55,7 +60,15 @@ async function main() {
   process.env.BENCH_CACHE_HINTS = '1';
   const bench = await setUp('cache');
   const off = await bench.startPortico('cache-off', { PORTICO_CACHE_ENABLED: 'false' });
-  const on = await bench.startPortico('cache-on', {});
+  const on = await bench.startPortico('cache-on', { PORTICO_ADMIN_TOKEN: ADMIN_TOKEN });
+  if (LATENCY_MS > 0) for (const name of SUBGRAPHS) await postJson(bench.faultUrls[name]!, JSON.stringify({ latencyMs: LATENCY_MS }));
+  /** A cold cache in a warm process: every entry invalidated (the process keeps its JIT and plans). */
+  const invalidateAll = async () => {
+    for (const subgraph of SUBGRAPHS) {
+      const res = await fetch(`${on.opsUrl}/admin/cache/invalidate`, { method: 'POST', headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' }, body: JSON.stringify({ subgraph }) });
+      if (!res.ok) throw new Error(`invalidating ${subgraph}: HTTP ${res.status}`);
+    }
+  };
   const statsUrl = (name: string) => bench.faultUrls[name]!.replace(/\/faults$/, '/stats');
   const calls = async () => {
     let n = 0;
@@ -69,9 +82,10 @@ async function main() {
   const rows = new Map<string, Row>();
   /** The gateway's own CPU time, s (its process_cpu_seconds_total): robust to a busy machine, unlike req/s. */
   const cpuOf = async (gw: { opsUrl: string }) => Number(/^process_cpu_seconds_total (\S+)$/m.exec(await (await fetch(`${gw.opsUrl}/metrics`)).text())?.[1] ?? NaN);
-  async function phase(name: string, gw: { url: string; opsUrl: string }, warm: boolean) {
+  async function phase(name: string, gw: { url: string; opsUrl: string }, warm: boolean, afterWarmUp?: () => Promise<void>) {
     const url = gw.url;
     if (warm) await runLoad({ url, connections: CONNECTIONS, durationS: WARMUP_S, headers: { 'content-type': 'application/json' }, nextBody: body });
+    await afterWarmUp?.();
     const before = await calls();
     const cpuBefore = await cpuOf(gw);
     process.stderr.write(`${name}: measure ${DURATION_S} s\n`);
@@ -89,14 +103,16 @@ async function main() {
 
   const pricing = bench.faultUrls.pricing!;
   for (let round = 1; round <= ROUNDS; round++) {
-    // Round 1's cache-on phase starts cold: its p99 is the "cold" figure.
+    // Round 1's first cache-on phase starts with a warm process and a cold cache (everything
+    // invalidated after the warm-up): its p99 is the "cold" figure.
     await phase('cache off', off, true);
-    await phase(round === 1 ? 'cache on (cold start)' : 'cache on (warm)', on, round !== 1);
-    if (round === 1) await phase('cache on (warm)', on, false);
+    if (round === 1) await phase('cache on (cold cache)', on, true, invalidateAll);
+    await phase('cache on (warm)', on, round !== 1);
     await postJson(pricing, JSON.stringify({ mode: 'refuse' }));
     await phase('pricing down, cache off', off, true);
     await phase('pricing down, cache on', on, false);
     await fetch(pricing, { method: 'DELETE' });
+    if (LATENCY_MS > 0) await postJson(pricing, JSON.stringify({ latencyMs: LATENCY_MS }));
   }
   const metrics = await (await fetch(`${on.opsUrl}/metrics`)).text();
   await stopAllProcesses();
@@ -111,7 +127,7 @@ async function main() {
   const avg = (r: Row, f: (s: LoadStats) => number) => r.runs.reduce((a, s) => a + f(s), 0) / r.runs.length;
   const base = rows.get('cache off')!;
   const lines = [
-    `Cache benchmark — ${new Date().toISOString()} — ${bench.cores} cores, gateway pinned to CPU ${bench.gwCpu ?? '-'}, ${CONNECTIONS} connections, pages of ${PER_PAGE} products at a Zipf(s=1) position over ${N}, ${WARMUP_S} s warm-up + ${DURATION_S} s per phase, ${ROUNDS} round(s); default cache settings (L1 only); entity hit ratio over the run (pricing, inventory, review): ${(entityHitRatio * 100).toFixed(1)} %`,
+    `Cache benchmark — ${new Date().toISOString()} — subgraph latency ${LATENCY_MS} ms — ${bench.cores} cores, gateway pinned to CPU ${bench.gwCpu ?? '-'}, ${CONNECTIONS} connections, pages of ${PER_PAGE} products at a Zipf(s=1) position over ${N}, ${WARMUP_S} s warm-up + ${DURATION_S} s per phase, ${ROUNDS} round(s); default cache settings (L1 only); entity hit ratio over the run (pricing, inventory, review): ${(entityHitRatio * 100).toFixed(1)} %`,
     '',
     '| phase | req/s | × cache off | p50 ms | p99 ms | gateway CPU ms / page | subgraph calls / page | responses with errors | non-2xx |',
     '|---|---:|---:|---:|---:|---:|---:|---:|---:|',
