@@ -19,7 +19,7 @@ import type { CacheObserver } from './types.ts';
 
 /** Redis prefix of cache entries (their locks add `:lock`). */
 export const CACHE_KEY_PREFIX = 'portico:cache:';
-/** A background refresh holds its lock this long at most, ms: past it another caller may try. */
+/** A background refresh holds its lock this long at most (less for shorter max-ages), ms. */
 export const REVALIDATION_LOCK_MS = 10_000;
 
 /** The facts of one fetch the cache needs, as the data source knows them. */
@@ -167,7 +167,11 @@ export function createFetchCache(options: FetchCacheOptions, deps: FetchCacheDep
     if (mine.length === 0) return;
     let won = mine;
     if (l2) {
-      const locks = await l2.lockMany(mine.map((i) => slots[i]!.key!), REVALIDATION_LOCK_MS);
+      // Held until it expires, never released: a caller that read Redis just before the refresh
+      // landed must not win a freed lock and refresh again. It lasts as long as an entry stays
+      // fresh (capped), so the next expiry can be refreshed again.
+      const maxAgeMs = Math.min(...mine.map((i) => slots[i]!.entry!.freshUntil - slots[i]!.entry!.at));
+      const locks = await l2.lockMany(mine.map((i) => slots[i]!.key!), Math.max(1_000, Math.min(REVALIDATION_LOCK_MS, maxAgeMs)));
       won = mine.filter((_, j) => locks[j]);
     }
     if (won.length === 0) return;
@@ -186,7 +190,6 @@ export function createFetchCache(options: FetchCacheOptions, deps: FetchCacheDep
       observer.revalidation(f.subgraph, typeOf(won[0]!), 'failure');
     } finally {
       for (const i of won) refreshing.delete(slots[i]!.key!);
-      if (l2) void l2.unlockMany(won.map((i) => slots[i]!.key!));
     }
   }
 

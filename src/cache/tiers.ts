@@ -47,8 +47,6 @@ export interface SharedTier {
   setMany(items: ReadonlyArray<readonly [string, CacheEntry]>, now: number): Promise<boolean>;
   /** Takes a short lock for each key (SET NX PX); true where this caller won it. All false on a Redis error. */
   lockMany(keys: readonly string[], ttlMs: number): Promise<boolean[]>;
-  /** Releases locks taken with {@link lockMany} once their refresh is stored (errors ignored: they expire). */
-  unlockMany(keys: readonly string[]): Promise<void>;
 }
 
 /**
@@ -94,10 +92,6 @@ export function createRedisTier(redis: RedisClient, options: { commandTimeoutMs:
       } catch {
         return keys.map(() => false);
       }
-    },
-    async unlockMany(keys) {
-      if (keys.length === 0 || !ready()) return;
-      await withDeadline(redis.del(...keys.map((k) => `${k}:lock`)), options.commandTimeoutMs * 4).catch(() => undefined);
     },
   };
 }

@@ -1,5 +1,5 @@
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { startRedis, type RunningRedis } from '../../devkit/redis.ts';
+import { startRedis, startRedisCluster, type RunningRedis, type RunningRedisCluster } from '../../devkit/redis.ts';
 import { until } from '../../devkit/wait.ts';
 import { DEV_AUDIENCE, DEV_ISSUER, DEV_JWKS_FILE, signDevToken } from '../../subgraphs-mock/idp.ts';
 import { startAllMocks, subgraphUrlOverrides, type RunningMocks } from '../../subgraphs-mock/index.ts';
@@ -17,12 +17,14 @@ const ADMIN = 'cache-test-admin-token-0123456789';
 const bearer = async (sub: string, scopes: string[] = []) => ({ authorization: `Bearer ${await signDevToken({ sub, scopes })}` });
 
 let mocks: RunningMocks | undefined;
-let redis: RunningRedis | undefined;
+let redis: Pick<RunningRedis, 'url' | 'stop'> & Partial<Pick<RunningRedis, 'kill'>> | undefined;
+let cluster: RunningRedisCluster | undefined;
 const gateways: RunningPortico[] = [];
 
-async function stack(n: number, env: Record<string, string> = {}, withRedis = false): Promise<RunningPortico[]> {
+async function stack(n: number, env: Record<string, string> = {}, withRedis: boolean | 'cluster' = false): Promise<RunningPortico[]> {
   mocks = await startAllMocks({ ports: { product: 0, pricing: 0, inventory: 0, review: 0 }, faultsFromEnv: false, cacheHints: true });
-  if (withRedis) redis = await startRedis();
+  if (withRedis === 'cluster') redis = cluster = await startRedisCluster();
+  else if (withRedis) redis = await startRedis();
   const overrides = Object.entries(subgraphUrlOverrides(mocks.mocks)).map(([k, v]) => `${k}=${v}`).join(',');
   for (let i = 0; i < n; i++) {
     gateways.push(await startPortico({ PORTICO_SUBGRAPH_URLS: overrides, PORTICO_RATE_LIMIT_ENABLED: 'false', ...(redis ? { PORTICO_REDIS_URL: redis.url } : {}), ...env }));
@@ -55,6 +57,7 @@ afterEach(async () => {
   mocks = undefined;
   await redis?.stop();
   redis = undefined;
+  cluster = undefined;
 });
 afterAll(async () => {
   await redis?.stop();
@@ -103,12 +106,16 @@ describe('entity cache', () => {
     const gws = await stack(3, { PORTICO_CACHE_TTLS: 'pricing=1', PORTICO_CACHE_SWR_S: '60' }, true);
     const first = await gql(gws[0]!.graphqlUrl, PAGE(5));
     expect(first.body.errors).toBeUndefined();
-    // Another instance reads the shared copy: no call of its own.
+    // The writes to Redis land after the answer: a probe instance asks until they have...
     await until('the entry is in Redis', async () => {
       const before = calls(['pricing']);
-      await gql(gws[1]!.graphqlUrl, PAGE(5));
+      await gql(gws[2]!.graphqlUrl, PAGE(5));
       return calls(['pricing']) === before;
     }, 5_000, 50);
+    // ...and an instance that never asked reads the shared copy: no call of its own.
+    const shared = calls(['pricing']);
+    await gql(gws[1]!.graphqlUrl, PAGE(5));
+    expect(calls(['pricing'])).toBe(shared);
     const base = calls(['pricing']);
     await new Promise((r) => setTimeout(r, 1_100)); // the 1 s max-age must pass
     mocks!.mocks.pricing.faults.set({ latencyMs: 1_500 });
@@ -165,7 +172,7 @@ describe('entity cache', () => {
   it('Redis down: L1 only, no errors', async () => {
     const [gw] = await stack(1, {}, true);
     await until('warm through Redis', async () => (await gql(gw!.graphqlUrl, PAGE(5))).body.data?.products?.length === 5, 5_000);
-    await redis!.kill('SIGKILL');
+    await redis!.kill!('SIGKILL');
     await until('the cache sees Redis gone', async () => (await health(gw!)).gateway.cache.redis === 'unavailable', 5_000, 20);
     const before = calls();
     const answers = await Promise.all(Array.from({ length: 10 }, () => gql(gw!.graphqlUrl, PAGE(5))));
@@ -179,6 +186,33 @@ describe('entity cache', () => {
     expect(more.status).toBe(200);
     expect(more.body.errors).toBeUndefined();
     expect(more.body.data.products[7].price).not.toBeNull();
+  });
+
+  it('on a Redis Cluster: what one instance fetched is a hit on another (a fetch\'s keys share one slot), and invalidation reaches it', async () => {
+    const gws = await stack(3, { PORTICO_ADMIN_TOKEN: ADMIN }, 'cluster');
+    expect(cluster).toBeDefined();
+    const first = await gql(gws[0]!.graphqlUrl, PAGE(5));
+    expect(first.body.errors).toBeUndefined();
+    // The writes to Redis are not awaited by the answer: a probe instance asks until they have
+    // landed (its own L1 fills as it does, so it proves nothing itself)...
+    await until('the probe instance answers from the shared copy', async () => {
+      const before = calls(['product', 'pricing', 'inventory', 'review']);
+      await gql(gws[2]!.graphqlUrl, PAGE(5));
+      return calls(['product', 'pricing', 'inventory', 'review']) === before;
+    }, 5_000, 50);
+    // ...then instance 2, which never asked, is answered from Redis on its first request.
+    const before = calls(['product', 'pricing', 'inventory', 'review']);
+    const other = await gql(gws[1]!.graphqlUrl, PAGE(5));
+    expect(other.body).toEqual(first.body);
+    expect(calls(['product', 'pricing', 'inventory', 'review'])).toBe(before);
+    expect(await metric(gws[1]!, 'portico_cache_redis_errors_total', {})).toBe(0);
+    const res = await fetch(`${gws[0]!.opsUrl}/admin/cache/invalidate`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${ADMIN}` }, body: JSON.stringify({ subgraph: 'pricing' }) });
+    expect(await res.json()).toMatchObject({ allInstances: true });
+    await until('instance 2 fetches pricing again', async () => {
+      const n = calls(['pricing']);
+      await gql(gws[1]!.graphqlUrl, PAGE(5));
+      return calls(['pricing']) > n;
+    }, 5_000, 50);
   });
 
   it('invalidation by type + key reaches every instance', async () => {
