@@ -43,7 +43,7 @@ export function createMemoryTier(options: { maxEntries: number; ttlCapMs: number
 export interface SharedTier {
   /** Entries in order; undefined for misses, and for all of them when Redis fails. `failed` says which. */
   getMany(keys: readonly string[]): Promise<{ entries: (CacheEntry | undefined)[]; failed: boolean }>;
-  /** Fire and forget; resolves false when the write did not happen. */
+  /** Fire and forget; resolves false when Redis failed the write (not when it is away: the status says that). */
   setMany(items: ReadonlyArray<readonly [string, CacheEntry]>, now: number): Promise<boolean>;
   /** Takes a short lock for each key (SET NX PX); true where this caller won it. All false on a Redis error. */
   lockMany(keys: readonly string[], ttlMs: number): Promise<boolean[]>;
@@ -68,7 +68,7 @@ export function createRedisTier(redis: RedisClient, options: { commandTimeoutMs:
       }
     },
     async setMany(items, now) {
-      if (items.length === 0 || !ready()) return items.length === 0;
+      if (items.length === 0 || !ready()) return true;
       const pipeline = redis.pipeline();
       for (const [key, entry] of items) {
         const ttl = entry.staleUntil - now;
