@@ -21,8 +21,10 @@ const devDefaults: Record<string, string> = {
   PORTICO_JWKS_URL: backends.idp.jwksUrl,
   PORTICO_JWT_ISSUER: DEV_ISSUER,
   PORTICO_JWT_AUDIENCE: DEV_AUDIENCE,
-  // Reviews change slowly and a few-minutes-old list misleads nobody; prices and stock must
-  // never be stale (a wrong price is worse than none), so they degrade to null.
+  // Reviews change slowly and a few-minutes-old list misleads nobody: their last good values
+  // are kept even without a cache hint. Prices and stock are served stale only from the cache,
+  // within its stale-if-error window (PORTICO_CACHE_STALE_IF_ERROR_S, marked stale in
+  // extensions.degraded so the UI can say so); past it they degrade to null.
   PORTICO_FALLBACKS: 'review:Product=stale',
 };
 let config;

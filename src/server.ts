@@ -30,6 +30,8 @@ import { createQueryTextLimitHook } from './hardening/http.ts';
 import { hardeningPlugin } from './hardening/plugin.ts';
 import { createRateLimiter, createRateLimitEdge, createRateLimitSubjectResolver, type RateLimiter, type RateLimiterMetrics } from './rateLimit/index.ts';
 import { createOverloadGate } from './overload/index.ts';
+import { createCache } from './cache/index.ts';
+import { ApolloServerPluginCacheControlDisabled } from '@apollo/server/plugin/disabled';
 import { createRedisStaleStore } from './degradation/redisStaleStore.ts';
 import { createRedisClient, createRedisKeyValueCache } from './redis/index.ts';
 import { createBreakerRegistry } from './resilience/breakers.ts';
@@ -146,6 +148,8 @@ export function createPortico(config: Config, deps: PorticoDeps = {}): Portico {
   const rateLimitNoteOf = createRateLimitSubjectResolver(rateLimitOptions);
   // Always measured (metrics); sheds only when enabled.
   const overload = createOverloadGate(config.overload, { tierOf: (req) => limiter?.tierOf(rateLimitNoteOf(req).subject.tier) ?? rateLimitNoteOf(req).subject.tier, metrics: metrics.overload });
+  // Entity and response cache: L1 in process, L2 in Redis when configured.
+  const cache = createCache({ ...config.cache, commandTimeoutMs: config.redis.commandTimeoutMs }, { logger, redis, observer: metrics.cache });
   const policyFor = policyResolver({ ...config.subgraphs, slowCallMs: config.subgraphs.breaker.slowCallMs });
   const dataSources = new Map<string, SubgraphDataSource>();
 
@@ -222,7 +226,7 @@ export function createPortico(config: Config, deps: PorticoDeps = {}): Portico {
             retry: config.subgraphs.retry,
             maxResponseBytes: config.subgraphs.maxResponseBytes,
           },
-          { logger, http, breakers, inflight, stale, traceHeadersFor: traceHeaders, identityHeadersFor, observer },
+          { logger, http, breakers, inflight, stale, traceHeadersFor: traceHeaders, identityHeadersFor, observer, cache: cache.fetchCache },
         );
         if (lane === 'stable') dataSources.set(name, ds);
         return ds;
@@ -264,6 +268,9 @@ export function createPortico(config: Config, deps: PorticoDeps = {}): Portico {
         authorizationPlugin({ mode: config.authorization.mode, policy: deps.policy }, { index: () => authorizationIndex }),
         requests.plugin,
         degradationPlugin(),
+        // The response's Cache-Control from its parts (ours replaces Apollo's, which sees no hints through a gateway).
+        cache.plugin,
+        ApolloServerPluginCacheControlDisabled(),
         // Last: it shares the answer the plugins above have finished shaping.
         ...(config.subgraphs.inboundDedup ? [inboundDedupPlugin()] : []),
         ...introspection.plugins,
@@ -333,6 +340,7 @@ export function createPortico(config: Config, deps: PorticoDeps = {}): Portico {
           readiness: () => readinessOf(lifecycle, breakers.snapshot(), limiterReasons()),
           limiter: limiter && (() => ({ mode: limiter.mode(), description: limiter.describe(), liveInstances: limiter.liveInstances(), policies: limiter.policies(), stats: limiter.stats() })),
           rateLimitAdmin: limiter && rateLimitAdminFor(limiter),
+          cache: { status: () => cache.status(), invalidate: config.cache.enabled ? (t) => cache.invalidate(t) : undefined },
         },
       )
     : undefined;
@@ -400,6 +408,7 @@ export function createPortico(config: Config, deps: PorticoDeps = {}): Portico {
       verifier?.close();
       await limiter?.close();
       overload.close();
+      await cache.stop();
       await redis?.quit().catch(() => redis.disconnect());
     },
   };

@@ -13,7 +13,8 @@ export async function startDemoBackends(env: NodeJS.ProcessEnv = process.env) {
     MOCK_NAMES.map((n) => [n, portFrom(env[`PORTICO_MOCK_${n.toUpperCase()}_PORT`], DEFAULT_MOCK_PORTS[n])]),
   ) as Record<MockName, number>;
   const host = env.PORTICO_MOCK_HOST ?? '127.0.0.1';
-  const mocks = await startAllMocks({ ports, host, env });
+  // The demo sends cache hints (PORTICO_MOCK_CACHE_HINTS=false to turn them off).
+  const mocks = await startAllMocks({ ports, host, env, cacheHints: env.PORTICO_MOCK_CACHE_HINTS !== 'false' });
   let idp;
   try {
     idp = await startDevIdp({ port: portFrom(env.PORTICO_MOCK_IDP_PORT, DEV_IDP_DEFAULT_PORT), host });

@@ -18,6 +18,7 @@ import {
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import { FaultInputError, FaultSwitch, faultsFromEnv, HUGE_BODY_BYTES, writeGarbage, writeGraphqlError, writeInjectedError, writeStream } from './faults.ts';
 import type { FaultState } from './faults.ts';
+import { cacheHintsPlugin } from './cacheHints.ts';
 import { MOCK_SUBGRAPHS } from './registry.ts';
 import { StatsRecorder } from './stats.ts';
 import type { MockStats } from './stats.ts';
@@ -46,6 +47,11 @@ export interface StartMockOptions {
   host?: string;
   /** Initial faults, merged onto the defaults. @throws FaultInputError when invalid. */
   faults?: Partial<FaultState>;
+  /**
+   * Send `Cache-Control` hints (./cacheHints.ts). Default false: tests of other concerns count
+   * every subgraph call; the demo (`npm start`, `start:mocks`) and the cache tests turn them on.
+   */
+  cacheHints?: boolean;
 }
 
 /** A started mock subgraph. */
@@ -113,6 +119,7 @@ export async function startMock(name: MockName, opts: StartMockOptions = {}): Pr
       // Both wrap every field resolver; nothing reads their output, so they are pure cost.
       ApolloServerPluginInlineTraceDisabled(),
       ApolloServerPluginCacheControlDisabled(),
+      ...(opts.cacheHints ? [cacheHintsPlugin(name)] : []),
     ],
   });
   await apollo.start();
@@ -301,6 +308,8 @@ export interface StartAllMocksOptions {
   faultsFromEnv?: boolean;
   /** Environment to read faults from; default `process.env`. */
   env?: NodeJS.ProcessEnv;
+  /** Send cache hints (see {@link StartMockOptions.cacheHints}); default false. */
+  cacheHints?: boolean;
 }
 
 export interface RunningMocks {
@@ -327,6 +336,7 @@ export async function startAllMocks(opts: StartAllMocksOptions = {}): Promise<Ru
         port: opts.ports?.[name] ?? DEFAULT_MOCK_PORTS[name],
         ...(opts.host !== undefined ? { host: opts.host } : {}),
         ...(initial !== undefined ? { faults: initial } : {}),
+        ...(opts.cacheHints ? { cacheHints: true } : {}),
       });
     }),
   );

@@ -79,6 +79,14 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
       },
     },
     log: { level: e.PORTICO_LOG_LEVEL },
+    cache: {
+      enabled: e.PORTICO_CACHE_ENABLED,
+      ttls: Object.fromEntries(Object.entries(e.PORTICO_CACHE_TTLS).map(([k, v]) => [k, Number(v)])),
+      swrS: e.PORTICO_CACHE_SWR_S,
+      staleIfErrorS: e.PORTICO_CACHE_STALE_IF_ERROR_S,
+      l1MaxEntries: e.PORTICO_CACHE_L1_MAX_ENTRIES,
+      l1TtlMs: e.PORTICO_CACHE_L1_TTL_MS,
+    },
     ops: {
       enabled: e.PORTICO_OPS_ENABLED,
       host: e.PORTICO_OPS_HOST ?? '127.0.0.1',

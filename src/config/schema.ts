@@ -44,6 +44,7 @@ import {
   DEFAULT_CANARY_WINDOW_MS,
 } from '../controlPlane/canary.ts';
 import { DEFAULT_FETCH_TIMEOUT_MS, DEFAULT_MAX_SUPERGRAPH_BYTES, DEFAULT_POLL_MS } from '../controlPlane/httpSource.ts';
+import { DEFAULT_CACHE_L1_MAX_ENTRIES, DEFAULT_CACHE_L1_TTL_MS, DEFAULT_CACHE_STALE_IF_ERROR_S, DEFAULT_CACHE_SWR_S } from '../cache/index.ts';
 import { bool, checkHttpUrl, int, list, oneOf, optionalInt, pairs, ratePolicies, redisUrl, text, tierDurations, url } from './env.ts';
 
 /**
@@ -206,6 +207,14 @@ export const envSchema = z.object({
   PORTICO_OVERLOAD_EVENT_LOOP_DELAY_MS: int(DEFAULT_OVERLOAD_EVENT_LOOP_DELAY_MS, 0, 60_000),
   PORTICO_OVERLOAD_MAX_IN_FLIGHT: int(DEFAULT_OVERLOAD_MAX_IN_FLIGHT, 0, 1_000_000),
   PORTICO_OVERLOAD_TIER_ORDER: list(DEFAULT_OVERLOAD_TIER_ORDER),
+  // Entity and response cache (issue 17): on by default; only what a subgraph hints (or an
+  // override gives a TTL) is kept.
+  PORTICO_CACHE_ENABLED: bool(true),
+  PORTICO_CACHE_TTLS: pairs((v) => (/^\d{1,7}$/.test(v) ? undefined : 'TTL must be whole seconds from 0 (never cache) to 9999999')),
+  PORTICO_CACHE_SWR_S: int(DEFAULT_CACHE_SWR_S, 0, 86_400),
+  PORTICO_CACHE_STALE_IF_ERROR_S: int(DEFAULT_CACHE_STALE_IF_ERROR_S, 0, 86_400),
+  PORTICO_CACHE_L1_MAX_ENTRIES: int(DEFAULT_CACHE_L1_MAX_ENTRIES, 1, 10_000_000),
+  PORTICO_CACHE_L1_TTL_MS: int(DEFAULT_CACHE_L1_TTL_MS, 1, 86_400_000),
 });
 
 export type NodeEnv = (typeof NODE_ENVS)[number];

@@ -156,4 +156,15 @@ export interface Config {
   };
   /** Control plane (src/controlPlane/): sources, disk cache, canary; README "Configuration". */
   readonly controlPlane: ControlPlaneSettings;
+  /** Entity and response cache (src/cache/); TTLs come from subgraph hints unless overridden. */
+  readonly cache: {
+    readonly enabled: boolean;
+    /** Seconds by `subgraph`, `subgraph:Type` or `subgraph:Query.field`; 0 never caches. */
+    readonly ttls: Readonly<Record<string, number>>;
+    readonly swrS: number;
+    readonly staleIfErrorS: number;
+    readonly l1MaxEntries: number;
+    /** With Redis, longest an instance keeps its own copy, ms. */
+    readonly l1TtlMs: number;
+  };
 }

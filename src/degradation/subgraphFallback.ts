@@ -24,8 +24,16 @@ export interface SubgraphFallback {
   /**
    * Answers a failed fetch with nulls for exactly its own fields (or stale values), and records
    * it in `degraded`, from which the degradation plugin builds response-shaped errors.
+   * `cached`: values the cache still holds within their stale-if-error window, per entity (one
+   * for a root fetch), used where the stale store has none.
    */
-  degrade(fetch: FetchFacts, failure: { readonly code: string; readonly reason: string }, path: readonly (string | number)[], degraded: DegradedFetch[]): Promise<GatewayGraphQLResponse>;
+  degrade(
+    fetch: FetchFacts,
+    failure: { readonly code: string; readonly reason: string },
+    path: readonly (string | number)[],
+    degraded: DegradedFetch[],
+    cached?: readonly (string | undefined)[],
+  ): Promise<GatewayGraphQLResponse>;
 }
 
 export function createSubgraphFallback(options: SubgraphFallbackOptions, deps: SubgraphFallbackDeps): SubgraphFallback {
@@ -40,11 +48,13 @@ export function createSubgraphFallback(options: SubgraphFallbackOptions, deps: S
       if (entries.length) void deps.stale.setMany(entries).catch(() => undefined);
     },
 
-    async degrade(fetch, failure, path, degraded) {
+    async degrade(fetch, failure, path, degraded, fromCache = []) {
       const { shape } = fetch;
       const representations = shape.kind === 'entity' ? representationsOf(fetch.variables) : [];
       const keys = staleReadKeys(fetch.fallback, shape.kind, scopeOf(fetch), representations);
-      const cached = keys.length > 0 ? await deps.stale.getMany(keys).catch(() => []) : [];
+      const stored = keys.length > 0 ? await deps.stale.getMany(keys).catch(() => []) : [];
+      const count = shape.kind === 'entity' ? representations.length : 1;
+      const cached = Array.from({ length: count }, (_, i) => stored[i] ?? fromCache[i]);
       const { response, stale } = fallbackResponse(shape.kind, representations, cached);
       degraded.push({
         service: options.service,

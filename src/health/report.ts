@@ -1,4 +1,5 @@
 import type { ControlPlaneStatus } from '../controlPlane/index.ts';
+import type { CacheStatus } from '../cache/index.ts';
 import type { BreakerSnapshot, BreakerState } from '../resilience/breakers.ts';
 import type { SupergraphState } from '../supergraph/fileSupergraphManager.ts';
 import type { Readiness } from './readiness.ts';
@@ -38,6 +39,8 @@ export interface SubgraphHealth {
   breakers: BreakerView[];
   windows: Record<'1m' | '5m', WindowStats>;
   lastError: LastError | null;
+  /** Share of this subgraph's cache lookups answered from the cache since start; null: none yet or cache off. */
+  cacheHitRatio: number | null;
 }
 
 export interface HealthReport {
@@ -57,6 +60,8 @@ export interface HealthReport {
     limiter: LimiterStatus | null;
     /** Where the supergraph came from, since when, its age, the canary and the last decision. */
     controlPlane: ControlPlaneStatus | null;
+    /** The entity cache: levels, L1 size and counters per subgraph; null when not wired. */
+    cache: CacheStatus | null;
   };
   subgraphs: SubgraphHealth[];
 }
@@ -74,6 +79,7 @@ export interface HealthReportInput {
   subgraphNames: readonly string[];
   breakers: readonly BreakerSnapshot[];
   stats: (subgraph: string) => SubgraphStatsSnapshot;
+  cache?: CacheStatus | undefined;
 }
 
 /** Worst first: the state an operator must see first. */
@@ -88,7 +94,8 @@ export function buildHealthReport(input: HealthReportInput): HealthReport {
       .map((b) => ({ key: b.key, state: b.state, openedAt: b.openedAt ?? null, openReason: b.openReason ?? null, slowCallMs: b.slowCallMs ?? null, window: b.window }));
     const stats = input.stats(name);
     const state = breakers.reduce<BreakerState>((worst, b) => (SEVERITY[b.state] > SEVERITY[worst] ? b.state : worst), 'closed');
-    return { name, state, inFlight: stats.inFlight, breakers, windows: stats.windows, lastError: stats.lastError };
+    const cacheHitRatio = input.cache?.subgraphs[name]?.hitRatio ?? null;
+    return { name, state, inFlight: stats.inFlight, breakers, windows: stats.windows, lastError: stats.lastError, cacheHitRatio };
   });
   const sg = input.supergraph;
   return {
@@ -109,6 +116,7 @@ export function buildHealthReport(input: HealthReportInput): HealthReport {
         : null,
       limiter: input.limiter ?? null,
       controlPlane: input.controlPlane ?? null,
+      cache: input.cache ?? null,
     },
     subgraphs,
   };

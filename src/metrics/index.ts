@@ -1,5 +1,7 @@
 import { collectDefaultMetrics, type Registry } from 'prom-client';
 import type { BreakerSnapshot } from '../resilience/breakers.ts';
+import type { CacheObserver } from '../cache/index.ts';
+import { createCacheMetrics } from './cache.ts';
 import { createControlPlaneMetrics, type ControlPlaneMetrics } from './controlPlane.ts';
 import { createOperationMetrics, type OperationMetrics } from './operations.ts';
 import { createRateLimitMetrics, createRateLimitQueueMetrics } from './rateLimit.ts';
@@ -47,6 +49,8 @@ export interface PorticoMetrics extends RequestMetrics, SubgraphMetrics, Operati
   readonly rateLimitQueue: RateLimitQueueMetrics;
   /** The `metrics` dep of `createOverloadGate`. */
   readonly overload: OverloadMetrics;
+  /** The `observer` dep of `createCache`. */
+  readonly cache: CacheObserver;
   /** Connects the scrape-time sources; later calls replace earlier ones. */
   bind(sources: MetricsSources): void;
 }
@@ -66,6 +70,7 @@ export function createMetrics(registry: Registry, options: MetricsOptions = {}):
   const rateLimit = createRateLimitMetrics(registers);
   const rateLimitQueue = createRateLimitQueueMetrics(registers);
   const overload = createOverloadMetrics(registers);
+  const cache = createCacheMetrics(registers);
   if (options.defaultMetrics !== false) collectDefaultMetrics({ register: registry });
   return {
     registry,
@@ -76,6 +81,7 @@ export function createMetrics(registry: Registry, options: MetricsOptions = {}):
     rateLimit,
     rateLimitQueue,
     overload,
+    cache,
     bind(next) {
       Object.assign(sources, next);
     },

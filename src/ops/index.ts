@@ -10,8 +10,10 @@ import type { Logger } from '../logging/index.ts';
 import { RateLimitPolicyError } from '../rateLimit/errors.ts';
 import type { BreakerRegistry } from '../resilience/breakers.ts';
 import type { FileSupergraphManager, SupergraphState } from '../supergraph/fileSupergraphManager.ts';
+import type { CacheStatus } from '../cache/index.ts';
 import { checkAdminToken } from './adminAuth.ts';
 import { registerSupergraphAdmin, type SupergraphAdmin } from './supergraphAdmin.ts';
+import { registerCacheAdmin, type CacheAdmin } from './cacheAdmin.ts';
 import { opsError } from './errors.ts';
 import { STATUS_PAGE_CSP, STATUS_PAGE_HTML } from './statusPage.ts';
 
@@ -64,6 +66,8 @@ export interface OpsServerDeps {
   readonly rateLimitAdmin?: RateLimitAdmin;
   /** The control plane: its status in the report, `POST /admin/supergraph/promote|abort`. */
   readonly controlPlane?: SupergraphAdmin;
+  /** Cache status (hit ratio per subgraph) and `POST /admin/cache/invalidate`; absent: none. */
+  readonly cache?: { status: () => CacheStatus; invalidate: CacheAdmin | undefined };
 }
 
 export interface OpsServer {
@@ -101,6 +105,7 @@ export function createOpsServer(options: OpsServerOptions, deps: OpsServerDeps):
       subgraphNames: deps.subgraphNames(),
       breakers: deps.breakers.snapshot(),
       stats: (name) => deps.stats.snapshot(name),
+      cache: deps.cache?.status(),
     });
   }
 
@@ -190,6 +195,8 @@ export function createOpsServer(options: OpsServerOptions, deps: OpsServerDeps):
       throw err;
     }
   });
+
+  registerCacheAdmin(app, deps.cache?.invalidate, { requireAdmin, audit, subgraphNames: deps.subgraphNames });
 
   return {
     async start() {

@@ -41,6 +41,10 @@ const SCRIPT = `
     // The live count is what the local fallback divides each quota by.
     $('limiter').textContent = lim ? lim.mode + (lim.mode !== 'memory' && lim.liveInstances ? ' (fallback share: 1/' + lim.liveInstances + ' of each quota)' : '') : 'not configured';
     $('limiter').className = h.gateway.limiter && h.gateway.limiter.mode === 'local-fallback' ? 'warn' : '';
+    // Entity cache: its levels and the share of each subgraph's lookups it answered.
+    const c = h.gateway.cache;
+    $('cache').textContent = c && c.enabled ? c.levels + (c.redis === 'unavailable' ? ' (Redis unavailable: in-process only)' : '') + ' · hit ratio: ' + (h.subgraphs.map((s) => s.name + ' ' + (s.cacheHitRatio === null ? '–' : pct(s.cacheHitRatio))).join(' · ')) : 'off';
+    $('cache').className = c && c.redis === 'unavailable' ? 'warn' : '';
     const rows = [];
     for (const s of h.subgraphs) {
       const keys = s.breakers.length ? s.breakers : [{ key: '(no calls yet)', state: 'closed', openedAt: null }];
@@ -132,6 +136,7 @@ export const STATUS_PAGE_HTML = `<!doctype html>
   <dt>canary</dt><dd id="canary">…</dd>
   <dt>last canary decision</dt><dd id="decision">…</dd>
   <dt>rate limiter</dt><dd id="limiter">…</dd>
+  <dt>cache</dt><dd id="cache">…</dd>
 </dl>
 <table>
   <thead><tr><th>subgraph</th><th>breaker key</th><th>state</th><th>1 min: calls · errors</th><th>1 min: p50 / p95 / p99 ms</th><th>5 min: calls · errors</th><th>in flight</th><th>last error</th></tr></thead>

@@ -62,6 +62,21 @@ export interface PorticoContext {
    * step that needs it (overload gate or rate-limit hook) and read by the cost charge after parsing.
    */
   rateLimit?: RateLimitNote;
+  /**
+   * What the answer's parts allow a downstream cache to keep (the cache folds in each fetch;
+   * its plugin writes the response's `Cache-Control`). Shared like `operation`.
+   */
+  readonly cacheNote?: ResponseCacheNote;
+}
+
+/** The freshness the parts of one response add up to (`src/cache/policy.ts` folds them). */
+export interface ResponseCacheNote {
+  /** Smallest max-age of every part, s; undefined while no part was seen. */
+  maxAgeS: number | undefined;
+  /** Some part was private to the caller. */
+  private: boolean;
+  /** Some part may not be kept (no TTL, no-store, a failure): the whole response may not. */
+  noStore: boolean;
 }
 
 /** The rate limit's part of the request state. */

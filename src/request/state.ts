@@ -44,6 +44,7 @@ export function createRequestState(headers: IncomingHttpHeaders, logger: Logger,
     operation: { name: undefined, type: 'none' },
     cost: { estimated: undefined, actual: undefined, subgraphFetches: 0 },
     trustedDocument: { outcome: undefined },
+    cacheNote: { maxAgeS: undefined, private: false, noStore: false },
   };
   return { state, abort: () => controller.abort(), finished: false };
 }

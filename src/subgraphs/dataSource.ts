@@ -1,6 +1,7 @@
 import type { GraphQLDataSource, GraphQLDataSourceProcessOptions } from '@apollo/gateway';
 import type { GatewayGraphQLResponse } from '@apollo/server-gateway-interface';
 import type { DocumentNode } from 'graphql';
+import type { FetchCache, FetchOutcome } from '../cache/index.ts';
 import type { PorticoContext, SubgraphCallHeaders } from '../request/context.ts';
 import type { StaleStore } from '../degradation/staleStore.ts';
 import { createSubgraphFallback, type SubgraphFallback } from '../degradation/subgraphFallback.ts';
@@ -54,6 +55,8 @@ export interface DataSourceDeps {
   identityHeadersFor?: (ctx: PorticoContext) => Record<string, string>;
   /** Headers that only correlate (request id, traceparent); not part of the dedup key. */
   traceHeadersFor?: (ctx: PorticoContext) => Record<string, string>;
+  /** The entity and response cache (`src/cache/`); absent: every fetch is sent. */
+  cache?: FetchCache;
 }
 
 /**
@@ -111,8 +114,8 @@ export class SubgraphDataSource implements GraphQLDataSource<PorticoContext & Re
   async process(options: GraphQLDataSourceProcessOptions<PorticoContext & Record<string, any>>): Promise<GatewayGraphQLResponse> {
     const o = options as unknown as ProcessOptions;
     const { request } = o;
-    const body = JSON.stringify({ query: request.query, variables: request.variables, operationName: request.operationName });
     if (o.kind !== INCOMING_OPERATION) {
+      const body = JSON.stringify({ query: request.query, variables: request.variables, operationName: request.operationName });
       // Health checks and schema loads: plain call with the default timeout, no breaker.
       const raw = await this.send(body, {}, this.options.policyFor(this.name).timeoutMs, undefined, undefined, false);
       return JSON.parse(raw.text) as GatewayGraphQLResponse;
@@ -123,16 +126,41 @@ export class SubgraphDataSource implements GraphQLDataSource<PorticoContext & Re
     const shape = fetchShape(document);
     const key = `${this.name}:${shape.group}`;
     const policy = this.options.policyFor(key);
-    const facts: FetchFacts = { key, fallback: policy.fallback, shape, document, query, variables: request.variables };
+    const path = o.pathInIncomingRequest ?? [];
+    const send = (variables: Record<string, any> | undefined, opts: { fallback: readonly (string | undefined)[]; background: boolean }) =>
+      this.fetch(ctx, shape, { key, fallback: policy.fallback, shape, document, query, variables }, request, policy, path, opts);
+    if (!this.deps.cache || shape.operationType !== 'query') return (await send(request.variables, { fallback: [], background: false })).response;
+    // Hits and misses per entity: only what is missing reaches `fetch` below.
+    const { headers, identityKey } = this.requestHeaders(ctx);
+    const f = { subgraph: this.name, key, group: shape.group, kind: shape.kind, operationType: shape.operationType, document, query, variables: request.variables };
+    return this.deps.cache.fetch(f, ctx, headers, identityKey, send);
+  }
+
+  /**
+   * One call for these facts (their variables may be the cache's misses only). A failure answers
+   * nulls or stale values, from the stale store or `opts.fallback` (the cache's values still
+   * within stale-if-error); a background refresh's failure is not recorded on the request.
+   */
+  private async fetch(
+    ctx: PorticoContext,
+    shape: FetchShape,
+    facts: FetchFacts,
+    request: ProcessOptions['request'],
+    policy: SubgraphPolicy,
+    path: readonly (string | number)[],
+    opts: { fallback: readonly (string | undefined)[]; background: boolean },
+  ): Promise<FetchOutcome> {
+    const { key } = facts;
+    const body = JSON.stringify({ query: request.query, variables: facts.variables, operationName: request.operationName });
     ctx.subgraphsTouched.add(this.name);
-    if (ctx.cost) ctx.cost.subgraphFetches += 1;
+    if (ctx.cost && !opts.background) ctx.cost.subgraphFetches += 1;
     const started = performance.now();
     this.deps.observer?.started(this.name);
     try {
-      const response = await this.call(ctx, key, shape, body, policy);
+      const { response, raw } = await this.call(ctx, key, shape, body, policy);
       this.deps.observer?.finished(this.name, key, 'success', (performance.now() - started) / 1000);
       this.fallback.remember(facts, response);
-      return response;
+      return { response, cacheControl: raw.cacheControl, vary: raw.vary, failed: false };
     } catch (err) {
       const elapsedMs = performance.now() - started;
       const remaining = Math.max(0, Math.round(ctx.deadlineAt - started));
@@ -142,17 +170,18 @@ export class SubgraphDataSource implements GraphQLDataSource<PorticoContext & Re
       if (failure.kind === 'client_gone') {
         // Not the subgraph's failure, and nobody reads the answer: one quiet line, no degradation.
         ctx.log.info({ event: 'client_gone', subgraph: this.name, key, elapsedMs: Math.round(elapsedMs) }, `[${this.name}] ${failure.reason}; call abandoned`);
-        return { data: null };
+        return { response: { data: null }, failed: true };
       }
       ctx.log.warn(
-        { event: 'subgraph_failure', subgraph: this.name, key, kind: failure.kind, reason: failure.reason, detail: failure.detail, url: this.url, elapsedMs: Math.round(elapsedMs) },
+        { event: 'subgraph_failure', subgraph: this.name, key, kind: failure.kind, reason: failure.reason, detail: failure.detail, url: this.url, elapsedMs: Math.round(elapsedMs), background: opts.background || undefined },
         `[${this.name}] ${failure.reason}`,
       );
-      return this.fallback.degrade(facts, failure, o.pathInIncomingRequest ?? [], ctx.degraded);
+      const response = await this.fallback.degrade(facts, failure, path, opts.background ? [] : ctx.degraded, opts.fallback);
+      return { response, failed: true };
     }
   }
 
-  private async call(ctx: PorticoContext, key: string, shape: FetchShape, body: string, policy: SubgraphPolicy): Promise<GatewayGraphQLResponse> {
+  private async call(ctx: PorticoContext, key: string, shape: FetchShape, body: string, policy: SubgraphPolicy): Promise<{ response: GatewayGraphQLResponse; raw: RawResponse }> {
     const remaining = ctx.deadlineAt - performance.now();
     if (remaining <= 0) throw new SubgraphFailure('deadline', 'request deadline reached before the call');
     const isDeadline = remaining < policy.timeoutMs;
@@ -180,13 +209,13 @@ export class SubgraphDataSource implements GraphQLDataSource<PorticoContext & Re
         // Mutations are never shared or retried: each must reach the subgraph exactly as sent.
         if (!this.options.dedup || shape.operationType !== 'query') {
           const { raw, parsed } = await exec(ctx.signal);
-          return parsed ?? checkResponse(raw);
+          return { response: parsed ?? checkResponse(raw), raw };
         }
         // Identity headers are part of the key: two principals never share an answer.
         const { promise, shared } = this.deps.inflight.run(`${this.name}\u0000${identityKey}`, body, exec, { signal: ctx.signal, onAbort: clientGone });
         if (!shared) {
           const value = await promise;
-          return value.parsed ?? checkResponse(value.raw);
+          return { response: value.parsed ?? checkResponse(value.raw), raw: value.raw };
         }
         let value: SharedCall;
         try {
@@ -197,7 +226,7 @@ export class SubgraphDataSource implements GraphQLDataSource<PorticoContext & Re
         }
         this.deps.observer?.deduplicated?.(this.name, 'success');
         // The leader's parsed object belongs to the leader's plan; parse our own copy.
-        return checkResponse(value.raw);
+        return { response: checkResponse(value.raw), raw: value.raw };
       },
       policy.slowCallMs,
     );

@@ -82,6 +82,7 @@ export function createSubgraphHttpClient(options: { keepAliveMs?: number; connec
         const onAbort = () => end(limits.onAbort?.() ?? (signal?.reason as Error));
         signal?.addEventListener('abort', onAbort, { once: true });
         let status = 0;
+        let cacheHeaders: { cacheControl?: string; vary?: string } = {};
         const chunks: Buffer[] = [];
         // Bounded memory whatever a subgraph sends: a 50 MB answer or a body that never ends is
         // cut off at the limit (or by the timeout), not buffered whole.
@@ -95,6 +96,7 @@ export function createSubgraphHttpClient(options: { keepAliveMs?: number; connec
           },
           onHeaders(statusCode, rawHeaders) {
             status = statusCode;
+            cacheHeaders = cacheHeadersOf(rawHeaders);
             if (maxBytes !== Number.POSITIVE_INFINITY && declaredLength(rawHeaders) > maxBytes) {
               tooLarge();
               return false;
@@ -114,7 +116,7 @@ export function createSubgraphHttpClient(options: { keepAliveMs?: number; connec
             if (settled) return;
             finish();
             const text = chunks.length === 1 ? (chunks[0] as Buffer).toString('utf8') : Buffer.concat(chunks).toString('utf8');
-            resolve({ status, text });
+            resolve({ status, text, ...cacheHeaders });
           },
           onError(err) {
             if (settled) return;
@@ -145,4 +147,16 @@ function declaredLength(rawHeaders: Buffer[] | string[] | null | undefined): num
     }
   }
   return -1;
+}
+
+/** `Cache-Control` and `Vary` of an answer, for the cache (`src/cache/`); absent when not sent. */
+function cacheHeadersOf(rawHeaders: Buffer[] | string[] | null | undefined): { cacheControl?: string; vary?: string } {
+  const out: { cacheControl?: string; vary?: string } = {};
+  if (!rawHeaders) return out;
+  for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
+    const name = rawHeaders[i]!.toString();
+    if (name.length === 13 && name.toLowerCase() === 'cache-control') out.cacheControl = rawHeaders[i + 1]!.toString();
+    else if (name.length === 4 && name.toLowerCase() === 'vary') out.vary = rawHeaders[i + 1]!.toString();
+  }
+  return out;
 }

@@ -35,6 +35,9 @@ export interface SubgraphPolicy {
 export interface RawResponse {
   status: number;
   text: string;
+  /** The answer's `Cache-Control` and `Vary` headers, read by the cache. */
+  cacheControl?: string;
+  vary?: string;
 }
 
 /** What deduplicated callers share: the raw answer, and the leader's parsed copy. */

@@ -77,6 +77,11 @@ beforeAll(async () => {
   workDir = mkdtempSync(join(tmpdir(), 'portico-chaos-'));
   supergraphPath = join(workDir, 'supergraph.graphql');
   copyFileSync('schemas/supergraph.graphql', supergraphPath);
+  // The mocks send no cache hints here (the gateways keep their defaults, cache on): the breaker
+  // phases need the load to reach the faulted subgraph, and a warm cache answers nearly every
+  // page, so a hung pricing would see too few calls to open its breaker (rightly: nothing
+  // fails). Caching under faults is test/integration/cache.test.ts's and bench:cache's.
+  process.env.PORTICO_MOCK_CACHE_HINTS = 'false';
   cluster = await startTestCluster(workDir, {
     // Defaults only: the cluster's own settings (those of `npm start`), nothing tuned for this suite.
     gatewayEnv: { PORTICO_SUPERGRAPH_PATH: supergraphPath },

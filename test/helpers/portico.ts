@@ -57,9 +57,12 @@ export interface GqlResult {
   body: { data?: any; errors?: any; extensions?: any };
 }
 
-/** The four demo mocks on free ports and a Portico pointed at them. */
-export async function startStack(env: Record<string, string | undefined> = {}): Promise<Stack> {
-  const mocks = await startAllMocks({ ports: { product: 0, pricing: 0, inventory: 0, review: 0 }, faultsFromEnv: false });
+/**
+ * The four demo mocks on free ports and a Portico pointed at them. `cacheHints`: the mocks send
+ * their `Cache-Control` hints as in the demo (off by default: most suites count every call).
+ */
+export async function startStack(env: Record<string, string | undefined> = {}, options: { cacheHints?: boolean } = {}): Promise<Stack> {
+  const mocks = await startAllMocks({ ports: { product: 0, pricing: 0, inventory: 0, review: 0 }, faultsFromEnv: false, cacheHints: options.cacheHints ?? false });
   const overrides = Object.entries(subgraphUrlOverrides(mocks.mocks)).map(([k, v]) => `${k}=${v}`).join(',');
   let gw: RunningPortico;
   try {

@@ -33,6 +33,18 @@ it('npm start serves the product page from all four subgraphs and stops cleanly 
     const r = await gql(url, PRODUCT_PAGE, { first: 3 });
     expect(r.body.errors).toBeUndefined();
     expect(r.body.data.products[0]).toMatchObject({ name: expect.any(String), price: { currency: 'USD' }, inventory: { inStock: expect.any(Boolean) } });
+    // The demo's subgraphs send cache hints and the cache is on by default: the same page again
+    // is answered without calling pricing, inventory or review (what ../shared/checks/caching asks).
+    const ports = Object.fromEntries([...out.matchAll(/(product|pricing|inventory|review) :(\d+)/g)].map((m) => [m[1]!, m[2]!]));
+    const entityCalls = async () => {
+      let n = 0;
+      for (const name of ['pricing', 'inventory', 'review']) n += ((await (await fetch(`http://127.0.0.1:${ports[name]}/stats`)).json()) as { graphqlRequests: number }).graphqlRequests;
+      return n;
+    };
+    const before = await entityCalls();
+    const again = await gql(url, PRODUCT_PAGE, { first: 3 });
+    expect(again.body).toEqual(r.body);
+    expect(await entityCalls()).toBe(before);
     child.kill('SIGTERM');
     const [code] = await once(child, 'exit');
     expect(code).toBe(0);

@@ -363,6 +363,15 @@ describe('the runbook, run', () => {
     expect(out).toMatch(/^portico_ratelimit_queued_total\{tier="premium"\} 0$/m);
   });
 
+  it('19. cache: see what it holds and answers, invalidate by key and by subgraph on every instance', async () => {
+    const status = await ok('cache-status');
+    expect(status).toMatch(/^\{"enabled":true,"levels":"memory\+redis","redis":"(connected|unavailable)","l1Entries":\d+\}$/m);
+    expect(status).toMatch(/^pricing hit ratio \S+$/m);
+    const out = await ok('cache-invalidate');
+    expect(out).toMatch(/^\{"invalidated":\{"by":"key","type":"Product","key":\{"id":"1"\}\},"allInstances":(true|false)\}$/m);
+    expect(out).toMatch(/^\{"invalidated":\{"by":"subgraph","subgraph":"pricing"\},"allInstances":(true|false)\}$/m);
+  });
+
   it('every exercised block was run', () => {
     expect([...exercised.keys()].filter((id) => !ran.has(id))).toEqual([]);
   });

@@ -1,0 +1,142 @@
+/**
+ * `npm run bench:cache` — issue 17, benchmark part. Varied product pages with a realistic reuse
+ * pattern: each page is 5 products starting at a position drawn from a Zipf distribution (s = 1)
+ * over the whole demo catalogue, asked as one operation with variables (one document, one plan). In one run,
+ * alternating: Portico with the cache off and on (default settings: L1 only), the first cache-on
+ * phase with a warm process but a cold cache (everything invalidated after its warm-up); then the
+ * same with pricing down (refused), where the cache serves what it holds. Subgraph calls per page are read from the mocks' own counters.
+ * Goals: >= 3x throughput and >= 80 % fewer subgraph calls at a ~90 % entity hit ratio; p99 no
+ * worse when cold.
+ *
+ * Flags: --warmup=S (default 3) --duration=S (default 8) --rounds=N (default 1) --products=N (Zipf
+ * support, default: the catalogue) --connections=N (default 20) --latency=MS (every subgraph
+ * answers after MS, default 0: the mocks' own speed, so the gateway's CPU is the limit).
+ */
+import { stopAllProcesses } from '../../devkit/processes.ts';
+import { PRODUCT_COUNT, mulberry32 } from '../../subgraphs-mock/data.ts';
+import { postJson } from '../lib/http.ts';
+import { runLoad, type LoadStats } from '../lib/load.ts';
+import { numberArg, report, runScenario, setUp } from './common.ts';
+
+const WARMUP_S = numberArg('warmup', 3);
+const DURATION_S = numberArg('duration', 8);
+const ROUNDS = numberArg('rounds', 1);
+const N = numberArg('products', PRODUCT_COUNT);
+const PER_PAGE = 5;
+const SUBGRAPHS = ['product', 'pricing', 'inventory', 'review'] as const;
+const CONNECTIONS = numberArg('connections', 20);
+/** Every subgraph answers after this long, ms: 0 = the mocks' own speed (CPU-bound gateway). */
+const LATENCY_MS = numberArg('latency', 0);
+const ADMIN_TOKEN = 'bench-admin-token-0123456789';
+
+/**
+ * One storefront page: 5 products from a Zipf-drawn position of the catalogue (the popular
+ * ones first, a long tail after). A list of products is one root fetch plus one entity fetch per
+ * subgraph (4 calls); aliased `product(id:)` fields would cost 4 calls each (one plan path per
+ * alias), which measures the planner rather than the cache.
+ */
+const QUERY = `query Page($offset: Int!) { products(first: ${PER_PAGE}, offset: $offset) { id name price { amount currency } inventory { inStock quantity } reviews(first: 3) { id rating } averageRating } }`;
+
+/** Zipf(s = 1) over 1..n by inverse CDF: product 1 is the most viewed, as in a real catalogue. */
+function zipf(n: number, seed: number): () => number {
+  const cdf = new Float64Array(n);
+  let sum = 0;
+  for (let k = 1; k <= n; k++) cdf[k - 1] = sum += 1 / k;
+  const rand = mulberry32(seed);
+  return () => {
+    const u = rand() * sum;
+    let lo = 0;
+    let hi = n - 1;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (cdf[mid]! < u) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo + 1;
+  };
+}
+
+async function main() {
+  process.env.BENCH_CACHE_HINTS = '1';
+  const bench = await setUp('cache');
+  const off = await bench.startPortico('cache-off', { PORTICO_CACHE_ENABLED: 'false' });
+  const on = await bench.startPortico('cache-on', { PORTICO_ADMIN_TOKEN: ADMIN_TOKEN });
+  if (LATENCY_MS > 0) for (const name of SUBGRAPHS) await postJson(bench.faultUrls[name]!, JSON.stringify({ latencyMs: LATENCY_MS }));
+  /** A cold cache in a warm process: every entry invalidated (the process keeps its JIT and plans). */
+  const invalidateAll = async () => {
+    for (const subgraph of SUBGRAPHS) {
+      const res = await fetch(`${on.opsUrl}/admin/cache/invalidate`, { method: 'POST', headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' }, body: JSON.stringify({ subgraph }) });
+      if (!res.ok) throw new Error(`invalidating ${subgraph}: HTTP ${res.status}`);
+    }
+  };
+  const statsUrl = (name: string) => bench.faultUrls[name]!.replace(/\/faults$/, '/stats');
+  const calls = async () => {
+    let n = 0;
+    for (const s of SUBGRAPHS) n += ((await (await fetch(statsUrl(s))).json()) as { graphqlRequests: number }).graphqlRequests;
+    return n;
+  };
+  const next = zipf(N - PER_PAGE + 1, 17);
+  const body = () => JSON.stringify({ query: QUERY, variables: { offset: next() - 1 } });
+
+  type Row = { name: string; runs: LoadStats[]; calls: number; pages: number; cpuS: number };
+  const rows = new Map<string, Row>();
+  /** The gateway's own CPU time, s (its process_cpu_seconds_total): robust to a busy machine, unlike req/s. */
+  const cpuOf = async (gw: { opsUrl: string }) => Number(/^process_cpu_seconds_total (\S+)$/m.exec(await (await fetch(`${gw.opsUrl}/metrics`)).text())?.[1] ?? NaN);
+  async function phase(name: string, gw: { url: string; opsUrl: string }, warm: boolean, afterWarmUp?: () => Promise<void>) {
+    const url = gw.url;
+    if (warm) await runLoad({ url, connections: CONNECTIONS, durationS: WARMUP_S, headers: { 'content-type': 'application/json' }, nextBody: body });
+    await afterWarmUp?.();
+    const before = await calls();
+    const cpuBefore = await cpuOf(gw);
+    process.stderr.write(`${name}: measure ${DURATION_S} s\n`);
+    const stats = await runLoad({ url, connections: CONNECTIONS, durationS: DURATION_S, headers: { 'content-type': 'application/json' }, nextBody: body });
+    const cpuS = (await cpuOf(gw)) - cpuBefore;
+    const made = (await calls()) - before;
+    if (stats.errorSamples.length) process.stderr.write(`${name}: e.g. ${stats.errorSamples[0]}\n`);
+    const row = rows.get(name) ?? { name, runs: [], calls: 0, pages: 0, cpuS: 0 };
+    row.cpuS += cpuS;
+    row.runs.push(stats);
+    row.calls += made;
+    row.pages += stats.responses;
+    rows.set(name, row);
+  }
+
+  const pricing = bench.faultUrls.pricing!;
+  for (let round = 1; round <= ROUNDS; round++) {
+    // Round 1's first cache-on phase starts with a warm process and a cold cache (everything
+    // invalidated after the warm-up): its p99 is the "cold" figure.
+    await phase('cache off', off, true);
+    if (round === 1) await phase('cache on (cold cache)', on, true, invalidateAll);
+    await phase('cache on (warm)', on, round !== 1);
+    await postJson(pricing, JSON.stringify({ mode: 'refuse' }));
+    await phase('pricing down, cache off', off, true);
+    await phase('pricing down, cache on', on, false);
+    await fetch(pricing, { method: 'DELETE' });
+    if (LATENCY_MS > 0) await postJson(pricing, JSON.stringify({ latencyMs: LATENCY_MS }));
+  }
+  const metrics = await (await fetch(`${on.opsUrl}/metrics`)).text();
+  await stopAllProcesses();
+
+  const lookups = (result: string) =>
+    metrics
+      .split('\n')
+      .filter((l) => l.startsWith('portico_cache_lookups_total{') && l.includes(`result="${result}"`) && !l.includes('subgraph="product"'))
+      .reduce((a, l) => a + Number(l.slice(l.lastIndexOf(' ') + 1)), 0);
+  const hits = lookups('hit') + lookups('stale');
+  const entityHitRatio = hits / (hits + lookups('miss'));
+  const avg = (r: Row, f: (s: LoadStats) => number) => r.runs.reduce((a, s) => a + f(s), 0) / r.runs.length;
+  const base = rows.get('cache off')!;
+  const lines = [
+    `Cache benchmark — ${new Date().toISOString()} — subgraph latency ${LATENCY_MS} ms — ${bench.cores} cores, gateway pinned to CPU ${bench.gwCpu ?? '-'}, ${CONNECTIONS} connections, pages of ${PER_PAGE} products at a Zipf(s=1) position over ${N}, ${WARMUP_S} s warm-up + ${DURATION_S} s per phase, ${ROUNDS} round(s); default cache settings (L1 only); entity hit ratio over the run (pricing, inventory, review): ${(entityHitRatio * 100).toFixed(1)} %`,
+    '',
+    '| phase | req/s | × cache off | p50 ms | p99 ms | gateway CPU ms / page | subgraph calls / page | responses with errors | non-2xx |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|',
+    ...[...rows.values()].map((r) => {
+      const rps = avg(r, (s) => s.rps);
+      return `| ${r.name} | ${rps.toFixed(0)} | ${(rps / avg(base, (s) => s.rps)).toFixed(2)} | ${avg(r, (s) => s.p50Ms).toFixed(1)} | ${avg(r, (s) => s.p99Ms).toFixed(1)} | ${((r.cpuS * 1_000) / Math.max(1, r.pages)).toFixed(2)} | ${(r.calls / Math.max(1, r.pages)).toFixed(2)} | ${r.runs.reduce((a, s) => a + s.graphqlErrors, 0)} | ${r.runs.reduce((a, s) => a + s.non2xx, 0)} |`;
+    }),
+  ];
+  report('cache', lines.join('\n'));
+}
+
+runScenario(main);

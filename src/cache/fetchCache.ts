@@ -1,0 +1,281 @@
+import type { GatewayGraphQLResponse } from '@apollo/server-gateway-interface';
+import type { DocumentNode } from 'graphql';
+import { staleKey, staleScope } from '../degradation/staleKeys.ts';
+import type { PorticoContext } from '../request/context.ts';
+import { cacheKey, makeEntry, type Audience, type CacheEntry } from './entry.ts';
+import type { InvalidationMarks } from './invalidation.ts';
+import { freshnessAt, freshnessOf, notePart, parseCacheControl, type PolicySettings } from './policy.ts';
+import type { MemoryTier, SharedTier } from './tiers.ts';
+import type { CacheObserver } from './types.ts';
+
+/**
+ * The per-fetch cache: an `_entities` fetch is split per representation into hits and misses,
+ * only the misses are sent, and the answers are merged back in order; a root-field fetch is kept
+ * whole. Values come from L1, else L2; an entry past its max-age but within its
+ * stale-while-revalidate window is served at once and refreshed in the background by one caller
+ * across all instances (a short Redis lock); one within its stale-if-error window is handed to
+ * the fetch as its fallback, served only when the subgraph fails.
+ */
+
+/** Redis prefix of cache entries (their locks add `:lock`). */
+export const CACHE_KEY_PREFIX = 'portico:cache:';
+/** A background refresh holds its lock this long at most (less for shorter max-ages), ms. */
+export const REVALIDATION_LOCK_MS = 10_000;
+
+/** The facts of one fetch the cache needs, as the data source knows them. */
+export interface CacheableFetch {
+  readonly subgraph: string;
+  /** Breaker key: `pricing:Product`. */
+  readonly key: string;
+  /** Field group without the subgraph: `Product`, `Query.products`. */
+  readonly group: string;
+  readonly kind: 'entity' | 'root';
+  readonly operationType: 'query' | 'mutation' | 'subscription';
+  readonly document: DocumentNode;
+  readonly query: string;
+  readonly variables: Record<string, any> | undefined;
+}
+
+/** What the data source answers for the variables it was handed. */
+export interface FetchOutcome {
+  readonly response: GatewayGraphQLResponse;
+  /** The subgraph's `Cache-Control` and `Vary` headers (absent when it failed). */
+  readonly cacheControl?: string | undefined;
+  readonly vary?: string | undefined;
+  /** True when the subgraph failed and the response is the degraded stand-in. */
+  readonly failed: boolean;
+}
+
+/**
+ * Sends the fetch with these variables. `fallback`: per representation (one value for a root
+ * fetch), the last good value to serve if the subgraph fails. `background`: a refresh nobody
+ * waits for; its failure must not be reported in the request's answer.
+ */
+export type Fetcher = (variables: Record<string, any> | undefined, options: { fallback: readonly (string | undefined)[]; background: boolean }) => Promise<FetchOutcome>;
+
+export interface FetchCacheOptions {
+  readonly policy: PolicySettings;
+}
+
+export interface FetchCacheDeps {
+  readonly l1: MemoryTier;
+  readonly l2: SharedTier | undefined;
+  readonly marks: InvalidationMarks;
+  readonly observer: CacheObserver;
+  /** Epoch ms; injected for tests. */
+  readonly now?: () => number;
+}
+
+export interface FetchCache {
+  /** Answers a query fetch from the cache where it can, sending only what is missing. */
+  fetch(f: CacheableFetch, ctx: PorticoContext, headers: Readonly<Record<string, string>>, identityKey: string, send: Fetcher): Promise<GatewayGraphQLResponse>;
+}
+
+interface Slot {
+  entry: CacheEntry | undefined;
+  key: string | undefined;
+}
+
+export function createFetchCache(options: FetchCacheOptions, deps: FetchCacheDeps): FetchCache {
+  const now = deps.now ?? Date.now;
+  const { l1, l2, marks, observer } = deps;
+  /** Identity headers each field group's subgraph said it varies on (`Vary`), learned from its answers. */
+  const varyBy = new Map<string, string[]>();
+  /** Keys this instance is refreshing now: one background refresh per entry per instance. */
+  const refreshing = new Set<string>();
+
+  function audienceOf(f: CacheableFetch, ctx: PorticoContext, headers: Readonly<Record<string, string>>, identityKey: string): Audience {
+    const names = varyBy.get(f.key);
+    const vary = names ? names.map((n) => `${n}=${headers[n] ?? ''}`).join('\u0000') : '';
+    const privateId = ctx.principal.kind === 'user' ? `${ctx.principal.subject}\u0000${identityKey}` : undefined;
+    return { vary, privateId };
+  }
+
+  function learnVary(f: CacheableFetch, header: string | undefined): void {
+    const names = (header ?? '')
+      .split(',')
+      .map((n) => n.trim().toLowerCase())
+      .filter((n) => n && n !== 'accept-encoding' && n !== 'origin')
+      .sort();
+    const known = varyBy.get(f.key);
+    if (names.length === 0 && !known) return;
+    if (known && known.join(',') === names.join(',')) return;
+    varyBy.set(f.key, names);
+  }
+
+  /** Finds each item in L1, then L2: the newest usable of its public and (for a subject) private entry. */
+  async function lookup(f: CacheableFetch, items: readonly string[], audience: Audience, reps: readonly unknown[]): Promise<Slot[]> {
+    const t = now();
+    const candidates = items.map((item) => {
+      const keys = [cacheKey(CACHE_KEY_PREFIX, f.key, item, audience, 'PUBLIC')];
+      if (audience.privateId !== undefined) keys.push(cacheKey(CACHE_KEY_PREFIX, f.key, item, audience, 'PRIVATE'));
+      return keys;
+    });
+    const usable = (entry: CacheEntry | undefined, i: number): entry is CacheEntry => {
+      if (!entry || entry.staleUntil <= t) return false;
+      const rep = reps[i] as Record<string, unknown> | undefined;
+      return !marks.covers({ subgraph: f.subgraph, kind: f.kind, typename: rep?.__typename as string | undefined, representation: rep, at: entry.at });
+    };
+    const slots: Slot[] = candidates.map((keys, i) => pickNewest(keys.map((k) => ({ key: k, entry: l1.get(k) })).filter((s) => usable(s.entry, i))));
+    // Anything not fresh here may have been refreshed by another instance: ask Redis too.
+    const missing = slots.flatMap((s, i) => (s.entry && freshnessAt(s.entry, t) === 'fresh' ? [] : [i]));
+    if (l2 && missing.length > 0) {
+      const keys = missing.flatMap((i) => candidates[i]!);
+      const { entries, failed } = await l2.getMany(keys);
+      if (failed) observer.sharedError(f.subgraph);
+      let at = 0;
+      for (const i of missing) {
+        const found = candidates[i]!.map((k) => ({ key: k, entry: entries[at++] })).filter((s) => usable(s.entry, i));
+        const best = pickNewest([...found, slots[i]!].filter((s) => s.entry));
+        if (best.entry && best.entry !== slots[i]!.entry) l1.set(best.key!, best.entry, t);
+        slots[i] = best;
+      }
+    }
+    return slots;
+  }
+
+  /** Keeps good values of a fetch answered by the subgraph; returns the part it adds to the response. */
+  function store(f: CacheableFetch, outcome: FetchOutcome, items: readonly string[], audienceNow: () => Audience, sentAt: number, typeOf: (i: number) => string): { maxAgeS: number; scope: 'PUBLIC' | 'PRIVATE' } | undefined {
+    learnVary(f, outcome.vary);
+    // Keyed by what this very answer says it varies on, never by what was known before it.
+    const audience = audienceNow();
+    const policy = freshnessOf(parseCacheControl(outcome.cacheControl), options.policy, f.subgraph, f.group);
+    if (!policy) return undefined;
+    // A private answer for nobody in particular is never kept: it would have no owner to go back to.
+    if (policy.scope === 'PRIVATE' && audience.privateId === undefined) return policy;
+    const response = outcome.response;
+    if (response.errors?.length || !response.data) return undefined;
+    const values: (unknown | null)[] = f.kind === 'entity' ? ((response.data as { _entities?: unknown[] })._entities ?? []) : [response.data];
+    const writes: [string, CacheEntry][] = [];
+    const t = now();
+    values.forEach((v, i) => {
+      if (v === null || v === undefined || i >= items.length) return;
+      const text = JSON.stringify(v);
+      const entry = makeEntry(policy, sentAt, text);
+      const key = cacheKey(CACHE_KEY_PREFIX, f.key, items[i]!, audience, policy.scope);
+      l1.set(key, entry, t);
+      writes.push([key, entry]);
+      observer.stored(f.subgraph, typeOf(i), text.length);
+    });
+    if (l2 && writes.length) void l2.setMany(writes, t).then((ok) => ok || observer.sharedError(f.subgraph));
+    return policy;
+  }
+
+  /** One background refresh of these positions, by one caller across all instances. */
+  async function revalidate(f: CacheableFetch, slots: readonly Slot[], positions: number[], reps: readonly unknown[], items: readonly string[], audience: () => Audience, send: Fetcher, typeOf: (i: number) => string) {
+    const mine = positions.filter((i) => !refreshing.has(slots[i]!.key!));
+    if (mine.length === 0) return;
+    let won = mine;
+    if (l2) {
+      // Held until it expires, never released: a caller that read Redis just before the refresh
+      // landed must not win a freed lock and refresh again. It lasts as long as an entry stays
+      // fresh (capped), so the next expiry can be refreshed again.
+      const maxAgeMs = Math.min(...mine.map((i) => slots[i]!.entry!.freshUntil - slots[i]!.entry!.at));
+      const locks = await l2.lockMany(mine.map((i) => slots[i]!.key!), Math.max(1_000, Math.min(REVALIDATION_LOCK_MS, maxAgeMs)));
+      won = mine.filter((_, j) => locks[j]);
+    }
+    if (won.length === 0) return;
+    for (const i of won) refreshing.add(slots[i]!.key!);
+    const sentAt = now();
+    try {
+      const variables = f.kind === 'entity' ? { ...f.variables, representations: won.map((i) => reps[i]) } : f.variables;
+      const outcome = await send(variables, { fallback: [], background: true });
+      if (outcome.failed) {
+        observer.revalidation(f.subgraph, typeOf(won[0]!), 'failure');
+        return;
+      }
+      store(f, outcome, won.map((i) => items[i]!), audience, sentAt, (j) => typeOf(won[j]!));
+      observer.revalidation(f.subgraph, typeOf(won[0]!), 'success');
+    } catch {
+      observer.revalidation(f.subgraph, typeOf(won[0]!), 'failure');
+    } finally {
+      for (const i of won) refreshing.delete(slots[i]!.key!);
+    }
+  }
+
+  return {
+    async fetch(f, ctx, headers, identityKey, send) {
+      const note = ctx.cacheNote;
+      const reps: unknown[] = f.kind === 'entity' ? ((f.variables?.representations ?? []) as unknown[]) : [];
+      const scope = staleScope(f.key, f.document, f.query, f.variables);
+      const items = f.kind === 'entity' ? reps.map((r) => staleKey(scope, r)) : [scope];
+      const typeOf = (i: number) => (f.kind === 'entity' ? String((reps[i] as { __typename?: unknown })?.__typename ?? f.group) : f.group);
+      const audience = () => audienceOf(f, ctx, headers, identityKey);
+      const slots = await lookup(f, items, audience(), reps);
+      const t = now();
+
+      const hits: number[] = [];
+      const misses: number[] = [];
+      const toRefresh: number[] = [];
+      // Counted per fetch, not per entity: one metric update per type and result.
+      const counts = new Map<string, number>();
+      const count = (i: number, result: 'hit' | 'stale' | 'miss') => {
+        const k = `${typeOf(i)}\u0000${result}`;
+        counts.set(k, (counts.get(k) ?? 0) + 1);
+      };
+      slots.forEach((s, i) => {
+        const state = s.entry ? freshnessAt(s.entry, t) : 'expired';
+        if (state === 'fresh' || state === 'revalidate') {
+          hits.push(i);
+          if (state === 'revalidate') toRefresh.push(i);
+          count(i, state === 'fresh' ? 'hit' : 'stale');
+        } else {
+          misses.push(i);
+          count(i, 'miss');
+        }
+      });
+      for (const [k, n] of counts) {
+        const [type, result] = k.split('\u0000') as [string, 'hit' | 'stale' | 'miss'];
+        observer.lookup(f.subgraph, type, result, n);
+      }
+      for (const i of hits) {
+        const e = slots[i]!.entry!;
+        if (note) notePart(note, { maxAgeS: Math.max(0, Math.floor((e.freshUntil - t) / 1_000)), scope: e.scope });
+      }
+      if (toRefresh.length) void revalidate(f, slots, toRefresh, reps, items, audience, send, typeOf);
+
+      if (misses.length === 0) {
+        if (f.kind === 'root') return { data: JSON.parse(slots[0]!.entry!.value) as Record<string, unknown> };
+        return { data: { _entities: slots.map((s) => JSON.parse(s.entry!.value) as unknown) } };
+      }
+
+      // Only what is missing is sent; what is still within stale-if-error stands by.
+      const fallback = misses.map((i) => slots[i]!.entry?.value);
+      const variables = f.kind === 'entity' && hits.length > 0 ? { ...f.variables, representations: misses.map((i) => reps[i]) } : f.variables;
+      const sentAt = now();
+      const outcome = await send(variables, { fallback, background: false });
+      if (outcome.failed) {
+        if (note) notePart(note, undefined);
+        fallback.forEach((v, j) => v !== undefined && observer.staleIfError(f.subgraph, typeOf(misses[j]!)));
+      } else {
+        const part = store(f, outcome, misses.map((i) => items[i]!), audience, sentAt, (j) => typeOf(misses[j]!));
+        if (note) notePart(note, part);
+      }
+      if (hits.length === 0 || f.kind === 'root') return outcome.response;
+      return merge(slots, misses, outcome.response);
+    },
+  };
+}
+
+function pickNewest(slots: readonly Slot[]): Slot {
+  let best: Slot = { entry: undefined, key: undefined };
+  for (const s of slots) if (s.entry && (!best.entry || s.entry.at > best.entry.at)) best = s;
+  return best;
+}
+
+/**
+ * The answer for every representation: cached values where there were hits, the subgraph's for
+ * the rest, in the original order; the subgraph's error paths (`_entities.<i>`) renumbered to it.
+ */
+function merge(slots: readonly Slot[], misses: readonly number[], fetched: GatewayGraphQLResponse): GatewayGraphQLResponse {
+  const got = (fetched.data as { _entities?: unknown[] } | null | undefined)?._entities;
+  const missed = new Set(misses);
+  const entities: unknown[] = slots.map((s, i) => (missed.has(i) ? null : (JSON.parse(s.entry!.value) as unknown)));
+  misses.forEach((i, j) => (entities[i] = got?.[j] ?? null));
+  const errors = fetched.errors?.map((e) => {
+    const path = e.path;
+    if (!path || path[0] !== '_entities' || typeof path[1] !== 'number') return e;
+    return { ...e, path: ['_entities', misses[path[1]] ?? path[1], ...path.slice(2)] };
+  });
+  return { ...fetched, data: { ...(fetched.data ?? {}), _entities: entities }, ...(errors ? { errors } : {}) };
+}

@@ -1,0 +1,83 @@
+import { parse } from 'graphql';
+import { describe, expect, it } from 'vitest';
+import { createFetchCache, type FetchOutcome } from '../../../src/cache/fetchCache.ts';
+import { InvalidationMarks } from '../../../src/cache/invalidation.ts';
+import { createMemoryTier } from '../../../src/cache/tiers.ts';
+import type { CacheObserver } from '../../../src/cache/types.ts';
+import type { PorticoContext } from '../../../src/request/context.ts';
+
+const QUERY = 'query($representations:[_Any!]!){_entities(representations:$representations){...on Product{price{amount}}}}';
+const DOC = parse(QUERY);
+const noop: CacheObserver = { lookup() {}, staleIfError() {}, revalidation() {}, stored() {}, sharedError() {} };
+const rep = (id: string) => ({ __typename: 'Product', id });
+const fetchOf = (ids: string[]) => ({ subgraph: 'pricing', key: 'pricing:Product', group: 'Product', kind: 'entity' as const, operationType: 'query' as const, document: DOC, query: QUERY, variables: { representations: ids.map(rep) } });
+const ctxOf = (subject?: string) =>
+  ({ principal: subject ? { kind: 'user', subject, scopes: [], tier: undefined } : { kind: 'anonymous' }, cacheNote: { maxAgeS: undefined, private: false, noStore: false } }) as unknown as PorticoContext;
+
+function setup(now = () => 1_000_000) {
+  const sent: string[][] = [];
+  let cacheControl = 'max-age=60, public';
+  let vary: string | undefined;
+  const cache = createFetchCache({ policy: { ttls: {}, swrS: 30, staleIfErrorS: 300 } }, { l1: createMemoryTier({ maxEntries: 100, ttlCapMs: undefined }), l2: undefined, marks: new InvalidationMarks(), observer: noop, now });
+  const send = async (variables: Record<string, any> | undefined): Promise<FetchOutcome> => {
+    const ids = (variables!.representations as { id: string }[]).map((r) => r.id);
+    sent.push(ids);
+    const errors = ids.includes('bad') ? [{ message: 'nope', path: ['_entities', ids.indexOf('bad'), 'price'] }] : undefined;
+    return { response: { data: { _entities: ids.map((id) => (id === 'bad' ? null : { price: { amount: Number(id) } })) }, ...(errors ? { errors } : {}) }, cacheControl, vary, failed: false };
+  };
+  return { cache, send, sent, set: (cc: string, v?: string) => ((cacheControl = cc), (vary = v)) };
+}
+
+describe('per-fetch cache', () => {
+  it('sends only the misses and merges the answers back in order', async () => {
+    const { cache, send, sent } = setup();
+    await cache.fetch(fetchOf(['1', '2']), ctxOf(), {}, '{}', send);
+    const r = await cache.fetch(fetchOf(['3', '1', '4', '2']), ctxOf(), {}, '{}', send);
+    expect(sent).toEqual([['1', '2'], ['3', '4']]);
+    expect((r.data as any)._entities.map((e: any) => e.price.amount)).toEqual([3, 1, 4, 2]);
+    await cache.fetch(fetchOf(['4', '3']), ctxOf(), {}, '{}', send);
+    expect(sent).toHaveLength(2);
+  });
+
+  it('renumbers the subgraph’s error paths to the original positions', async () => {
+    const { cache, send } = setup();
+    await cache.fetch(fetchOf(['1']), ctxOf(), {}, '{}', send);
+    const r = await cache.fetch(fetchOf(['1', 'bad']), ctxOf(), {}, '{}', send);
+    expect(r.errors![0]!.path).toEqual(['_entities', 1, 'price']);
+  });
+
+  it('private answers are kept per subject, never for anonymous callers nor shared', async () => {
+    const { cache, send, sent, set } = setup();
+    set('max-age=60, private');
+    await cache.fetch(fetchOf(['1']), ctxOf(), {}, '{}', send);
+    await cache.fetch(fetchOf(['1']), ctxOf(), {}, '{}', send);
+    expect(sent).toHaveLength(2); // anonymous: never kept
+    await cache.fetch(fetchOf(['1']), ctxOf('alice'), {}, '{"s":"alice"}', send);
+    await cache.fetch(fetchOf(['1']), ctxOf('alice'), {}, '{"s":"alice"}', send);
+    expect(sent).toHaveLength(3); // alice's own entry
+    await cache.fetch(fetchOf(['1']), ctxOf('bob'), {}, '{"s":"bob"}', send);
+    await cache.fetch(fetchOf(['1']), ctxOf(), {}, '{}', send);
+    expect(sent).toHaveLength(5);
+  });
+
+  it('an answer that varies on an identity header is keyed by it', async () => {
+    const { cache, send, sent, set } = setup();
+    set('max-age=60, public', 'X-Portico-Tier');
+    await cache.fetch(fetchOf(['1']), ctxOf(), { 'x-portico-tier': 'gold' }, '{}', send);
+    await cache.fetch(fetchOf(['1']), ctxOf(), { 'x-portico-tier': 'silver' }, '{}', send);
+    await cache.fetch(fetchOf(['1']), ctxOf(), { 'x-portico-tier': 'gold' }, '{}', send);
+    expect(sent).toHaveLength(2);
+  });
+
+  it('an expired entry within stale-while-revalidate is served at once and refreshed once', async () => {
+    let t = 1_000_000;
+    const { cache, send, sent } = setup(() => t);
+    await cache.fetch(fetchOf(['1']), ctxOf(), {}, '{}', send);
+    t += 61_000;
+    const [a, b] = await Promise.all([cache.fetch(fetchOf(['1']), ctxOf(), {}, '{}', send), cache.fetch(fetchOf(['1']), ctxOf(), {}, '{}', send)]);
+    expect((a.data as any)._entities[0].price.amount).toBe(1);
+    expect(b).toEqual(a);
+    await new Promise((r) => setImmediate(r));
+    expect(sent).toEqual([['1'], ['1']]);
+  });
+});
