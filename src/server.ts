@@ -44,6 +44,7 @@ import { createSubgraphHttpClient } from './subgraphs/httpClient.ts';
 import { createFileSupergraphManager } from './supergraph/fileSupergraphManager.ts';
 import { deriveSupergraphViews } from './supergraph/views.ts';
 import { createTrustedDocuments } from './trustedDocuments/index.ts';
+import { createTracing, type Tracing } from './tracing/index.ts';
 
 export type LifecycleState = 'created' | 'starting' | 'ready' | 'draining' | 'stopped';
 
@@ -90,6 +91,8 @@ export interface PorticoParts {
   readonly metrics: PorticoMetrics;
   /** Per-subgraph request stats behind the ops view. */
   readonly stats: SubgraphStats;
+  /** Absent when tracing is off (PORTICO_OTEL_ENABLED). */
+  readonly tracing: Tracing | undefined;
 }
 
 /**
@@ -109,6 +112,8 @@ export function createPortico(config: Config, deps: PorticoDeps = {}): Portico {
   const metrics = createMetrics(deps.registry ?? new Registry());
   const stats = createSubgraphStats();
   const observer = combineObservers([metrics.subgraphs, stats.observer], logger);
+  // Traces (off by default): spans per request, stage and subgraph fetch, over OTLP/HTTP.
+  const tracing = config.tracing.enabled ? createTracing(config.tracing, { logger }) : undefined;
 
   // Resilience: shared by every subgraph data source of this instance.
   const breakers = createBreakerRegistry(config.subgraphs.breaker, { logger });
@@ -153,6 +158,7 @@ export function createPortico(config: Config, deps: PorticoDeps = {}): Portico {
     queryPlannerConfig: { exposeDocumentNodeInFetchNode: true, cache: planCache },
     // Query plans are never shown through request headers.
     __exposeQueryPlanExperimental: false,
+    ...(tracing && { experimental_didResolveQueryPlan: ({ requestContext }) => tracing.didResolveQueryPlan(requestContext.context as PorticoContext) }),
     buildService: ({ name, url }) => {
       const ds = createSubgraphDataSource(
         {
@@ -183,7 +189,7 @@ export function createPortico(config: Config, deps: PorticoDeps = {}): Portico {
   const access = createAccessLog({ logger });
   const requests = createRequestLifecycle(
     { requestDeadlineMs: config.subgraphs.requestDeadlineMs },
-    { logger, onFinish: [access.write, metrics.onFinish] },
+    { logger, onFinish: [access.write, metrics.onFinish, ...(tracing ? [tracing.onFinish] : [])] },
   );
 
   // Who may read the schema: Apollo's global switch, narrowed per request where it is not open to all.
@@ -217,6 +223,7 @@ export function createPortico(config: Config, deps: PorticoDeps = {}): Portico {
       hardeningPlugin({ limits: () => operationLimits, metrics: metrics.cost }),
       authorizationPlugin({ mode: config.authorization.mode, policy: deps.policy }, { index: () => authorizationIndex }),
       requests.plugin,
+      ...(tracing ? [tracing.plugin] : []),
       degradationPlugin(),
       // Last: it shares the answer the plugins above have finished shaping.
       ...(config.subgraphs.inboundDedup ? [inboundDedupPlugin()] : []),
@@ -229,6 +236,7 @@ export function createPortico(config: Config, deps: PorticoDeps = {}): Portico {
   const app = createHttpApp(config, logger);
   // First: every later hook and handler reads the request's state.
   requests.register(app);
+  if (tracing) app.addHook('onRequest', tracing.hook);
   // CORS first: preflights are answered before authentication, and 401s carry the grant too.
   app.addHook('onRequest', createCorsHook({ origins: config.server.corsOrigins, credentials: config.server.corsCredentials }));
   // While draining, every answer asks the client (the load balancer) to reconnect, so keep-alive
@@ -283,7 +291,7 @@ export function createPortico(config: Config, deps: PorticoDeps = {}): Portico {
 
   return {
     logger,
-    parts: { breakers, supergraph, dataSources, limiter, metrics, stats },
+    parts: { breakers, supergraph, dataSources, limiter, metrics, stats, tracing },
     state: () => lifecycle,
     async start() {
       lifecycle = 'starting';
@@ -340,6 +348,7 @@ export function createPortico(config: Config, deps: PorticoDeps = {}): Portico {
       breakers.shutdown();
       verifier?.close();
       await limiter?.close();
+      await tracing?.shutdown();
       await redis?.quit().catch(() => redis.disconnect());
     },
   };

@@ -57,6 +57,32 @@ export interface PorticoContext {
   sharedResponse: boolean;
   /** The headers of this request's subgraph calls, made by its first call (the data source). */
   subgraphCallHeaders?: SubgraphCallHeaders;
+  /** The request's trace when tracing is on (src/tracing/), set on arrival; absent when off. */
+  trace?: RequestTrace;
+  /** Name of the synthetic probe this request is (src/probes/): exempt from limits, marked in logs. */
+  probe?: string;
+}
+
+/** Attribute values a span carries. */
+export type TraceAttributes = Record<string, string | number | boolean | undefined>;
+
+/**
+ * The request's trace as the steps below the edge see it: they open child spans and never
+ * learn whether the request is sampled. Made by src/tracing/.
+ */
+export interface RequestTrace {
+  /** Starts a child span of the request span (a stage or a subgraph fetch). Never throws. */
+  child(name: string, attributes?: TraceAttributes): TraceSpan;
+  /** The planning stage, opened when execution starts and closed when the plan is resolved. */
+  planning?: TraceSpan;
+}
+
+export interface TraceSpan {
+  /** W3C `traceparent` naming this span as the parent, for the call it makes. */
+  readonly traceparent: string;
+  set(key: string, value: string | number | boolean | undefined): void;
+  /** Ends the span; `errorCode` marks it failed with that code. Idempotent. */
+  end(errorCode?: string): void;
 }
 
 /** What every subgraph call of one request sends: correlation and identity headers. */
