@@ -45,6 +45,7 @@ import { createFileSupergraphManager } from './supergraph/fileSupergraphManager.
 import { deriveSupergraphViews } from './supergraph/views.ts';
 import { createTrustedDocuments } from './trustedDocuments/index.ts';
 import { createTracing, type Tracing } from './tracing/index.ts';
+import { createProbes, loadProbes, type Probes } from './probes/index.ts';
 
 export type LifecycleState = 'created' | 'starting' | 'ready' | 'draining' | 'stopped';
 
@@ -91,6 +92,8 @@ export interface PorticoParts {
   readonly metrics: PorticoMetrics;
   /** Per-subgraph request stats behind the ops view. */
   readonly stats: SubgraphStats;
+  /** Absent when probes are off (PORTICO_PROBES_ENABLED). */
+  readonly probes: Probes | undefined;
   /** Absent when tracing is off (PORTICO_OTEL_ENABLED). */
   readonly tracing: Tracing | undefined;
 }
@@ -114,6 +117,10 @@ export function createPortico(config: Config, deps: PorticoDeps = {}): Portico {
   const observer = combineObservers([metrics.subgraphs, stats.observer], logger);
   // Traces (off by default): spans per request, stage and subgraph fetch, over OTLP/HTTP.
   const tracing = config.tracing.enabled ? createTracing(config.tracing, { logger }) : undefined;
+  // Synthetic probes: configured operations through this instance's own pipeline, every few seconds.
+  const probes = config.probes.enabled
+    ? createProbes({ ...config.probes, probes: loadProbes(config.probes.file, config.probes.fileIsDefault) }, { logger, onResult: metrics.onProbeResult })
+    : undefined;
 
   // Resilience: shared by every subgraph data source of this instance.
   const breakers = createBreakerRegistry(config.subgraphs.breaker, { logger });
@@ -237,6 +244,7 @@ export function createPortico(config: Config, deps: PorticoDeps = {}): Portico {
   // First: every later hook and handler reads the request's state.
   requests.register(app);
   if (tracing) app.addHook('onRequest', tracing.hook);
+  if (probes) app.addHook('onRequest', probes.hook);
   // CORS first: preflights are answered before authentication, and 401s carry the grant too.
   app.addHook('onRequest', createCorsHook({ origins: config.server.corsOrigins, credentials: config.server.corsCredentials }));
   // While draining, every answer asks the client (the load balancer) to reconnect, so keep-alive
@@ -291,7 +299,7 @@ export function createPortico(config: Config, deps: PorticoDeps = {}): Portico {
 
   return {
     logger,
-    parts: { breakers, supergraph, dataSources, limiter, metrics, stats, tracing },
+    parts: { breakers, supergraph, dataSources, limiter, metrics, stats, tracing, probes },
     state: () => lifecycle,
     async start() {
       lifecycle = 'starting';
@@ -308,6 +316,7 @@ export function createPortico(config: Config, deps: PorticoDeps = {}): Portico {
       const port = typeof addr === 'object' && addr ? addr.port : config.server.port;
       lifecycle = 'ready';
       const host = config.server.host === '0.0.0.0' || config.server.host === '::' ? '127.0.0.1' : config.server.host;
+      probes?.start(`http://${host.includes(':') ? `[${host}]` : host}:${port}`);
       return { url: `http://${host}:${port}`, port, opsUrl: opsAddress?.url };
     },
     drain() {
@@ -335,6 +344,7 @@ export function createPortico(config: Config, deps: PorticoDeps = {}): Portico {
     async stop() {
       if (lifecycle === 'stopped') return;
       lifecycle = 'stopped';
+      await probes?.stop();
       // A hard stop (drain() has already given requests their grace): connections a client left
       // open mid-request must not hold the listener forever.
       const closing = app.close();

@@ -6,6 +6,7 @@ import { createRateLimitMetrics } from './rateLimit.ts';
 import type { RateLimiterMetrics } from '../rateLimit/types.ts';
 import { createRequestMetrics, KNOWN_ERROR_CODES, type RequestMetrics } from './requests.ts';
 import { createSubgraphMetrics, type SubgraphMetrics } from './subgraphs.ts';
+import { createProbeMetrics, type ProbeMetrics } from './probes.ts';
 
 export { MAX_TIER_LABELS, rateLimitDecisionLabel, type RateLimitDecisionLabel } from './rateLimit.ts';
 
@@ -36,7 +37,7 @@ export interface MetricsSources {
   queryPlanCache?: () => { entries: number; sizeBytes: number };
 }
 
-export interface PorticoMetrics extends RequestMetrics, SubgraphMetrics, OperationMetrics, ControlPlaneMetrics {
+export interface PorticoMetrics extends RequestMetrics, SubgraphMetrics, OperationMetrics, ControlPlaneMetrics, ProbeMetrics {
   readonly registry: Registry;
   /** The `metrics` dep of `createRateLimiter`. */
   readonly rateLimit: RateLimiterMetrics;
@@ -57,6 +58,7 @@ export function createMetrics(registry: Registry, options: MetricsOptions = {}):
   const subgraphs = createSubgraphMetrics(registers, sources);
   const controlPlane = createControlPlaneMetrics(registers);
   const rateLimit = createRateLimitMetrics(registers);
+  const probes = createProbeMetrics(registers);
   if (options.defaultMetrics !== false) collectDefaultMetrics({ register: registry });
   return {
     registry,
@@ -64,6 +66,7 @@ export function createMetrics(registry: Registry, options: MetricsOptions = {}):
     ...operations,
     ...subgraphs,
     ...controlPlane,
+    ...probes,
     rateLimit,
     bind(next) {
       Object.assign(sources, next);

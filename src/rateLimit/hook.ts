@@ -20,6 +20,8 @@ export interface RateLimitHookOptions {
 export function createRateLimitHook(limiter: RateLimiter, options: RateLimitHookOptions) {
   const header = options.apiKeyHeader.toLowerCase();
   return async function rateLimit(req: FastifyRequest, reply: FastifyReply): Promise<void> {
+    // This instance's own synthetic probes (src/probes/) are exempt: they must see an outage, not a quota.
+    if (requestState(req).probe) return;
     // Only a known key (matched by its hash, so the configuration holds no secrets) names a
     // client; an unknown one would let anyone mint a fresh bucket per request.
     const raw = req.headers[header];
