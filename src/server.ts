@@ -46,6 +46,8 @@ import { deriveSupergraphViews } from './supergraph/views.ts';
 import { createTrustedDocuments } from './trustedDocuments/index.ts';
 import { createTracing, type Tracing } from './tracing/index.ts';
 import { createProbes, loadProbes, type Probes } from './probes/index.ts';
+import { createStatusHistory, startSampling } from './health/history.ts';
+import { statusDataFor, type StatusSection } from './ops/statusData.ts';
 
 export type LifecycleState = 'created' | 'starting' | 'ready' | 'draining' | 'stopped';
 
@@ -114,7 +116,12 @@ export function createPortico(config: Config, deps: PorticoDeps = {}): Portico {
   // Observability: every metric on this instance's registry; per-subgraph stats for the ops view.
   const metrics = createMetrics(deps.registry ?? new Registry());
   const stats = createSubgraphStats();
-  const observer = combineObservers([metrics.subgraphs, stats.observer], logger);
+  // The status page's 15-minute pictures, sampled every PORTICO_STATUS_SAMPLE_MS.
+  const history = createStatusHistory({ sampleMs: config.status.sampleMs });
+  let stopSampling: (() => void) | undefined;
+  // Extra blocks on the status page (canary, cache, ...): push a StatusSection.
+  const statusSections: StatusSection[] = [];
+  const observer = combineObservers([metrics.subgraphs, stats.observer, history.observer], logger);
   // Traces (off by default): spans per request, stage and subgraph fetch, over OTLP/HTTP.
   const tracing = config.tracing.enabled ? createTracing(config.tracing, { logger }) : undefined;
   // Synthetic probes: configured operations through this instance's own pipeline, every few seconds.
@@ -125,6 +132,7 @@ export function createPortico(config: Config, deps: PorticoDeps = {}): Portico {
   // Resilience: shared by every subgraph data source of this instance.
   const breakers = createBreakerRegistry(config.subgraphs.breaker, { logger });
   breakers.onTransition(metrics.onBreakerTransition);
+  breakers.onTransition(history.onBreakerTransition);
   const inflight = createInflightDedup<SharedCall>();
   const http = createSubgraphHttpClient();
   // Shared state lives in Redis when configured; without it every piece has an in-memory
@@ -292,6 +300,7 @@ export function createPortico(config: Config, deps: PorticoDeps = {}): Portico {
           readiness: () => readinessOf(lifecycle, breakers.snapshot(), limiterReasons()),
           limiter: limiter && (() => ({ mode: limiter.mode(), description: limiter.describe(), liveInstances: limiter.liveInstances(), policies: limiter.policies(), stats: limiter.stats() })),
           rateLimitAdmin: limiter && rateLimitAdminFor(limiter),
+          statusData: statusDataFor({ history, breakers: () => breakers.snapshot(), probes: probes && (() => probes.history()), supergraph: () => supergraphStateOrUndefined(supergraph), sections: statusSections }),
         },
       )
     : undefined;
@@ -311,6 +320,7 @@ export function createPortico(config: Config, deps: PorticoDeps = {}): Portico {
       await apollo.start();
       apolloStarted = true;
       const opsAddress = await ops?.start();
+      stopSampling = startSampling(history);
       await app.listen({ port: config.server.port, host: config.server.host });
       const addr = app.server.address();
       const port = typeof addr === 'object' && addr ? addr.port : config.server.port;
@@ -345,6 +355,7 @@ export function createPortico(config: Config, deps: PorticoDeps = {}): Portico {
       if (lifecycle === 'stopped') return;
       lifecycle = 'stopped';
       await probes?.stop();
+      stopSampling?.();
       // A hard stop (drain() has already given requests their grace): connections a client left
       // open mid-request must not hold the listener forever.
       const closing = app.close();
@@ -367,4 +378,13 @@ export function createPortico(config: Config, deps: PorticoDeps = {}): Portico {
 /** Correlation headers every subgraph call carries: request id and trace context. */
 function traceHeaders(ctx: PorticoContext): Record<string, string> {
   return { 'x-request-id': ctx.requestId, traceparent: ctx.traceparent };
+}
+
+/** The supergraph served, or undefined before the first load. */
+function supergraphStateOrUndefined(supergraph: { state(): { hash: string; loadedAt: Date } }): { hash: string; loadedAt: Date } | undefined {
+  try {
+    return supergraph.state();
+  } catch {
+    return undefined;
+  }
 }

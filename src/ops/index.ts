@@ -60,6 +60,8 @@ export interface OpsServerDeps {
    * `RateLimitPolicyError` answers 400 with its message.
    */
   readonly rateLimitAdmin?: RateLimitAdmin;
+  /** `GET /status/data`: what the status page draws (./statusData.ts). Absent: 404. */
+  readonly statusData?: () => unknown;
 }
 
 export interface OpsServer {
@@ -134,6 +136,10 @@ export function createOpsServer(options: OpsServerOptions, deps: OpsServerDeps):
       .header('cache-control', 'no-store')
       .send(STATUS_PAGE_HTML),
   );
+  if (deps.statusData) {
+    const data = deps.statusData;
+    app.get('/status/data', async (_req, reply) => reply.header('cache-control', 'no-store').send(data()));
+  }
   app.get('/', async (_req, reply) => reply.redirect('/status'));
 
   app.post<{ Params: { target: string } }>('/admin/breakers/:target', { preHandler: requireAdmin }, async (req, reply) => {
