@@ -42,6 +42,19 @@ describe('promtool', () => {
     expect(stdout).toMatch(/SUCCESS/);
   });
 
+  it("every alert's runbook section names it as an alert that sends a person there", () => {
+    const doc = parseYaml(readFileSync(ALERTS, 'utf8')) as { groups: { rules: { alert?: string; annotations?: { runbook_url?: string } }[] }[] };
+    const runbook = readFileSync('docs/runbook.md', 'utf8');
+    for (const rule of doc.groups.flatMap((g) => g.rules).filter((r) => r.alert)) {
+      const anchor = rule.annotations?.runbook_url?.split('#')[1];
+      expect(anchor, rule.alert).toBeDefined();
+      const start = runbook.indexOf(`<a id="${anchor}"></a>`);
+      expect(start, `${rule.alert}: no section #${anchor}`).toBeGreaterThan(0);
+      const section = runbook.slice(start, runbook.indexOf('\n## ', runbook.indexOf('\n## ', start) + 1));
+      expect(section, `${rule.alert} in #${anchor}`).toMatch(new RegExp(`\\*\\*Alerts that send you here:\\*\\*.*\\[\`${rule.alert}\`\\]\\(\\.\\./deploy/prometheus/alerts\\.yml\\)`));
+    }
+  });
+
   it('templating for the live test only shortens durations', () => {
     const text = 'for: 5m\nexpr: rate(x[5m]) > 0 and increase(y[10m]) > 0\n    for: 1h\n';
     expect(templateRules(text, { forS: 3, rangeS: 10 })).toBe('for: 3s\nexpr: rate(x[10s]) > 0 and increase(y[10s]) > 0\n    for: 3s\n');

@@ -309,6 +309,19 @@ describe('the runbook, run', () => {
     }, 8_000, 100);
   });
 
+  it('16. a synthetic probe fails: the runbook shows which subgraph it missed', async () => {
+    s.mocks.mocks.review.faults.set({ mode: 'refuse' });
+    try {
+      const [run] = await s.gw.portico.parts.probes!.runOnce();
+      expect(run?.result).toBe('degraded');
+      const out = await ok('probe-failing');
+      expect(out).toMatch(/^product-page\tdegraded\tHTTP 200\t[\d.]+ ms\treview\t$/m);
+      expect(out).toMatch(/^portico_probe_success\{probe="product-page"\} 0$/m);
+    } finally {
+      s.mocks.mocks.review.faults.reset();
+    }
+  });
+
   it('every exercised block was run', () => {
     expect([...exercised.keys()].filter((id) => !ran.has(id))).toEqual([]);
   });
