@@ -315,7 +315,7 @@ describe('the runbook, run', () => {
       const [run] = await s.gw.portico.parts.probes!.runOnce();
       expect(run?.result).toBe('degraded');
       const out = await ok('probe-failing');
-      expect(out).toMatch(/^product-page\tdegraded\tHTTP 200\t[\d.]+ ms\treview\t$/m);
+      expect(out).toMatch(/^product-page\tdegraded\tHTTP 200\t[\d.]+ ms\treview\tSUBGRAPH_UNAVAILABLE$/m);
       expect(out).toMatch(/^portico_probe_success\{probe="product-page"\} 0$/m);
     } finally {
       s.mocks.mocks.review.faults.reset();
