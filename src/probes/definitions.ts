@@ -60,7 +60,11 @@ export function loadProbes(path: string, missingIsEmpty: boolean): ProbeDefiniti
     if (missingIsEmpty && (err as NodeJS.ErrnoException).code === 'ENOENT') return [];
     throw new ProbeDefinitionError(`${path}: cannot read (${(err as Error).message}) (PORTICO_PROBES_FILE)`);
   }
-  return parseProbes(text, path);
+  try {
+    return parseProbes(text, path);
+  } catch (err) {
+    throw new ProbeDefinitionError(`${(err as Error).message} (PORTICO_PROBES_FILE)`);
+  }
 }
 
 /** The request body a probe sends. */

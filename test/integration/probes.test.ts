@@ -14,7 +14,7 @@ describe('synthetic probes', () => {
   let s: Stack;
   beforeAll(async () => {
     // A quota of 2 requests a minute: the probes run far more often and must never be refused.
-    s = await startStack({ PORTICO_PROBE_INTERVAL_MS: '150', PORTICO_RATE_LIMITS: 'anonymous=2/1m', PORTICO_SUBGRAPH_TIMEOUT_MS: '300' });
+    s = await startStack({ PORTICO_PROBES_ENABLED: 'true', PORTICO_PROBE_INTERVAL_MS: '150', PORTICO_RATE_LIMITS: 'anonymous=2/1m', PORTICO_SUBGRAPH_TIMEOUT_MS: '300' });
   });
   afterAll(() => s?.stop());
   afterEach(() => {
@@ -73,7 +73,7 @@ describe('probes authenticate with the configured probe token', () => {
     await s?.stop();
     s = undefined;
   });
-  const env = { PORTICO_AUTH_MODE: 'required', PORTICO_JWT_HS_SECRET: secret, PORTICO_JWT_ISSUER: 'probe-test', PORTICO_JWT_AUDIENCE: 'portico', PORTICO_PROBE_INTERVAL_MS: '60000' };
+  const env = { PORTICO_AUTH_MODE: 'required', PORTICO_JWT_HS_SECRET: secret, PORTICO_JWT_ISSUER: 'probe-test', PORTICO_JWT_AUDIENCE: 'portico', PORTICO_PROBES_ENABLED: 'true', PORTICO_PROBE_INTERVAL_MS: '60000' };
 
   it('with the token: ok; without it, the probe fails with the gateway\'s 401 (the outage it must show)', async () => {
     const token = await new SignJWT({ sub: 'probe' })

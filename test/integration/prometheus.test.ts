@@ -72,6 +72,7 @@ describe('a real Prometheus scraping a real gateway through a subgraph outage', 
       PORTICO_SUBGRAPH_TIMEOUT_MS: '300',
       PORTICO_BREAKER_RESET_MS: '1000',
       PORTICO_BREAKER_VOLUME_THRESHOLD: '5',
+      PORTICO_PROBES_ENABLED: 'true',
       PORTICO_PROBE_INTERVAL_MS: '500',
       PORTICO_RATE_LIMITS: 'anonymous=1000000/1m',
     });

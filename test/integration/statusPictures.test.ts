@@ -30,6 +30,7 @@ describe('status page pictures during an outage (headless Chromium)', () => {
   beforeAll(async () => {
     s = await startStack({
       PORTICO_STATUS_SAMPLE_MS: '200',
+      PORTICO_PROBES_ENABLED: 'true',
       PORTICO_PROBE_INTERVAL_MS: '300',
       PORTICO_BREAKER_VOLUME_THRESHOLD: '3',
       // Open for the whole test once opened: the browser must see it.
