@@ -123,6 +123,7 @@ export function createTracing(options: TracingOptions, deps: TracingDeps): Traci
     spanProcessors: [new BatchSpanProcessor(exporter)],
   });
   const tracer = provider.getTracer('portico');
+  const rootSampler = new TraceIdRatioBasedSampler(options.sampleRatio);
   let stopped = false;
   log.info({ event: 'tracing_on', endpoint: options.endpoint, sampleRatio: options.sampleRatio, keepFailed: options.keepFailed }, `tracing on: OTLP/HTTP to ${options.endpoint}, ${options.sampleRatio * 100} % of new traces${options.keepFailed ? ', degraded and failed requests always' : ''}`);
 
@@ -158,17 +159,20 @@ export function createTracing(options: TracingOptions, deps: TracingDeps): Traci
       if (traced(req.url)) self.startRequest(requestState(req), req.headers, req.method, req.url);
     },
     startRequest(state, headers, method, url) {
-      const parent = propagator.extract(ROOT_CONTEXT, headers, headerGetter);
+      const parent = headers.traceparent === undefined ? ROOT_CONTEXT : propagator.extract(ROOT_CONTEXT, headers, headerGetter);
       const path = url.split('?')[0] ?? url;
       const attributes: TraceAttributes = { 'http.request.method': method, 'url.path': path, 'portico.request_id': state.requestId };
-      const ourSpanId = state.traceparent.slice(36, 52);
-      const span = startSpan(`${method} ${path}`, parent, attributes, epochMs(state.startedAt), state.traceId, ourSpanId, SpanKind.SERVER);
-      if (span.isRecording()) {
+      // The parent-based ratio decision, taken here so that the nine requests in ten the ratio
+      // drops cost no SDK span at all (the sampler would decide the same: the request span's
+      // trace id is the state's, or the client's).
+      const parentContext = trace.getSpanContext(parent);
+      const sampled = parentContext ? (parentContext.traceFlags & TraceFlags.SAMPLED) !== 0 : rootSampler.shouldSample(ROOT_CONTEXT, state.traceId).decision === SamplingDecision.RECORD_AND_SAMPLED;
+      if (sampled) {
+        const span = startSpan(`${method} ${path}`, parent, attributes, epochMs(state.startedAt), state.traceId, state.traceparent.slice(36, 52), SpanKind.SERVER);
         state.trace = sampledTrace(span);
         requestSpans.set(state, { span, parent, attributes });
         return;
       }
-      span.end();
       // Not sampled: subgraphs are told so; when failures are kept, a few timestamps are noted.
       const unsampled = `00-${state.traceId}-`;
       const light: LightRecord = { spans: [] };
