@@ -153,15 +153,14 @@ export function sparklinePath(values: readonly (number | null)[], width: number,
   const step = values.length > 1 ? width / (values.length - 1) : 0;
   const y = (v: number) => (top <= 0 ? height : height - (Math.min(v, top) / top) * height);
   let d = '';
-  let pen = false;
   values.forEach((v, i) => {
-    if (v === null) {
-      pen = false;
-      return;
-    }
+    if (v === null) return;
     const x = values.length > 1 ? i * step : width / 2;
-    d += `${pen ? 'L' : 'M'}${round2(x)} ${round2(y(v))}`;
-    pen = true;
+    const joined = i > 0 && values[i - 1] !== null;
+    d += `${joined ? 'L' : 'M'}${round2(x)} ${round2(y(v))}`;
+    // A point between two gaps would draw nothing: a short dash shows it.
+    const alone = !joined && (i === values.length - 1 || values[i + 1] === null);
+    if (alone) d += x >= width - 2 ? 'h-2' : 'h2';
   });
   return d;
 }

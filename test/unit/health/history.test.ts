@@ -34,11 +34,11 @@ describe('status history ring buffer', () => {
 });
 
 describe('sparklinePath', () => {
-  it('draws left = oldest, top = max, gaps break the line, a flat zero sits on the bottom', () => {
+  it('draws left = oldest, top = max, gaps break the line (a lone point is a dash), a flat zero sits on the bottom', () => {
     expect(sparklinePath([0, 5, 10], 100, 10)).toBe('M0 10L50 5L100 0');
-    expect(sparklinePath([1, null, 1], 100, 10)).toBe('M0 0M100 0');
+    expect(sparklinePath([1, null, 1], 100, 10)).toBe('M0 0h2M100 0h-2');
     expect(sparklinePath([0, 0], 100, 10)).toBe('M0 10L100 10');
-    expect(sparklinePath([0.5], 100, 10, 1)).toBe('M50 5');
+    expect(sparklinePath([0.5], 100, 10, 1)).toBe('M50 5h2');
     expect(sparklinePath([], 100, 10)).toBe('');
   });
 });
