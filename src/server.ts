@@ -49,6 +49,10 @@ import { controlPlaneOptions } from './controlPlane/options.ts';
 import { laneOutcomePlugin } from './controlPlane/plugin.ts';
 import { deriveSupergraphViews } from './supergraph/views.ts';
 import { createTrustedDocuments } from './trustedDocuments/index.ts';
+import { createTracing, type Tracing } from './tracing/index.ts';
+import { createProbes, loadProbes, type Probes } from './probes/index.ts';
+import { createStatusHistory, startSampling } from './health/history.ts';
+import { statusDataFor, type StatusSection } from './ops/statusData.ts';
 
 interface Lane {
   readonly apollo: ApolloServer<PorticoContext>;
@@ -100,6 +104,10 @@ export interface PorticoParts {
   readonly metrics: PorticoMetrics;
   /** Per-subgraph request stats behind the ops view. */
   readonly stats: SubgraphStats;
+  /** Absent when probes are off (PORTICO_PROBES_ENABLED). */
+  readonly probes: Probes | undefined;
+  /** Absent when tracing is off (PORTICO_OTEL_ENABLED). */
+  readonly tracing: Tracing | undefined;
 }
 
 /**
@@ -118,11 +126,23 @@ export function createPortico(config: Config, deps: PorticoDeps = {}): Portico {
   // Observability: every metric on this instance's registry; per-subgraph stats for the ops view.
   const metrics = createMetrics(deps.registry ?? new Registry());
   const stats = createSubgraphStats();
-  const observer = combineObservers([metrics.subgraphs, stats.observer], logger);
+  // The status page's 15-minute pictures, sampled every PORTICO_STATUS_SAMPLE_MS.
+  const history = createStatusHistory({ sampleMs: config.status.sampleMs });
+  let stopSampling: (() => void) | undefined;
+  // Extra blocks on the status page (canary, cache, ...): push a StatusSection.
+  const statusSections: StatusSection[] = [];
+  const observer = combineObservers([metrics.subgraphs, stats.observer, history.observer], logger);
+  // Traces (off by default): spans per request, stage and subgraph fetch, over OTLP/HTTP.
+  const tracing = config.tracing.enabled ? createTracing(config.tracing, { logger }) : undefined;
+  // Synthetic probes: configured operations through this instance's own pipeline, every few seconds.
+  const probes = config.probes.enabled
+    ? createProbes({ ...config.probes, probes: loadProbes(config.probes.file, config.probes.fileIsDefault) }, { logger, onResult: metrics.onProbeResult })
+    : undefined;
 
   // Resilience: shared by every subgraph data source of this instance.
   const breakers = createBreakerRegistry(config.subgraphs.breaker, { logger });
   breakers.onTransition(metrics.onBreakerTransition);
+  breakers.onTransition(history.onBreakerTransition);
   const inflight = createInflightDedup<SharedCall>();
   const http = createSubgraphHttpClient();
   // Shared state lives in Redis when configured; without it every piece has an in-memory
@@ -198,7 +218,7 @@ export function createPortico(config: Config, deps: PorticoDeps = {}): Portico {
   const access = createAccessLog({ logger });
   const requests = createRequestLifecycle(
     { requestDeadlineMs: config.subgraphs.requestDeadlineMs },
-    { logger, onFinish: [access.write, metrics.onFinish] },
+    { logger, onFinish: [access.write, metrics.onFinish, ...(tracing ? [tracing.onFinish] : [])] },
   );
 
   // Automatic persisted queries; in Redis when configured, so a hash registered through one
@@ -215,6 +235,7 @@ export function createPortico(config: Config, deps: PorticoDeps = {}): Portico {
       queryPlannerConfig: { exposeDocumentNodeInFetchNode: true, cache: lane === 'stable' ? planCache : newPlanCache() },
       // Query plans are never shown through request headers.
       __exposeQueryPlanExperimental: false,
+      ...(tracing && { experimental_didResolveQueryPlan: ({ requestContext }) => tracing.didResolveQueryPlan(requestContext.context as PorticoContext) }),
       buildService: ({ name, url }) => {
         const ds = createSubgraphDataSource(
           {
@@ -267,6 +288,7 @@ export function createPortico(config: Config, deps: PorticoDeps = {}): Portico {
         ...(rateLimitEdge ? [rateLimitEdge.costPlugin] : []),
         authorizationPlugin({ mode: config.authorization.mode, policy: deps.policy }, { index: () => authorizationIndex }),
         requests.plugin,
+        ...(tracing ? [tracing.plugin] : []),
         degradationPlugin(),
         // The response's Cache-Control from its parts (ours replaces Apollo's, which sees no hints through a gateway).
         cache.plugin,
@@ -287,6 +309,8 @@ export function createPortico(config: Config, deps: PorticoDeps = {}): Portico {
   const app = createHttpApp(config, logger);
   // First: every later hook and handler reads the request's state.
   requests.register(app);
+  if (tracing) app.addHook('onRequest', tracing.hook);
+  if (probes) app.addHook('onRequest', probes.hook);
   // CORS first: preflights are answered before authentication, and 401s carry the grant too.
   app.addHook('onRequest', createCorsHook({ origins: config.server.corsOrigins, credentials: config.server.corsCredentials }));
   // While draining, every answer asks the client (the load balancer) to reconnect, so keep-alive
@@ -341,6 +365,7 @@ export function createPortico(config: Config, deps: PorticoDeps = {}): Portico {
           limiter: limiter && (() => ({ mode: limiter.mode(), description: limiter.describe(), liveInstances: limiter.liveInstances(), policies: limiter.policies(), stats: limiter.stats() })),
           rateLimitAdmin: limiter && rateLimitAdminFor(limiter),
           cache: { status: () => cache.status(), invalidate: config.cache.enabled ? (t) => cache.invalidate(t) : undefined },
+          statusData: statusDataFor({ history, breakers: () => breakers.snapshot(), probes: probes && (() => probes.history()), supergraph: () => supergraphStateOrUndefined(supergraph), sections: statusSections }),
         },
       )
     : undefined;
@@ -348,7 +373,7 @@ export function createPortico(config: Config, deps: PorticoDeps = {}): Portico {
 
   return {
     logger,
-    parts: { breakers, supergraph, dataSources, limiter, metrics, stats },
+    parts: { breakers, supergraph, dataSources, limiter, metrics, stats, tracing, probes },
     state: () => lifecycle,
     async start() {
       lifecycle = 'starting';
@@ -360,11 +385,13 @@ export function createPortico(config: Config, deps: PorticoDeps = {}): Portico {
       await apollo.start();
       apolloStarted = true;
       const opsAddress = await ops?.start();
+      stopSampling = startSampling(history);
       await app.listen({ port: config.server.port, host: config.server.host });
       const addr = app.server.address();
       const port = typeof addr === 'object' && addr ? addr.port : config.server.port;
       lifecycle = 'ready';
       const host = config.server.host === '0.0.0.0' || config.server.host === '::' ? '127.0.0.1' : config.server.host;
+      probes?.start(`http://${host.includes(':') ? `[${host}]` : host}:${port}`);
       return { url: `http://${host}:${port}`, port, opsUrl: opsAddress?.url };
     },
     drain() {
@@ -392,6 +419,8 @@ export function createPortico(config: Config, deps: PorticoDeps = {}): Portico {
     async stop() {
       if (lifecycle === 'stopped') return;
       lifecycle = 'stopped';
+      await probes?.stop();
+      stopSampling?.();
       // A hard stop (drain() has already given requests their grace): connections a client left
       // open mid-request must not hold the listener forever.
       const closing = app.close();
@@ -409,6 +438,7 @@ export function createPortico(config: Config, deps: PorticoDeps = {}): Portico {
       await limiter?.close();
       overload.close();
       await cache.stop();
+      await tracing?.shutdown();
       await redis?.quit().catch(() => redis.disconnect());
     },
   };
@@ -417,4 +447,13 @@ export function createPortico(config: Config, deps: PorticoDeps = {}): Portico {
 /** Correlation headers every subgraph call carries: request id and trace context. */
 function traceHeaders(ctx: PorticoContext): Record<string, string> {
   return { 'x-request-id': ctx.requestId, traceparent: ctx.traceparent };
+}
+
+/** The supergraph served, or undefined before the first load. */
+function supergraphStateOrUndefined(supergraph: { state(): { hash: string; loadedAt: Date } }): { hash: string; loadedAt: Date } | undefined {
+  try {
+    return supergraph.state();
+  } catch {
+    return undefined;
+  }
 }

@@ -51,6 +51,22 @@ export function num(def: number, min: number, max: number) {
     });
 }
 
+/** A number in [min, max], or `undefined` when unset or ''. */
+export function optionalNum(min: number, max: number) {
+  return z
+    .string()
+    .optional()
+    .transform((raw, ctx) => {
+      if (raw === undefined || raw.trim() === '') return undefined;
+      const n = Number(raw);
+      if (!Number.isFinite(n) || n < min || n > max) {
+        ctx.addIssue({ code: 'custom', message: `expected a number from ${min} to ${max}, got ${JSON.stringify(raw)}` });
+        return z.NEVER;
+      }
+      return n;
+    });
+}
+
 /** A boolean: true/false, 1/0, yes/no, on/off. */
 export function bool(def: boolean) {
   return z

@@ -4,6 +4,7 @@ import { crossProblems } from './checks.ts';
 import { DEFAULT_SUPERGRAPH_PATH, envSchema, type Env } from './schema.ts';
 import { DEFAULT_CANARY_PERCENT } from '../controlPlane/canary.ts';
 import type { Config } from './types.ts';
+import { DEFAULT_OTEL_SAMPLE_RATIO, DEFAULT_OTLP_TRACES_ENDPOINT, DEFAULT_PROBES_FILE } from '../probes/defaults.ts';
 
 /**
  * The one reader of `process.env`. Every setting Portico has is declared in `schema.ts`; here it is
@@ -146,6 +147,26 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
       introspectionScope: e.PORTICO_INTROSPECTION_SCOPE,
     },
     controlPlane: controlPlaneFrom(e),
+    tracing: {
+      enabled: e.PORTICO_OTEL_ENABLED,
+      // The standard variable names a whole deployment's sampling; ours wins for the gateway.
+      sampleRatio: e.PORTICO_OTEL_SAMPLE_RATIO ?? e.OTEL_TRACES_SAMPLER_ARG ?? DEFAULT_OTEL_SAMPLE_RATIO,
+      keepFailed: e.PORTICO_OTEL_KEEP_FAILED,
+      // Per the OTLP exporter spec: the signal-specific URL is used as is, the generic one gets /v1/traces.
+      endpoint: e.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ?? (e.OTEL_EXPORTER_OTLP_ENDPOINT ? `${e.OTEL_EXPORTER_OTLP_ENDPOINT.replace(/\/+$/, '')}/v1/traces` : DEFAULT_OTLP_TRACES_ENDPOINT),
+      headers: e.OTEL_EXPORTER_OTLP_HEADERS,
+      serviceName: e.OTEL_SERVICE_NAME ?? 'portico',
+    },
+    probes: {
+      enabled: e.PORTICO_PROBES_ENABLED,
+      file: e.PORTICO_PROBES_FILE ?? DEFAULT_PROBES_FILE,
+      // The default file is the demo's; a deployment without it simply has no probes.
+      fileIsDefault: e.PORTICO_PROBES_FILE === undefined,
+      intervalMs: e.PORTICO_PROBE_INTERVAL_MS,
+      timeoutMs: e.PORTICO_PROBE_TIMEOUT_MS,
+      token: e.PORTICO_PROBE_TOKEN,
+    },
+    status: { sampleMs: e.PORTICO_STATUS_SAMPLE_MS },
   };
   return deepFreeze(config);
 }

@@ -37,6 +37,8 @@ import {
   DEFAULT_MAX_TOKENS,
 } from '../hardening/index.ts';
 import { DEFAULT_TRUSTED_DOCUMENTS_POLL_MS } from '../trustedDocuments/index.ts';
+import { DEFAULT_PROBE_INTERVAL_MS, DEFAULT_PROBE_TIMEOUT_MS } from '../probes/defaults.ts';
+import { DEFAULT_STATUS_SAMPLE_MS } from '../probes/defaults.ts';
 import {
   DEFAULT_CANARY_MAX_ERROR_DELTA_PERCENT,
   DEFAULT_CANARY_MAX_P99_INCREASE_PERCENT,
@@ -45,7 +47,7 @@ import {
 } from '../controlPlane/canary.ts';
 import { DEFAULT_FETCH_TIMEOUT_MS, DEFAULT_MAX_SUPERGRAPH_BYTES, DEFAULT_POLL_MS } from '../controlPlane/httpSource.ts';
 import { DEFAULT_CACHE_L1_MAX_ENTRIES, DEFAULT_CACHE_L1_TTL_MS, DEFAULT_CACHE_STALE_IF_ERROR_S, DEFAULT_CACHE_SWR_S } from '../cache/index.ts';
-import { bool, checkHttpUrl, int, list, oneOf, optionalInt, pairs, ratePolicies, redisUrl, text, tierDurations, url } from './env.ts';
+import { bool, checkHttpUrl, int, list, oneOf, optionalInt, optionalNum, pairs, ratePolicies, redisUrl, text, tierDurations, url } from './env.ts';
 
 /**
  * Every environment variable Portico reads: what each accepts and its default, with the reason
@@ -215,6 +217,24 @@ export const envSchema = z.object({
   PORTICO_CACHE_STALE_IF_ERROR_S: int(DEFAULT_CACHE_STALE_IF_ERROR_S, 0, 86_400),
   PORTICO_CACHE_L1_MAX_ENTRIES: int(DEFAULT_CACHE_L1_MAX_ENTRIES, 1, 10_000_000),
   PORTICO_CACHE_L1_TTL_MS: int(DEFAULT_CACHE_L1_TTL_MS, 1, 86_400_000),
+  // Observability (issue 19): OpenTelemetry traces, synthetic probes, the status page's history.
+  // Tracing is off by default: an exporter pointed nowhere would only cost CPU. The standard
+  // OTEL_* names are read for what they mean everywhere (endpoint, headers, service name,
+  // sampler ratio); PORTICO_OTEL_* for what only Portico has.
+  PORTICO_OTEL_ENABLED: bool(false),
+  PORTICO_OTEL_SAMPLE_RATIO: optionalNum(0, 1),
+  OTEL_TRACES_SAMPLER_ARG: optionalNum(0, 1),
+  PORTICO_OTEL_KEEP_FAILED: bool(true),
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: url(),
+  OTEL_EXPORTER_OTLP_ENDPOINT: url(),
+  OTEL_EXPORTER_OTLP_HEADERS: pairs(() => undefined),
+  OTEL_SERVICE_NAME: text(),
+  PORTICO_PROBES_ENABLED: bool(true),
+  PORTICO_PROBES_FILE: text(),
+  PORTICO_PROBE_INTERVAL_MS: int(DEFAULT_PROBE_INTERVAL_MS, 100, 3_600_000),
+  PORTICO_PROBE_TIMEOUT_MS: int(DEFAULT_PROBE_TIMEOUT_MS, 100, 600_000),
+  PORTICO_PROBE_TOKEN: text(),
+  PORTICO_STATUS_SAMPLE_MS: int(DEFAULT_STATUS_SAMPLE_MS, 100, 60_000),
 });
 
 export type NodeEnv = (typeof NODE_ENVS)[number];

@@ -167,4 +167,30 @@ export interface Config {
     /** With Redis, longest an instance keeps its own copy, ms. */
     readonly l1TtlMs: number;
   };
+  /** OpenTelemetry traces (src/tracing/); off by default. */
+  readonly tracing: {
+    readonly enabled: boolean;
+    /** Head-sampling ratio of traces Portico starts; a client's sampled flag is followed. */
+    readonly sampleRatio: number;
+    /** Degraded and failed requests are exported even when the ratio dropped them. */
+    readonly keepFailed: boolean;
+    /** OTLP/HTTP traces URL (…/v1/traces). */
+    readonly endpoint: string;
+    readonly headers: Readonly<Record<string, string>>;
+    readonly serviceName: string;
+  };
+  /** Synthetic probes (src/probes/): configured operations run through this instance's own pipeline. */
+  readonly probes: {
+    readonly enabled: boolean;
+    /** JSON list of probes; see docs/runbook.md "Synthetic probes". */
+    readonly file: string;
+    /** True when `file` is the default path (a missing default file means no probes, not an error). */
+    readonly fileIsDefault: boolean;
+    readonly intervalMs: number;
+    readonly timeoutMs: number;
+    /** Bearer token the probes authenticate with; unset: anonymous. */
+    readonly token: string | undefined;
+  };
+  /** The status page's history: how often the ring buffer samples, ms. */
+  readonly status: { readonly sampleMs: number };
 }

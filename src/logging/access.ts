@@ -54,6 +54,8 @@ export function createAccessLog(deps: AccessLogDeps): AccessLog {
         ...(state.cost?.estimated !== undefined ? { costEstimated: state.cost.estimated, subgraphFetches: state.cost.subgraphFetches } : {}),
         ...(state.cost?.actual !== undefined ? { costActual: state.cost.actual } : {}),
         ...(state.trustedDocument?.outcome !== undefined ? { trustedDocument: state.trustedDocument.outcome } : {}),
+        // A synthetic probe of this instance (src/probes/), not a client.
+        ...(state.probe !== undefined ? { probe: state.probe } : {}),
       };
       const msg = `${method} ${line.path} ${status}${status === CLIENT_CLOSED_REQUEST ? ' (client went away)' : ''} ${line.durationMs} ms`;
       if (status >= 500) log.warn(line, msg);

@@ -11,6 +11,7 @@ import type { RateLimitQueueMetrics } from '../rateLimit/queue.ts';
 import type { RateLimiterMetrics } from '../rateLimit/types.ts';
 import { createRequestMetrics, KNOWN_ERROR_CODES, type RequestMetrics } from './requests.ts';
 import { createSubgraphMetrics, type SubgraphMetrics } from './subgraphs.ts';
+import { createProbeMetrics, type ProbeMetrics } from './probes.ts';
 
 export { MAX_TIER_LABELS, rateLimitDecisionLabel, type RateLimitDecisionLabel } from './rateLimit.ts';
 
@@ -41,7 +42,7 @@ export interface MetricsSources {
   queryPlanCache?: () => { entries: number; sizeBytes: number };
 }
 
-export interface PorticoMetrics extends RequestMetrics, SubgraphMetrics, OperationMetrics, ControlPlaneMetrics {
+export interface PorticoMetrics extends RequestMetrics, SubgraphMetrics, OperationMetrics, ControlPlaneMetrics, ProbeMetrics {
   readonly registry: Registry;
   /** The `metrics` dep of `createRateLimiter`. */
   readonly rateLimit: RateLimiterMetrics;
@@ -71,6 +72,7 @@ export function createMetrics(registry: Registry, options: MetricsOptions = {}):
   const rateLimitQueue = createRateLimitQueueMetrics(registers);
   const overload = createOverloadMetrics(registers);
   const cache = createCacheMetrics(registers);
+  const probes = createProbeMetrics(registers);
   if (options.defaultMetrics !== false) collectDefaultMetrics({ register: registry });
   return {
     registry,
@@ -78,6 +80,7 @@ export function createMetrics(registry: Registry, options: MetricsOptions = {}):
     ...operations,
     ...subgraphs,
     ...controlPlane,
+    ...probes,
     rateLimit,
     rateLimitQueue,
     overload,

@@ -68,6 +68,8 @@ export interface OpsServerDeps {
   readonly controlPlane?: SupergraphAdmin;
   /** Cache status (hit ratio per subgraph) and `POST /admin/cache/invalidate`; absent: none. */
   readonly cache?: { status: () => CacheStatus; invalidate: CacheAdmin | undefined };
+  /** `GET /status/data`: what the status page draws (./statusData.ts). Absent: 404. */
+  readonly statusData?: () => unknown;
 }
 
 export interface OpsServer {
@@ -144,6 +146,10 @@ export function createOpsServer(options: OpsServerOptions, deps: OpsServerDeps):
       .header('cache-control', 'no-store')
       .send(STATUS_PAGE_HTML),
   );
+  if (deps.statusData) {
+    const data = deps.statusData;
+    app.get('/status/data', async (_req, reply) => reply.header('cache-control', 'no-store').send(data()));
+  }
   app.get('/', async (_req, reply) => reply.redirect('/status'));
 
   app.post<{ Params: { target: string } }>('/admin/breakers/:target', { preHandler: requireAdmin }, async (req, reply) => {

@@ -42,9 +42,9 @@ const SCRIPT = `
     $('limiter').textContent = lim ? lim.mode + (lim.mode !== 'memory' && lim.liveInstances ? ' (fallback share: 1/' + lim.liveInstances + ' of each quota)' : '') : 'not configured';
     $('limiter').className = h.gateway.limiter && h.gateway.limiter.mode === 'local-fallback' ? 'warn' : '';
     // Entity cache: its levels and the share of each subgraph's lookups it answered.
-    const c = h.gateway.cache;
-    $('cache').textContent = c && c.enabled ? c.levels + (c.redis === 'unavailable' ? ' (Redis unavailable: in-process only)' : '') + ' · hit ratio: ' + (h.subgraphs.map((s) => s.name + ' ' + (s.cacheHitRatio === null ? '–' : pct(s.cacheHitRatio))).join(' · ')) : 'off';
-    $('cache').className = c && c.redis === 'unavailable' ? 'warn' : '';
+    const cache = h.gateway.cache;
+    $('cache').textContent = cache && cache.enabled ? cache.levels + (cache.redis === 'unavailable' ? ' (Redis unavailable: in-process only)' : '') + ' · hit ratio: ' + (h.subgraphs.map((s) => s.name + ' ' + (s.cacheHitRatio === null ? '–' : pct(s.cacheHitRatio))).join(' · ')) : 'off';
+    $('cache').className = cache && cache.redis === 'unavailable' ? 'warn' : '';
     const rows = [];
     for (const s of h.subgraphs) {
       const keys = s.breakers.length ? s.breakers : [{ key: '(no calls yet)', state: 'closed', openedAt: null }];
@@ -82,8 +82,128 @@ const SCRIPT = `
       $('error').hidden = false;
     }
   }
+  // The pictures (GET status/data): sparklines, breaker timelines, probes, extra sections.
+  const NS = 'http://www.w3.org/2000/svg';
+  const el = (tag, cls, text) => {
+    const e = document.createElement(tag);
+    if (cls) e.className = cls;
+    if (text != null) e.textContent = text;
+    return e;
+  };
+  const svg = (w, h, cls) => {
+    const s = document.createElementNS(NS, 'svg');
+    s.setAttribute('viewBox', '0 0 ' + w + ' ' + h);
+    s.setAttribute('preserveAspectRatio', 'none');
+    s.setAttribute('class', cls);
+    return s;
+  };
+  function spark(series, title, value, d, w, h) {
+    const box = el('div', 'spark s-' + series);
+    box.dataset.series = series;
+    box.appendChild(el('div', 'spark-label', title + ': ' + value));
+    const s = svg(w, h, 'sparkline');
+    const p = document.createElementNS(NS, 'path');
+    p.setAttribute('d', d || '');
+    p.dataset.series = series;
+    s.appendChild(p);
+    box.appendChild(s);
+    return box;
+  }
+  const fmtRate = (v) => (v == null ? '–' : v < 10 ? v.toFixed(1) : String(Math.round(v)));
+  function renderData(d) {
+    const mins = Math.round(d.windowMs / 60000);
+    $('window').textContent = mins + ' min, a point every ' + d.sampleMs / 1000 + ' s';
+    const cards = d.subgraphs.map((g) => {
+      const card = el('div', 'card');
+      card.dataset.subgraph = g.name;
+      card.appendChild(el('h3', null, g.name));
+      const last = g.last || { rate: 0, errorRate: 0, p99: null };
+      card.appendChild(spark('rate', 'calls/s', fmtRate(last.rate) + ' (max ' + fmtRate(g.max.rate) + ')', g.paths.rate, d.spark.width, d.spark.height));
+      card.appendChild(spark('errorRate', 'errors', last.errorRate == null ? '–' : pct(last.errorRate), g.paths.errorRate, d.spark.width, d.spark.height));
+      card.appendChild(spark('p99', 'p99 ms', fmtMs(last.p99) + ' (max ' + fmtMs(g.max.p99) + ')', g.paths.p99, d.spark.width, d.spark.height));
+      if (last.errorRate >= 0.05) card.classList.add('hurting');
+      return card;
+    });
+    if (!cards.length) cards.push(el('p', 'muted', 'no subgraph calls yet'));
+    $('sparks').replaceChildren(...cards);
+    const rows = d.breakers.map((b) => {
+      const row = el('div', 'tl-row');
+      row.dataset.key = b.key;
+      row.dataset.state = b.state;
+      row.appendChild(el('span', 'tl-key', b.key + ' · ' + b.state + (b.transitions ? ' · ' + b.transitions + ' changes' : '')));
+      const s = svg(1000, 12, 'timeline');
+      for (const seg of b.segments) {
+        const r = document.createElementNS(NS, 'rect');
+        r.setAttribute('x', String(seg.x0 * 1000));
+        r.setAttribute('width', String(Math.max(1, (seg.x1 - seg.x0) * 1000)));
+        r.setAttribute('y', '0');
+        r.setAttribute('height', '12');
+        r.setAttribute('class', 'tl-' + seg.state);
+        r.dataset.state = seg.state;
+        s.appendChild(r);
+      }
+      row.appendChild(s);
+      return row;
+    });
+    if (!rows.length) rows.push(el('p', 'muted', 'no breakers yet'));
+    $('timeline').replaceChildren(...rows);
+    const probes = d.probes.map((p) => {
+      const row = el('div', 'probe');
+      row.dataset.probe = p.name;
+      const l = p.last;
+      row.dataset.result = l ? l.result : 'none';
+      row.appendChild(el('span', 'probe-name', p.name));
+      row.appendChild(el('span', 'badge r-' + (l ? l.result : 'none'), l ? l.result : 'not run yet'));
+      if (l) {
+        const extra = [l.latencyMs + ' ms', 'HTTP ' + l.status];
+        if (l.degradedServices.length) extra.push('missing: ' + l.degradedServices.join(', ') + ' (' + l.degradedFields + ' fields)');
+        if (l.result === 'failed' && l.errorCodes.length) extra.push(l.errorCodes.join(', '));
+        extra.push(l.at.slice(11, 19));
+        row.appendChild(el('span', 'probe-detail', extra.join(' · ')));
+      }
+      const s = svg(Math.max(1, p.recent.length) * 8, 10, 'strip');
+      p.recent.forEach((r, i) => {
+        const q = document.createElementNS(NS, 'rect');
+        q.setAttribute('x', String(i * 8));
+        q.setAttribute('width', '6');
+        q.setAttribute('height', '10');
+        q.setAttribute('class', 'r-' + r.result);
+        s.appendChild(q);
+      });
+      row.appendChild(s);
+      return row;
+    });
+    if (!probes.length) probes.push(el('p', 'muted', 'no probes configured'));
+    $('probes').replaceChildren(...probes);
+    $('served').textContent = d.supergraph ? d.supergraph.hash + ' since ' + d.supergraph.loadedAt : 'none';
+    // Extra sections (canary, cache, ...): a title and rows of values, drawn the same way.
+    $('sections').replaceChildren(...d.sections.map((x) => {
+      const sec = el('section', 'extra');
+      sec.dataset.section = x.id;
+      sec.appendChild(el('h2', null, x.title));
+      const dl = el('dl');
+      for (const [k, v] of Object.entries(x.rows)) {
+        dl.appendChild(el('dt', null, k));
+        dl.appendChild(el('dd', null, v == null ? '–' : String(v)));
+      }
+      sec.appendChild(dl);
+      return sec;
+    }));
+  }
+  async function refreshData() {
+    try {
+      const res = await fetch('status/data', { cache: 'no-store' });
+      if (!res.ok) throw new Error('HTTP ' + res.status);
+      renderData(await res.json());
+    } catch (err) {
+      $('error').textContent = 'cannot load /status/data (' + err.message + '); showing the last answer';
+      $('error').hidden = false;
+    }
+  }
   refresh();
+  refreshData();
   setInterval(refresh, ${STATUS_REFRESH_MS});
+  setInterval(refreshData, ${STATUS_REFRESH_MS});
 })();
 `;
 
@@ -106,6 +226,28 @@ td.name { font-weight: 600; }
 .warn { color: #b3261e; font-weight: 600; }
 #error { background: #fde2e1; padding: .5rem; margin-bottom: 1rem; }
 footer { color: #5b6476; margin-top: .75rem; }
+h2 { font-size: 1.05rem; margin: 1.25rem 0 .5rem; }
+h3 { font-size: .95rem; margin: 0 0 .35rem; }
+.scroll { overflow-x: auto; }
+.cards { display: grid; grid-template-columns: repeat(auto-fill, minmax(250px, 1fr)); gap: .75rem; }
+.card { background: #fff; border: 1px solid #e3e6eb; border-radius: 4px; padding: .5rem .6rem; }
+.card.hurting { border-color: #c62828; box-shadow: inset 3px 0 0 #c62828; }
+.spark { margin: .2rem 0 .4rem; }
+.spark-label { color: #5b6476; font-size: 12px; }
+svg.sparkline { width: 100%; height: 36px; display: block; background: #fafbfc; }
+svg.sparkline path { fill: none; stroke: #1f5fbf; stroke-width: 1.5; vector-effect: non-scaling-stroke; }
+.s-errorRate svg.sparkline path { stroke: #c62828; }
+.s-p99 svg.sparkline path { stroke: #7a5200; }
+.tl-row { margin: .25rem 0; }
+.tl-key { font-family: ui-monospace, monospace; font-size: 12px; }
+svg.timeline { width: 100%; height: 12px; display: block; }
+.tl-closed, .tl-forced-closed { fill: #8fd19e; } .tl-half-open { fill: #f0c24b; } .tl-open, .tl-forced-open { fill: #c62828; }
+.probe { display: flex; flex-wrap: wrap; gap: .5rem; align-items: center; margin: .25rem 0; }
+.probe-name { font-weight: 600; } .probe-detail { color: #5b6476; }
+.r-ok { background: #e6f4ea; fill: #2e7d32; } .r-degraded { background: #fff4d6; fill: #f0a400; } .r-failed { background: #fde2e1; fill: #c62828; } .r-none { background: #eef0f4; }
+svg.strip { height: 10px; width: auto; }
+.muted { color: #5b6476; }
+@media (max-width: 600px) { body { margin: .6rem; } th, td { padding: .3rem .35rem; } }
 `;
 
 /** CSP hash of the inline script, so the page may run it and nothing else. */
@@ -138,11 +280,20 @@ export const STATUS_PAGE_HTML = `<!doctype html>
   <dt>rate limiter</dt><dd id="limiter">…</dd>
   <dt>cache</dt><dd id="cache">…</dd>
 </dl>
-<table>
+<div class="scroll"><table>
   <thead><tr><th>subgraph</th><th>breaker key</th><th>state</th><th>1 min: calls · errors</th><th>1 min: p50 / p95 / p99 ms</th><th>5 min: calls · errors</th><th>in flight</th><th>last error</th></tr></thead>
   <tbody id="rows"></tbody>
-</table>
-<footer><span id="updated"></span> · refreshes every ${STATUS_REFRESH_MS / 1_000} s · JSON: <a href="health/subgraphs">/health/subgraphs</a> · <a href="metrics">/metrics</a></footer>
+</table></div>
+<h2>Subgraphs over the last <span id="window">15 min</span></h2>
+<div id="sparks" class="cards"></div>
+<h2>Breaker states</h2>
+<div id="timeline"></div>
+<h2>Probes</h2>
+<div id="probes"></div>
+<h2>Supergraph served</h2>
+<p id="served" class="muted">…</p>
+<div id="sections"></div>
+<footer><span id="updated"></span> · refreshes every ${STATUS_REFRESH_MS / 1_000} s · JSON: <a href="health/subgraphs">/health/subgraphs</a> · <a href="status/data">/status/data</a> · <a href="metrics">/metrics</a></footer>
 <script>${SCRIPT}</script>
 </body>
 </html>

@@ -58,6 +58,8 @@ export function createRateLimitHook(limiter: RateLimiter, queue: RateLimitQueue,
   const noteOf = createRateLimitSubjectResolver(options);
   const deadlineMs = options.requestDeadlineMs ?? Number.POSITIVE_INFINITY;
   return async function rateLimit(req: FastifyRequest, reply: FastifyReply): Promise<void> {
+    // This instance's own synthetic probes (src/probes/) are exempt: they must see an outage, not a quota.
+    if (requestState(req).probe) return;
     const note = noteOf(req);
     const state = requestState(req);
     // The state's own signal follows the client only once GraphQL starts: listen here too.

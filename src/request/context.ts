@@ -67,6 +67,10 @@ export interface PorticoContext {
    * its plugin writes the response's `Cache-Control`). Shared like `operation`.
    */
   readonly cacheNote?: ResponseCacheNote;
+  /** The request's trace when tracing is on (src/tracing/), set on arrival; absent when off. */
+  trace?: RequestTrace;
+  /** Name of the synthetic probe this request is (src/probes/): exempt from limits, marked in logs. */
+  probe?: string;
 }
 
 /** The freshness the parts of one response add up to (`src/cache/policy.ts` folds them). */
@@ -87,6 +91,28 @@ export interface RateLimitNote {
   headers: Record<string, string>;
   /** Time spent queued for quota so far (request and cost checks), ms. */
   queuedMs: number;
+}
+
+/** Attribute values a span carries. */
+export type TraceAttributes = Record<string, string | number | boolean | undefined>;
+
+/**
+ * The request's trace as the steps below the edge see it: they open child spans and never
+ * learn whether the request is sampled. Made by src/tracing/.
+ */
+export interface RequestTrace {
+  /** Starts a child span of the request span (a stage or a subgraph fetch). Never throws. */
+  child(name: string, attributes?: TraceAttributes): TraceSpan;
+  /** The planning stage, opened when execution starts and closed when the plan is resolved. */
+  planning?: TraceSpan;
+}
+
+export interface TraceSpan {
+  /** W3C `traceparent` naming this span as the parent, for the call it makes. */
+  readonly traceparent: string;
+  set(key: string, value: string | number | boolean | undefined): void;
+  /** Ends the span; `errorCode` marks it failed with that code. Idempotent. */
+  end(errorCode?: string): void;
 }
 
 /** What every subgraph call of one request sends: correlation and identity headers. */

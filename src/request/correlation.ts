@@ -6,7 +6,8 @@ import { randomFillSync, randomUUID } from 'node:crypto';
  */
 const POOL = Buffer.alloc(4_096);
 let poolOffset = POOL.length;
-function randomHex(bytes: number): string {
+/** `bytes` random bytes as hex, from the shared pool (span ids of src/tracing/ too). */
+export function randomHex(bytes: number): string {
   if (poolOffset + bytes > POOL.length) {
     randomFillSync(POOL);
     poolOffset = 0;

@@ -86,6 +86,8 @@ export interface BreakerRegistry {
    */
   fire<T>(subgraph: string, key: string, fn: () => Promise<T>, slowCallMs?: number): Promise<T>;
   snapshot(): BreakerSnapshot[];
+  /** State of one key (`closed` before its first call); cheap, for a trace attribute. */
+  state(key: string): BreakerState;
   /** Admin override; `auto` returns the key (or every key of a subgraph) to normal operation. */
   force(keyOrSubgraph: string, mode: 'open' | 'closed' | 'auto'): string[];
   onTransition(listener: BreakerTransitionListener): void;
@@ -309,6 +311,10 @@ export function createBreakerRegistry(options: BreakerOptions, deps: BreakerDeps
         }
         throw err;
       }
+    },
+    state(key) {
+      const e = entries.get(key);
+      return e ? stateOf(e) : 'closed';
     },
     snapshot() {
       const at = subgraphClock();

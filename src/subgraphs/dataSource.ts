@@ -2,7 +2,7 @@ import type { GraphQLDataSource, GraphQLDataSourceProcessOptions } from '@apollo
 import type { GatewayGraphQLResponse } from '@apollo/server-gateway-interface';
 import type { DocumentNode } from 'graphql';
 import type { FetchCache, FetchOutcome } from '../cache/index.ts';
-import type { PorticoContext, SubgraphCallHeaders } from '../request/context.ts';
+import type { PorticoContext, SubgraphCallHeaders, TraceSpan } from '../request/context.ts';
 import type { StaleStore } from '../degradation/staleStore.ts';
 import { createSubgraphFallback, type SubgraphFallback } from '../degradation/subgraphFallback.ts';
 import type { FetchFacts } from '../degradation/types.ts';
@@ -156,10 +156,13 @@ export class SubgraphDataSource implements GraphQLDataSource<PorticoContext & Re
     if (ctx.cost && !opts.background) ctx.cost.subgraphFetches += 1;
     const started = performance.now();
     this.deps.observer?.started(this.name);
+    // The fetch span (tracing on): the subgraph call names it as its parent in `traceparent`.
+    const span = ctx.trace?.child('subgraph fetch', { 'portico.subgraph': this.name, 'portico.breaker.key': key, 'portico.breaker.state': this.deps.breakers.state(key) });
     try {
-      const { response, raw } = await this.call(ctx, key, shape, body, policy);
+      const { response, raw } = await this.call(ctx, key, shape, body, policy, span);
       this.deps.observer?.finished(this.name, key, 'success', (performance.now() - started) / 1000);
       this.fallback.remember(facts, response);
+      span?.end();
       return { response, cacheControl: raw.cacheControl, vary: raw.vary, failed: false };
     } catch (err) {
       const elapsedMs = performance.now() - started;
@@ -167,7 +170,9 @@ export class SubgraphDataSource implements GraphQLDataSource<PorticoContext & Re
       const failure = classifyFetchError(err, Math.min(policy.timeoutMs, remaining), elapsedMs);
       const seconds = failure.kind === 'circuit_open' || failure.kind === 'bulkhead_full' ? 0 : elapsedMs / 1000;
       this.deps.observer?.finished(this.name, key, failure.kind, seconds, failure.detail, failure.reason);
+      span?.set('portico.failure', failure.kind);
       if (failure.kind === 'client_gone') {
+        span?.end();
         // Not the subgraph's failure, and nobody reads the answer: one quiet line, no degradation.
         ctx.log.info({ event: 'client_gone', subgraph: this.name, key, elapsedMs: Math.round(elapsedMs) }, `[${this.name}] ${failure.reason}; call abandoned`);
         return { response: { data: null }, failed: true };
@@ -177,22 +182,27 @@ export class SubgraphDataSource implements GraphQLDataSource<PorticoContext & Re
         `[${this.name}] ${failure.reason}`,
       );
       const response = await this.fallback.degrade(facts, failure, path, opts.background ? [] : ctx.degraded, opts.fallback);
+      span?.set('portico.degraded', true);
+      if (!opts.background) span?.set('portico.stale', ctx.degraded.at(-1)?.stale);
+      span?.end(opts.background ? failure.kind : ctx.degraded.at(-1)?.code);
       return { response, failed: true };
     }
   }
 
-  private async call(ctx: PorticoContext, key: string, shape: FetchShape, body: string, policy: SubgraphPolicy): Promise<{ response: GatewayGraphQLResponse; raw: RawResponse }> {
+  private async call(ctx: PorticoContext, key: string, shape: FetchShape, body: string, policy: SubgraphPolicy, span: TraceSpan | undefined): Promise<{ response: GatewayGraphQLResponse; raw: RawResponse }> {
     const remaining = ctx.deadlineAt - performance.now();
     if (remaining <= 0) throw new SubgraphFailure('deadline', 'request deadline reached before the call');
     const isDeadline = remaining < policy.timeoutMs;
     const timeoutMs = Math.max(1, Math.floor(Math.min(policy.timeoutMs, remaining)));
-    const { headers, identityKey } = this.requestHeaders(ctx);
+    const callHeaders = this.requestHeaders(ctx);
+    const { identityKey } = callHeaders;
+    const headers = span ? { ...callHeaders.headers, traceparent: span.traceparent } : callHeaders.headers;
     const canRetry = this.options.retry && shape.operationType === 'query';
 
     const exec = async (signal: AbortSignal | undefined): Promise<SharedCall> => {
       if (!this.bulkhead.tryAcquire()) throw new SubgraphFailure('bulkhead_full', 'too many concurrent requests to this subgraph');
       try {
-        const raw = await this.send(body, headers, timeoutMs, isDeadline, signal, canRetry);
+        const raw = await this.send(body, headers, timeoutMs, isDeadline, signal, canRetry, span);
         return { raw, parsed: checkResponse(raw) };
       } finally {
         this.bulkhead.release();
@@ -213,6 +223,8 @@ export class SubgraphDataSource implements GraphQLDataSource<PorticoContext & Re
         }
         // Identity headers are part of the key: two principals never share an answer.
         const { promise, shared } = this.deps.inflight.run(`${this.name}\u0000${identityKey}`, body, exec, { signal: ctx.signal, onAbort: clientGone });
+        // A follower's subgraph span is the leader's: it waited on that call, it sent none.
+        span?.set('portico.dedup', shared ? 'follower' : 'leader');
         if (!shared) {
           const value = await promise;
           return { response: value.parsed ?? checkResponse(value.raw), raw: value.raw };
@@ -251,7 +263,7 @@ export class SubgraphDataSource implements GraphQLDataSource<PorticoContext & Re
    * One HTTP exchange (plus at most one budgeted retry on a connection failure), all within
    * `timeoutMs`, and given up when the client goes away.
    */
-  private async send(body: string, headers: Record<string, string>, timeoutMs: number, isDeadline: boolean | undefined, clientSignal: AbortSignal | undefined, canRetry: boolean): Promise<RawResponse> {
+  private async send(body: string, headers: Record<string, string>, timeoutMs: number, isDeadline: boolean | undefined, clientSignal: AbortSignal | undefined, canRetry: boolean, span?: TraceSpan): Promise<RawResponse> {
     const endsAt = performance.now() + timeoutMs;
     const onTimeout = () => new TimeoutReason(isDeadline === true ? 'deadline' : 'timeout');
     if (canRetry) this.retryBudget.onRequest();
@@ -264,6 +276,7 @@ export class SubgraphDataSource implements GraphQLDataSource<PorticoContext & Re
         // asking again would double its load exactly when it can least take it.
         if (err instanceof TimeoutReason || !canRetry || attempt > 0 || !this.retryBudget.tryRetry()) throw err;
         this.deps.observer?.retried?.(this.name);
+        span?.set('portico.retried', true);
         await jitter(endsAt - performance.now());
         if (clientSignal?.aborted) throw clientGone();
         if (performance.now() >= endsAt) throw onTimeout();

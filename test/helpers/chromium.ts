@@ -42,7 +42,7 @@ export function dumpDom(url: string): Promise<string> {
   return run(['--dump-dom', url]);
 }
 
-/** Saves a PNG of the page (1200×800) after its scripts ran. */
-export async function screenshot(url: string, file: string): Promise<void> {
-  await run([`--screenshot=${file}`, '--window-size=1200,800', '--hide-scrollbars', url]);
+/** Saves a PNG of the page (default 1200×800) after its scripts ran. */
+export async function screenshot(url: string, file: string, size: { width: number; height: number } = { width: 1_200, height: 800 }): Promise<void> {
+  await run([`--screenshot=${file}`, `--window-size=${size.width},${size.height}`, '--hide-scrollbars', url]);
 }

@@ -36,7 +36,9 @@ export interface RunningPortico {
 
 /** Starts Portico on port 0 with the given env overrides (strings, as in process.env). */
 export async function startPortico(env: Record<string, string | undefined> = {}): Promise<RunningPortico> {
-  const config = loadConfig({ NODE_ENV: 'test', PORT: '0', PORTICO_HOST: '127.0.0.1', PORTICO_OPS_PORT: '0', PORTICO_LOG_LEVEL: 'info', ...env });
+  // Synthetic probes (on by default in a deployment) would add their own subgraph calls to
+  // tests that count calls or breaker windows; tests that are about probes turn them on.
+  const config = loadConfig({ NODE_ENV: 'test', PORT: '0', PORTICO_HOST: '127.0.0.1', PORTICO_OPS_PORT: '0', PORTICO_LOG_LEVEL: 'info', PORTICO_PROBES_ENABLED: 'false', ...env });
   const logs = new LogCapture();
   const logger = createLogger({ level: config.log.level }, logs.stream);
   const portico = createPortico(config, { logger });

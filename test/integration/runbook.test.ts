@@ -84,6 +84,9 @@ beforeAll(async () => {
   copyFileSync('schemas/supergraph.graphql', supergraph);
   s = await startStack({
     PORTICO_ADMIN_TOKEN: ADMIN_TOKEN,
+    // Section 16 runs the probes on demand; a long interval keeps them out of the other sections.
+    PORTICO_PROBES_ENABLED: 'true',
+    PORTICO_PROBE_INTERVAL_MS: '3600000',
     PORTICO_SUPERGRAPH_PATH: supergraph,
     PORTICO_REDIS_URL: redis.url,
     PORTICO_RATE_LIMITS: 'anonymous=1000000/1m',
@@ -370,6 +373,19 @@ describe('the runbook, run', () => {
     const out = await ok('cache-invalidate');
     expect(out).toMatch(/^\{"invalidated":\{"by":"key","type":"Product","key":\{"id":"1"\}\},"allInstances":(true|false)\}$/m);
     expect(out).toMatch(/^\{"invalidated":\{"by":"subgraph","subgraph":"pricing"\},"allInstances":(true|false)\}$/m);
+  });
+
+  it('20. a synthetic probe fails: the runbook shows which subgraph it missed', async () => {
+    s.mocks.mocks.review.faults.set({ mode: 'refuse' });
+    try {
+      const [run] = await s.gw.portico.parts.probes!.runOnce();
+      expect(run?.result).toBe('degraded');
+      const out = await ok('probe-failing');
+      expect(out).toMatch(/^product-page\tdegraded\tHTTP 200\t[\d.]+ ms\treview\tSUBGRAPH_UNAVAILABLE$/m);
+      expect(out).toMatch(/^portico_probe_success\{probe="product-page"\} 0$/m);
+    } finally {
+      s.mocks.mocks.review.faults.reset();
+    }
   });
 
   it('every exercised block was run', () => {
