@@ -1,6 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ErrorCode } from '../errors/catalogue.ts';
 import { refusalBody } from '../errors/refusal.ts';
+import { requestState } from '../request/state.ts';
 import { isShed, nextShedState, NO_SHEDDING, pressureOf, rankOf, type OverloadThresholds, type ShedState } from './decision.ts';
 import { createOverloadMonitor, type OverloadMonitor } from './monitor.ts';
 
@@ -97,7 +98,9 @@ export function createOverloadGate(options: OverloadGateOptions, deps: OverloadG
 
   return {
     async hook(req, reply) {
-      if (enabled) {
+      // This instance's own synthetic probes (src/probes/) are never shed: they report what
+      // callers get, and one every 30 s costs nothing.
+      if (enabled && !requestState(req).probe) {
         const tier = deps.tierOf(req);
         const rank = rankOf(tier, order);
         const now = performance.now();

@@ -36,7 +36,8 @@ export function costChargePlugin(
       return {
         async responseForOperation({ contextValue: ctx }) {
           const note = ctx.rateLimit;
-          if (!note) return null;
+          // This instance's own synthetic probes (src/probes/) are exempt, as from the request quota.
+          if (!note || ctx.probe) return null;
           const charge = Math.max(minCost, Math.ceil(ctx.cost?.estimated ?? 0));
           const admission = await queue.admit({
             tier: limiter.tierOf(note.subject.tier),
