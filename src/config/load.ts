@@ -126,6 +126,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
       identityHeaders: e.PORTICO_IDENTITY_HEADERS,
       introspectionScope: e.PORTICO_INTROSPECTION_SCOPE,
     },
+    execution: { executor: e.PORTICO_EXECUTOR },
   };
   return deepFreeze(config);
 }

@@ -34,6 +34,7 @@ import {
   DEFAULT_MAX_TOKENS,
 } from '../hardening/index.ts';
 import { DEFAULT_TRUSTED_DOCUMENTS_POLL_MS } from '../trustedDocuments/index.ts';
+import { DEFAULT_EXECUTOR, EXECUTORS } from '../execution/options.ts';
 import { bool, checkHttpUrl, int, list, oneOf, optionalInt, pairs, ratePolicies, redisUrl, text, url } from './env.ts';
 
 /**
@@ -171,6 +172,8 @@ export const envSchema = z.object({
   PORTICO_IDENTITY_HEADERS: identityHeaderNames(),
   PORTICO_INTROSPECTION_SCOPE: text(),
   PORTICO_ALLOW_DEV_KEYS: bool(false),
+  // Plan execution (src/execution/): Portico's own executor or @apollo/gateway's.
+  PORTICO_EXECUTOR: oneOf(EXECUTORS, DEFAULT_EXECUTOR),
 });
 
 export type NodeEnv = (typeof NODE_ENVS)[number];

@@ -1,4 +1,5 @@
 import type { AuthMode, IdentityHeaderNames, TokenVerifierOptions } from '../auth/index.ts';
+import type { ExecutorName } from '../execution/options.ts';
 import type { CostMode } from '../hardening/index.ts';
 import type { TrustedDocumentsMode } from '../trustedDocuments/index.ts';
 import type { LogLevel, NodeEnv } from './schema.ts';
@@ -134,5 +135,9 @@ export interface Config {
     readonly identityHeaders: IdentityHeaderNames;
     /** Scope that opens `__schema`/`__type` where introspection is closed; `undefined`: nobody. */
     readonly introspectionScope: string | undefined;
+  };
+  /** Who executes query plans (PORTICO_EXECUTOR): Portico's own executor or @apollo/gateway's. */
+  readonly execution: {
+    readonly executor: ExecutorName;
   };
 }

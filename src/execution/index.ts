@@ -1,0 +1,104 @@
+/**
+ * Which executor runs the gateway's query plans. `portico` (the default) keeps @apollo/gateway's
+ * planner, plan cache and data sources and replaces only the execution of plans (./plan.ts);
+ * `apollo` leaves the gateway untouched, for comparison and as a fallback for one release.
+ */
+import { createHash } from 'node:crypto';
+import { buildOperationContext, executeQueryPlan, type ApolloGateway } from '@apollo/gateway';
+import { operationFromDocument } from '@apollo/federation-internals';
+import type { QueryPlan } from '@apollo/query-planner';
+import type { GatewayExecutor, GatewayGraphQLRequestContext } from '@apollo/server-gateway-interface';
+import { GraphQLError, type GraphQLSchema } from 'graphql';
+import type { Logger } from '../logging/index.ts';
+import type { ExecutorName } from './options.ts';
+import { compilePlan, executePlan, type CompiledPlan, type OperationContext, type PlanDataSource } from './plan.ts';
+
+export { DEFAULT_EXECUTOR, EXECUTORS, type ExecutorName } from './options.ts';
+
+export interface ExecutorOptions {
+  readonly executor: ExecutorName;
+}
+
+export interface ExecutorDeps {
+  readonly logger: Logger;
+}
+
+/**
+ * The members of ApolloGateway its own executor reads. They are private in its typings, not in
+ * its JavaScript; reading them keeps one planner, one plan store and one set of data sources per
+ * gateway instead of building a second copy of each.
+ */
+interface GatewayInternals {
+  executor: GatewayExecutor;
+  schema?: GraphQLSchema;
+  apiSchema?: unknown;
+  supergraphSchema?: GraphQLSchema;
+  queryPlanner?: { buildQueryPlan(operation: unknown, options: Record<string, unknown>): QueryPlan };
+  queryPlanStore: { get(key: string): Promise<QueryPlan | undefined>; set(key: string, plan: QueryPlan): Promise<void> };
+  serviceMap: Record<string, { dataSource: PlanDataSource }>;
+  recursiveSelectionsLimitDisabled?: boolean;
+  nonLocalSelectionsLimitDisabled?: boolean;
+  experimental_didResolveQueryPlan?: (options: Record<string, unknown>) => void;
+  validateIncomingRequest(requestContext: GatewayGraphQLRequestContext, operationContext: OperationContext): readonly GraphQLError[];
+  logger: { warn(message: string): void };
+}
+
+/**
+ * Installs the selected executor on a gateway before it is loaded (ApolloServer reads
+ * `gateway.executor` when it starts). With `apollo` this does nothing.
+ */
+export function useExecutor(gateway: ApolloGateway, options: ExecutorOptions, deps: ExecutorDeps): void {
+  if (options.executor === 'apollo') return;
+  const g = gateway as unknown as GatewayInternals;
+  // A compiled plan lives as long as its plan: the plan store clears on every new supergraph.
+  const compiledPlans = new WeakMap<QueryPlan, CompiledPlan>();
+  const log = deps.logger.child({ component: 'executor' });
+  let serviceMapSource: GatewayInternals['serviceMap'] | undefined;
+  let serviceMap: Record<string, PlanDataSource> = Object.create(null);
+
+  g.executor = async (requestContext) => {
+    // The same steps as ApolloGateway's executor (index.js), without its tracing spans.
+    const { request, document, queryHash } = requestContext;
+    const storeKey = request.operationName ? createHash('sha256').update(queryHash).update(request.operationName).digest('hex') : queryHash;
+    const operationContext = buildOperationContext({ schema: g.schema!, operationDocument: document, operationName: request.operationName }) as OperationContext;
+    const validationErrors = g.validateIncomingRequest(requestContext, operationContext);
+    if (validationErrors.length > 0) return { errors: [...validationErrors] };
+    let plan = await g.queryPlanStore.get(storeKey);
+    if (!plan) {
+      const operation = operationFromDocument(g.apiSchema as Parameters<typeof operationFromDocument>[0], document, { operationName: request.operationName });
+      plan = g.queryPlanner!.buildQueryPlan(operation, {
+        recursiveSelectionsLimitDisabled: g.recursiveSelectionsLimitDisabled,
+        nonLocalSelectionsLimitDisabled: g.nonLocalSelectionsLimitDisabled,
+      });
+      try {
+        await g.queryPlanStore.set(storeKey, plan);
+      } catch (err) {
+        g.logger.warn(`Could not store queryPlan${(err as Error | undefined)?.message ?? String(err)}`);
+      }
+    }
+    // The data sources change only with the supergraph: the name → source map is rebuilt then.
+    if (serviceMapSource !== g.serviceMap) {
+      serviceMapSource = g.serviceMap;
+      serviceMap = Object.create(null);
+      for (const [name, { dataSource }] of Object.entries(g.serviceMap)) serviceMap[name] = dataSource;
+    }
+    g.experimental_didResolveQueryPlan?.({ queryPlan: plan, serviceMap, requestContext, operationContext });
+
+    let compiled = compiledPlans.get(plan);
+    if (!compiled) {
+      try {
+        compiled = compilePlan(plan, operationContext, g.apiSchema, g.supergraphSchema!);
+      } catch (err) {
+        if (err instanceof GraphQLError) return { errors: [err] };
+        throw err;
+      }
+      compiledPlans.set(plan, compiled);
+      if (!compiled.supported) log.debug({ event: 'executor_fallback' }, 'plan with @defer or a subscription: executed by @apollo/gateway');
+    }
+    // Usage-reporting traces (ftv1) and plan shapes Portico does not run: @apollo/gateway's executor.
+    if (!compiled.supported || requestContext.metrics?.captureTraces) {
+      return executeQueryPlan(plan, serviceMap as never, requestContext as never, operationContext as never, g.supergraphSchema!, g.apiSchema as never, undefined);
+    }
+    return executePlan(plan, compiled, serviceMap, requestContext, operationContext);
+  };
+}
