@@ -1,8 +1,10 @@
 /**
- * `npm run bench:profile -- <dir or .cpuprofile>…` — where a gateway's CPU time goes, from V8 CPU
- * profiles (`node --cpu-prof`; `BENCH_CPU_PROF_DIR` makes the bench write them). Prints self time
- * by area (which package or Portico folder the code belongs to) and the heaviest functions, as
- * the Markdown docs/benchmarks.md keeps.
+ * `npm run bench:profile -- [--last-s=N] <dir or .cpuprofile>…` — where a gateway's CPU time goes,
+ * from V8 CPU profiles (`node --cpu-prof`; `BENCH_CPU_PROF_DIR` makes the bench write them).
+ * Prints self time by area (which package or Portico folder the code belongs to) and the heaviest
+ * functions, as the Markdown docs/benchmarks.md keeps. `--last-s=N` counts only the last N
+ * seconds before the process's last busy sample: the measurement, not start-up and warm-up (the
+ * gateway is stopped right after its last measurement).
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -13,6 +15,7 @@ interface ProfileNode {
   readonly children?: readonly number[];
 }
 interface CpuProfile {
+  readonly startTime: number;
   readonly nodes: readonly ProfileNode[];
   readonly samples: readonly number[];
   readonly timeDeltas: readonly number[];
@@ -33,13 +36,27 @@ export function areaOf(url: string, functionName: string): string {
   return 'other';
 }
 
+/**
+ * Main-thread profiles only (`CPU.<date>.<time>.<pid>.<thread>.<n>.cpuprofile`, thread 0): the
+ * other threads are loaders (tsx's module hooks) that work at start-up, not per request.
+ */
 function files(args: readonly string[]): string[] {
-  return args.flatMap((a) => (statSync(a).isDirectory() ? readdirSync(a).filter((f) => f.endsWith('.cpuprofile')).map((f) => join(a, f)) : [a]));
+  return args.flatMap((a) =>
+    statSync(a).isDirectory()
+      ? readdirSync(a)
+          .filter((f) => /^CPU\.\d+\.\d+\.\d+\.0\.\d+\.cpuprofile$/.test(f))
+          .map((f) => join(a, f))
+      : [a],
+  );
 }
 
 function main(): void {
-  const paths = files(process.argv.slice(2));
-  if (paths.length === 0) throw new Error('usage: npm run bench:profile -- <dir or .cpuprofile>…');
+  const args = process.argv.slice(2);
+  const lastArg = args.find((a) => a.startsWith('--last-s='));
+  const lastUs = lastArg === undefined ? Number.POSITIVE_INFINITY : Number(lastArg.slice('--last-s='.length)) * 1e6;
+  if (!(lastUs > 0)) throw new Error('--last-s must be a positive number of seconds');
+  const paths = files(args.filter((a) => !a.startsWith('--')));
+  if (paths.length === 0) throw new Error('usage: npm run bench:profile -- [--last-s=N] <dir or .cpuprofile>…');
   const byArea = new Map<string, number>();
   const byFunction = new Map<string, number>();
   let total = 0;
@@ -47,10 +64,19 @@ function main(): void {
   for (const path of paths) {
     const profile = JSON.parse(readFileSync(path, 'utf8')) as CpuProfile;
     const nodes = new Map(profile.nodes.map((n) => [n.id, n]));
+    // Each sample's time since the profile started, and the last one that was not idle.
+    const at: number[] = [];
+    let t = 0;
+    let lastBusy = 0;
+    profile.samples.forEach((id, i) => {
+      t += profile.timeDeltas[i] ?? 0;
+      at.push(t);
+      if (nodes.get(id)?.callFrame.functionName !== '(idle)') lastBusy = t;
+    });
     profile.samples.forEach((id, i) => {
       const node = nodes.get(id);
       const us = profile.timeDeltas[i] ?? 0;
-      if (!node) return;
+      if (!node || at[i]! < lastBusy - lastUs || at[i]! > lastBusy) return;
       const { functionName, url, lineNumber } = node.callFrame;
       if (functionName === '(idle)') {
         idle += us;
@@ -66,7 +92,7 @@ function main(): void {
   }
   const pct = (us: number) => ((100 * us) / total).toFixed(1);
   const lines = [
-    `${paths.length} profile(s), ${(total / 1e6).toFixed(1)} s of CPU samples (idle ${(idle / 1e6).toFixed(1)} s left out)`,
+    `${paths.length} profile(s), ${(total / 1e6).toFixed(1)} s of CPU samples (idle ${(idle / 1e6).toFixed(1)} s left out)${lastArg ? `, last ${lastUs / 1e6} s of each` : ''}`,
     '',
     '| area | self time % |',
     '|---|---:|',

@@ -43,6 +43,21 @@ interface GatewayInternals {
   logger: { warn(message: string): void };
 }
 
+/** Named operations' plan-store keys kept: far more than the distinct operations of an app. */
+const MAX_NAMED_KEYS = 10_000;
+
+/** ApolloGateway's plan-store key of a named operation: sha256(queryHash + operationName), memoised. */
+function namedStoreKey(keys: Map<string, string>, queryHash: string, operationName: string): string {
+  const id = `${queryHash}\u0000${operationName}`;
+  let key = keys.get(id);
+  if (key === undefined) {
+    key = createHash('sha256').update(queryHash).update(operationName).digest('hex');
+    if (keys.size >= MAX_NAMED_KEYS) keys.clear();
+    keys.set(id, key);
+  }
+  return key;
+}
+
 /**
  * Installs the selected executor on a gateway before it is loaded (ApolloServer reads
  * `gateway.executor` when it starts). With `apollo` this does nothing.
@@ -54,12 +69,14 @@ export function useExecutor(gateway: ApolloGateway, options: ExecutorOptions, de
   const compiledPlans = new WeakMap<QueryPlan, CompiledPlan>();
   const log = deps.logger.child({ component: 'executor' });
   let serviceMapSource: GatewayInternals['serviceMap'] | undefined;
+  // Plan-store keys of named operations (a sha256 per request otherwise); bounded, refilled when full.
+  const namedKeys = new Map<string, string>();
   let serviceMap: Record<string, PlanDataSource> = Object.create(null);
 
   g.executor = async (requestContext) => {
     // The same steps as ApolloGateway's executor (index.js), without its tracing spans.
     const { request, document, queryHash } = requestContext;
-    const storeKey = request.operationName ? createHash('sha256').update(queryHash).update(request.operationName).digest('hex') : queryHash;
+    const storeKey = request.operationName ? namedStoreKey(namedKeys, queryHash, request.operationName) : queryHash;
     const operationContext = buildOperationContext({ schema: g.schema!, operationDocument: document, operationName: request.operationName }) as OperationContext;
     const validationErrors = g.validateIncomingRequest(requestContext, operationContext);
     if (validationErrors.length > 0) return { errors: [...validationErrors] };

@@ -13,8 +13,9 @@ import {
   isListType,
   isNonNullType,
   isObjectType,
+  isEnumType,
+  isScalarType,
   isSubtype,
-  isValidLeafValue,
   typenameFieldName,
   Variable,
   type CompositeType,
@@ -275,16 +276,47 @@ function compileValue(type: Type, selectionSet: SelectionSet | undefined, schema
     };
   }
   const typeName = String(type);
+  const isValid = leafValidator(schema, type);
   return (outputValue, inputValue, path, parentType, run) => {
     run.flags = 0;
     if (outputValue === null || outputValue !== undefined) return outputValue;
     if (inputValue === null) return null;
-    if (!isValidLeafValue(schema, inputValue, type as Parameters<typeof isValidLeafValue>[2])) {
+    if (!isValid(inputValue)) {
       run.errors.push(ERRORS.INVALID_GRAPHQL.err(`Invalid value found for ${describeLast(path, typeName, parentType)}.`, { path: Array.from(path) }));
       run.flags = HAS_ERRORS;
       return null;
     }
     return inputValue;
+  };
+}
+
+const INTEGER_STRING = /^-?(?:0|[1-9][0-9]*)$/;
+
+/**
+ * federation-internals' `isValidLeafValue(schema, value, type)` for one leaf type, its type tests
+ * made once: custom scalars take anything, built-in ones their JSON kinds, enums their names.
+ */
+function leafValidator(schema: Schema, type: Type): (value: unknown) => boolean {
+  const t = type as NamedType;
+  if (isScalarType(t) && !['Int', 'Float', 'String', 'Boolean', 'ID'].includes(t.name)) return () => true;
+  const isBoolean = t === schema.booleanType();
+  const isInt = t === schema.intType();
+  const isFloat = t === schema.floatType();
+  const isIntOrId = isInt || t === schema.idType();
+  const enumValues = isEnumType(t) ? new Set(t.values.map((v) => v.name)) : undefined;
+  const stringOk = !isBoolean && !isInt && !isFloat;
+  return (value) => {
+    switch (typeof value) {
+      case 'boolean':
+        return isBoolean;
+      case 'number':
+        if (!isFinite(value)) return false;
+        return isIntOrId ? INTEGER_STRING.test(String(value)) : isFloat;
+      case 'string':
+        return enumValues ? enumValues.has(value) : stringOk;
+      default:
+        return false;
+    }
   };
 }
 
