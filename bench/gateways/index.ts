@@ -153,7 +153,14 @@ export const PORTICO_VARIANTS: Readonly<Record<PorticoVariantName, PorticoVarian
 
 // ─────────────────────────────────────────────────────────────────────────────────────────────
 
-export type GatewayName = PorticoVariantName | 'apollo-gateway-default' | 'apollo-gateway-fetch' | 'hive-gateway' | 'hive-gateway-rust-planner' | 'apollo-gateway-tuned-gc';
+export type GatewayName =
+  | PorticoVariantName
+  | 'apollo-gateway-default'
+  | 'apollo-gateway-fetch'
+  | 'hive-gateway'
+  | 'hive-gateway-rust-planner'
+  | 'apollo-gateway-tuned-gc'
+  | 'noop-proxy';
 
 /** Default run order within a round: baseline first, so it also supplies the golden answers. */
 export const GATEWAY_ORDER: readonly GatewayName[] = [
@@ -172,7 +179,7 @@ export const GATEWAY_ORDER: readonly GatewayName[] = [
  * (portico-full without them), what they would buy bare @apollo/gateway, and features-off
  * Portico with portico-full's dedup settings.
  */
-export const EXTRA_GATEWAYS: readonly GatewayName[] = ['portico-full-default-gc', 'apollo-gateway-tuned-gc', 'portico-lean-subgraph-dedup', 'portico-lean-apollo-executor'];
+export const EXTRA_GATEWAYS: readonly GatewayName[] = ['portico-full-default-gc', 'apollo-gateway-tuned-gc', 'portico-lean-subgraph-dedup', 'portico-lean-apollo-executor', 'noop-proxy'];
 
 /** The gateway every req/s ratio is taken against. */
 export const BASELINE: GatewayName = 'apollo-gateway-default';
@@ -185,7 +192,7 @@ export interface LaunchContext {
   /** `name=url,…`, also baked into the supergraph file. */
   readonly subgraphUrlOverrides: string;
   readonly subgraphs: readonly string[];
-  /** A free loopback port for a gateway's ops listener. */
+  /** A free loopback port for a gateway's ops listener (and the no-op proxy's upstream). */
   readonly opsPort: number;
 }
 
@@ -294,6 +301,15 @@ export const GATEWAYS: Readonly<Record<GatewayName, GatewaySpec>> = {
     unavailable: () => undefined,
     entry: (root) => [resolve(root, 'bench/gateways/hive.ts')],
     env: (ctx) => ({ PORT: String(ctx.port), BENCH_SUPERGRAPH_PATH: ctx.supergraphPath }),
+  },
+  'noop-proxy': {
+    name: 'noop-proxy',
+    summary: 'no-op proxy: the same request and answer bytes through Node http + one undici exchange, no GraphQL work (upstream: bare @apollo/gateway on core 0, not measured) — the floor of a Node gateway here',
+    dedup: 'none',
+    headers: async () => ({}),
+    unavailable: () => undefined,
+    entry: (root) => [resolve(root, 'bench/gateways/noopProxy.ts')],
+    env: (ctx) => ({ PORT: String(ctx.port), BENCH_SUPERGRAPH_PATH: ctx.supergraphPath, BENCH_UPSTREAM_PORT: String(ctx.opsPort) }),
   },
   'hive-gateway-rust-planner': {
     name: 'hive-gateway-rust-planner',
