@@ -7,8 +7,8 @@ import { createHash } from 'node:crypto';
 import { buildOperationContext, executeQueryPlan, type ApolloGateway } from '@apollo/gateway';
 import { operationFromDocument } from '@apollo/federation-internals';
 import type { QueryPlan } from '@apollo/query-planner';
-import type { GatewayExecutor, GatewayGraphQLRequestContext } from '@apollo/server-gateway-interface';
-import { GraphQLError, type GraphQLSchema } from 'graphql';
+import type { GatewayExecutor } from '@apollo/server-gateway-interface';
+import { getVariableValues, GraphQLError, type GraphQLSchema } from 'graphql';
 import type { Logger } from '../logging/index.ts';
 import type { ExecutorName } from './options.ts';
 import { compilePlan, executePlan, type CompiledPlan, type OperationContext, type PlanDataSource } from './plan.ts';
@@ -39,7 +39,6 @@ interface GatewayInternals {
   recursiveSelectionsLimitDisabled?: boolean;
   nonLocalSelectionsLimitDisabled?: boolean;
   experimental_didResolveQueryPlan?: (options: Record<string, unknown>) => void;
-  validateIncomingRequest(requestContext: GatewayGraphQLRequestContext, operationContext: OperationContext): readonly GraphQLError[];
   logger: { warn(message: string): void };
 }
 
@@ -78,8 +77,13 @@ export function useExecutor(gateway: ApolloGateway, options: ExecutorOptions, de
     const { request, document, queryHash } = requestContext;
     const storeKey = request.operationName ? namedStoreKey(namedKeys, queryHash, request.operationName) : queryHash;
     const operationContext = buildOperationContext({ schema: g.schema!, operationDocument: document, operationName: request.operationName }) as OperationContext;
-    const validationErrors = g.validateIncomingRequest(requestContext, operationContext);
-    if (validationErrors.length > 0) return { errors: [...validationErrors] };
+    // ApolloGateway's validateIncomingRequest without its tracing span: the variables coerced
+    // against the operation's definitions, their errors returned as they are.
+    const definitions = operationContext.operation.variableDefinitions;
+    if (definitions) {
+      const { errors } = getVariableValues(operationContext.schema, definitions, request.variables ?? {});
+      if (errors && errors.length > 0) return { errors };
+    }
     let plan = await g.queryPlanStore.get(storeKey);
     if (!plan) {
       const operation = operationFromDocument(g.apiSchema as Parameters<typeof operationFromDocument>[0], document, { operationName: request.operationName });

@@ -64,3 +64,13 @@ it('both executors answer every fault case alike, errors and extensions.degraded
   }
   expect(cases).toHaveLength(2 * FAULTS.length);
 });
+
+it('variables the operation cannot take are refused alike, before any plan runs', async () => {
+  const query = 'query ($n: Int!, $c: String) { products(first: $n, category: $c) { id } }';
+  for (const variables of [{ n: 'x' }, {}, { n: 2, c: 3 }]) {
+    const [mine, theirs] = await Promise.all([gql(ours.graphqlUrl, query, variables), gql(apollos.graphqlUrl, query, variables)]);
+    expect(theirs.body.errors?.length, JSON.stringify(variables)).toBeGreaterThan(0);
+    expect(mine.status).toBe(theirs.status);
+    expect(mine.body).toEqual(theirs.body);
+  }
+});
