@@ -62,7 +62,11 @@ function namedStoreKey(keys: Map<string, string>, queryHash: string, operationNa
  * `gateway.executor` when it starts). With `apollo` this does nothing.
  */
 export function useExecutor(gateway: ApolloGateway, options: ExecutorOptions, deps: ExecutorDeps): void {
-  if (options.executor === 'apollo') return;
+  if (options.executor === 'apollo') {
+    deps.logger.info({ executor: 'apollo' }, "query plans run on @apollo/gateway's executor (PORTICO_EXECUTOR=apollo)");
+    return;
+  }
+  deps.logger.info({ executor: 'portico' }, "query plans run on Portico's executor (PORTICO_EXECUTOR=portico)");
   const g = gateway as unknown as GatewayInternals;
   // A compiled plan lives as long as its plan: the plan store clears on every new supergraph.
   const compiledPlans = new WeakMap<QueryPlan, CompiledPlan>();
