@@ -71,10 +71,8 @@ export function useExecutor(gateway: ApolloGateway, options: ExecutorOptions, de
   // A compiled plan lives as long as its plan: the plan store clears on every new supergraph.
   const compiledPlans = new WeakMap<QueryPlan, CompiledPlan>();
   const log = deps.logger.child({ component: 'executor' });
-  let serviceMapSource: GatewayInternals['serviceMap'] | undefined;
   // Plan-store keys of named operations (a sha256 per request otherwise); bounded, refilled when full.
   const namedKeys = new Map<string, string>();
-  let serviceMap: Record<string, PlanDataSource> = Object.create(null);
 
   g.executor = async (requestContext) => {
     // The same steps as ApolloGateway's executor (index.js), without its tracing spans.
@@ -101,12 +99,10 @@ export function useExecutor(gateway: ApolloGateway, options: ExecutorOptions, de
         g.logger.warn(`Could not store queryPlan${(err as Error | undefined)?.message ?? String(err)}`);
       }
     }
-    // The data sources change only with the supergraph: the name → source map is rebuilt then.
-    if (serviceMapSource !== g.serviceMap) {
-      serviceMapSource = g.serviceMap;
-      serviceMap = Object.create(null);
-      for (const [name, { dataSource }] of Object.entries(g.serviceMap)) serviceMap[name] = dataSource;
-    }
+    // Per request, as ApolloGateway does: the gateway updates its service map in place when a
+    // new supergraph adds a subgraph or moves one (a handful of entries).
+    const serviceMap: Record<string, PlanDataSource> = Object.create(null);
+    for (const name in g.serviceMap) serviceMap[name] = g.serviceMap[name]!.dataSource;
     g.experimental_didResolveQueryPlan?.({ queryPlan: plan, serviceMap, requestContext, operationContext });
 
     let compiled = compiledPlans.get(plan);
