@@ -22,6 +22,8 @@ beforeAll(async () => {
     // Breakers open only on volume this suite never reaches: each case meets the fault itself.
     PORTICO_BREAKER_VOLUME_THRESHOLD: '1000',
     PORTICO_FALLBACKS: 'review=stale',
+    // Introspection mixed into data operations is shaped by the executor too.
+    PORTICO_INTROSPECTION: 'on',
   };
   [ours, apollos] = await Promise.all([startPortico({ ...env, PORTICO_EXECUTOR: 'portico' }), startPortico({ ...env, PORTICO_EXECUTOR: 'apollo' })]);
 });
@@ -70,6 +72,22 @@ it('variables the operation cannot take are refused alike, before any plan runs'
   for (const variables of [{ n: 'x' }, {}, { n: 2, c: 3 }]) {
     const [mine, theirs] = await Promise.all([gql(ours.graphqlUrl, query, variables), gql(apollos.graphqlUrl, query, variables)]);
     expect(theirs.body.errors?.length, JSON.stringify(variables)).toBeGreaterThan(0);
+    expect(mine.status).toBe(theirs.status);
+    expect(mine.body).toEqual(theirs.body);
+  }
+});
+
+it('introspection fields beside data, with aliases, variables and __typename, answer alike', async () => {
+  const query = `query ($t: String!, $first: Int = 2) {
+    s: __schema { queryType { name } }
+    t: __type(name: $t) { name kind fields { name } }
+    __typename
+    products(first: $first) { __typename id kind: __typename price { amount } }
+  }`;
+  for (const variables of [{ t: 'Product' }, { t: 'Nope', first: 1 }]) {
+    const [mine, theirs] = await Promise.all([gql(ours.graphqlUrl, query, variables), gql(apollos.graphqlUrl, query, variables)]);
+    expect(theirs.status).toBe(200);
+    expect(theirs.body.data?.s?.queryType?.name).toBe('Query');
     expect(mine.status).toBe(theirs.status);
     expect(mine.body).toEqual(theirs.body);
   }
