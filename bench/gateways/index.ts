@@ -304,7 +304,7 @@ export const GATEWAYS: Readonly<Record<GatewayName, GatewaySpec>> = {
   },
   'noop-proxy': {
     name: 'noop-proxy',
-    summary: 'no-op proxy: the same request and answer bytes through Node http + one undici exchange, no GraphQL work (upstream: bare @apollo/gateway on core 0, not measured) — the floor of a Node gateway here',
+    summary: 'no-op proxy: the same request and answer bytes through Node http + one undici exchange, no GraphQL work (upstream on core 0, not measured: answers replayed from memory, each asked of bare @apollo/gateway once) — the floor of a Node gateway here',
     dedup: 'none',
     headers: async () => ({}),
     unavailable: () => undefined,
