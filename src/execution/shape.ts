@@ -245,8 +245,13 @@ function compileValue(type: Type, selectionSet: SelectionSet | undefined, schema
     };
   }
   if (isCompositeType(type)) {
-    if (!selectionSet) throw new Error(`Invalid empty selection set for composite type ${String(type)}`);
-    const sub = compileSet(selectionSet, schema, typeByName);
+    // A validated operation always selects into a composite field; were it not to, fail as
+    // @apollo/gateway does: when a value arrives, not when the plan is compiled.
+    const sub: SetFn = selectionSet
+      ? compileSet(selectionSet, schema, typeByName)
+      : () => {
+          throw new Error(`Invalid empty selection set for composite type ${String(type)}`);
+        };
     const typeName = String(type);
     return (outputValue, inputValue, path, parentType, run) => {
       run.flags = 0;
