@@ -51,6 +51,11 @@ const BENCH_TOKEN_TTL_S = 6 * 3_600;
  */
 const BENCH_RATE_LIMITS = ['anonymous', 'free', 'premium'].map((tier) => `${tier}=86400000000/1d`).join(',');
 
+/** The bearer token every request to a `portico-full*` row carries (verified on each request). */
+async function benchTokenHeaders(): Promise<Record<string, string>> {
+  return { authorization: `Bearer ${await signDevToken({ sub: 'bench', scopes: [], ttlS: BENCH_TOKEN_TTL_S })}` };
+}
+
 const PORTICO_FULL_ENV = (run: VariantRun): Record<string, string> => PORTICO_VARIANTS['portico-full'].env(run);
 
 export const PORTICO_VARIANTS: Readonly<Record<PorticoVariantName, PorticoVariant>> = {
@@ -88,25 +93,19 @@ export const PORTICO_VARIANTS: Readonly<Record<PorticoVariantName, PorticoVarian
       PORTICO_RATE_LIMITS: BENCH_RATE_LIMITS,
       // Metrics and status page on the ops listener (PORTICO_OPS_*, above).
     }),
-    headers: async () => ({
-      authorization: `Bearer ${await signDevToken({ sub: 'bench', scopes: [], ttlS: BENCH_TOKEN_TTL_S })}`,
-    }),
+    headers: benchTokenHeaders,
   },
   'portico-full-inbound-dedup': {
     summary: 'every feature on + opt-in inbound dedup of identical client queries',
     dedup: 'inbound dedup on (PORTICO_INBOUND_DEDUP) + subgraph in-flight dedup on',
     env: (run) => ({ ...PORTICO_FULL_ENV(run), PORTICO_INBOUND_DEDUP: 'true' }),
-    headers: async () => ({
-      authorization: `Bearer ${await signDevToken({ sub: 'bench', scopes: [], ttlS: BENCH_TOKEN_TTL_S })}`,
-    }),
+    headers: benchTokenHeaders,
   },
   'portico-full-default-gc': {
     summary: 'every feature on, V8\'s default young generation (what PORTICO_NODE_FLAGS buys)',
     dedup: 'as portico-full',
     env: PORTICO_FULL_ENV,
-    headers: async () => ({
-      authorization: `Bearer ${await signDevToken({ sub: 'bench', scopes: [], ttlS: BENCH_TOKEN_TTL_S })}`,
-    }),
+    headers: benchTokenHeaders,
     nodeFlags: [],
   },
   'portico-lean-subgraph-dedup': {
@@ -119,9 +118,7 @@ export const PORTICO_VARIANTS: Readonly<Record<PorticoVariantName, PorticoVarian
     summary: "every feature on, @apollo/gateway's plan executor (PORTICO_EXECUTOR=apollo): the executor before Portico's own",
     dedup: 'as portico-full',
     env: (run) => ({ ...PORTICO_FULL_ENV(run), PORTICO_EXECUTOR: 'apollo' }),
-    headers: async () => ({
-      authorization: `Bearer ${await signDevToken({ sub: 'bench', scopes: [], ttlS: BENCH_TOKEN_TTL_S })}`,
-    }),
+    headers: benchTokenHeaders,
   },
   'portico-lean-apollo-executor': {
     summary: "optional features off, @apollo/gateway's plan executor (PORTICO_EXECUTOR=apollo)",
