@@ -11,7 +11,7 @@
 // A layer imports only layers below it (and itself). The rules below say it as "never upward".
 const FOUNDATION = '^src/(errors/|runtime/|logging/index\\.ts$|request/(state|correlation|context)\\.ts$)';
 const CONFIG = '^src/config/';
-const CONCERNS = '^src/(cors|auth|authorization|hardening|rateLimit|redis|resilience|degradation|subgraphs|supergraph|introspection|trustedDocuments|planning|health|cache|controlPlane|overload|tracing|probes)/';
+const CONCERNS = '^src/(cors|auth|authorization|hardening|rateLimit|redis|resilience|degradation|subgraphs|supergraph|introspection|trustedDocuments|planning|execution|health|cache|controlPlane|overload|tracing|probes)/';
 const OBSERVATION = '^src/(metrics/|logging/access\\.ts$)';
 const EDGE = '^src/(http/|ops/|request/lifecycle\\.ts$)';
 const WIRING = '^src/(server|main)\\.ts$';

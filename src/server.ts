@@ -37,6 +37,7 @@ import { createRedisClient, createRedisKeyValueCache } from './redis/index.ts';
 import { createBreakerRegistry } from './resilience/breakers.ts';
 import { createInflightDedup } from './resilience/dedup.ts';
 import { createQueryPlanCache } from './planning/planCache.ts';
+import { useExecutor } from './execution/index.ts';
 import { degradationPlugin } from './degradation/plugin.ts';
 import { inboundDedupPlugin } from './resilience/inboundDedup.ts';
 import { createMemoryStaleStore } from './degradation/staleStore.ts';
@@ -253,6 +254,8 @@ export function createPortico(config: Config, deps: PorticoDeps = {}): Portico {
         return ds;
       },
     });
+    // Plans run on Portico's executor unless PORTICO_EXECUTOR=apollo (src/execution/), on every lane.
+    useExecutor(gateway, config.execution, { logger });
 
     // Derived once from each (re)loaded supergraph: who may see which field, what a query may cost.
     let authorizationIndex: AuthorizationIndex | undefined;

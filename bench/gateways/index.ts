@@ -8,12 +8,19 @@
  * benchmark request (e.g. a bearer token once JWT verification is on). Keep any rate limit far
  * above what 50 connections can send (~5,000 req/s here), or the benchmark measures 429s.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { PORTICO_NODE_FLAGS } from '../../src/runtime/nodeFlags.ts';
 import { DEV_AUDIENCE, DEV_ISSUER, DEV_JWKS_FILE, signDevToken } from '../../subgraphs-mock/idp.ts';
 
-export type PorticoVariantName = 'portico-full' | 'portico-full-inbound-dedup' | 'portico-lean' | 'portico-full-default-gc' | 'portico-lean-subgraph-dedup';
+export type PorticoVariantName =
+  | 'portico-full'
+  | 'portico-full-inbound-dedup'
+  | 'portico-lean'
+  | 'portico-full-default-gc'
+  | 'portico-lean-subgraph-dedup'
+  | 'portico-full-apollo-executor'
+  | 'portico-lean-apollo-executor';
 
 /** What a variant's env may depend on. */
 export interface VariantRun {
@@ -43,6 +50,11 @@ const BENCH_TOKEN_TTL_S = 6 * 3_600;
  * holds 8.64e10 units, hours of any workload here.
  */
 const BENCH_RATE_LIMITS = ['anonymous', 'free', 'premium'].map((tier) => `${tier}=86400000000/1d`).join(',');
+
+/** The bearer token every request to a `portico-full*` row carries (verified on each request). */
+async function benchTokenHeaders(): Promise<Record<string, string>> {
+  return { authorization: `Bearer ${await signDevToken({ sub: 'bench', scopes: [], ttlS: BENCH_TOKEN_TTL_S })}` };
+}
 
 const PORTICO_FULL_ENV = (run: VariantRun): Record<string, string> => PORTICO_VARIANTS['portico-full'].env(run);
 
@@ -81,31 +93,37 @@ export const PORTICO_VARIANTS: Readonly<Record<PorticoVariantName, PorticoVarian
       PORTICO_RATE_LIMITS: BENCH_RATE_LIMITS,
       // Metrics and status page on the ops listener (PORTICO_OPS_*, above).
     }),
-    headers: async () => ({
-      authorization: `Bearer ${await signDevToken({ sub: 'bench', scopes: [], ttlS: BENCH_TOKEN_TTL_S })}`,
-    }),
+    headers: benchTokenHeaders,
   },
   'portico-full-inbound-dedup': {
     summary: 'every feature on + opt-in inbound dedup of identical client queries',
     dedup: 'inbound dedup on (PORTICO_INBOUND_DEDUP) + subgraph in-flight dedup on',
     env: (run) => ({ ...PORTICO_FULL_ENV(run), PORTICO_INBOUND_DEDUP: 'true' }),
-    headers: async () => ({
-      authorization: `Bearer ${await signDevToken({ sub: 'bench', scopes: [], ttlS: BENCH_TOKEN_TTL_S })}`,
-    }),
+    headers: benchTokenHeaders,
   },
   'portico-full-default-gc': {
     summary: 'every feature on, V8\'s default young generation (what PORTICO_NODE_FLAGS buys)',
     dedup: 'as portico-full',
     env: PORTICO_FULL_ENV,
-    headers: async () => ({
-      authorization: `Bearer ${await signDevToken({ sub: 'bench', scopes: [], ttlS: BENCH_TOKEN_TTL_S })}`,
-    }),
+    headers: benchTokenHeaders,
     nodeFlags: [],
   },
   'portico-lean-subgraph-dedup': {
     summary: 'optional features off, subgraph in-flight dedup on (portico-full\'s dedup settings)',
     dedup: 'subgraph in-flight dedup on (PORTICO_SUBGRAPH_DEDUP); inbound dedup off — as portico-full',
     env: (run) => ({ ...PORTICO_VARIANTS['portico-lean'].env(run), PORTICO_SUBGRAPH_DEDUP: 'true' }),
+    headers: async () => ({}),
+  },
+  'portico-full-apollo-executor': {
+    summary: "every feature on, @apollo/gateway's plan executor (PORTICO_EXECUTOR=apollo): the executor before Portico's own",
+    dedup: 'as portico-full',
+    env: (run) => ({ ...PORTICO_FULL_ENV(run), PORTICO_EXECUTOR: 'apollo' }),
+    headers: benchTokenHeaders,
+  },
+  'portico-lean-apollo-executor': {
+    summary: "optional features off, @apollo/gateway's plan executor (PORTICO_EXECUTOR=apollo)",
+    dedup: 'as portico-lean',
+    env: (run) => ({ ...PORTICO_VARIANTS['portico-lean'].env(run), PORTICO_EXECUTOR: 'apollo' }),
     headers: async () => ({}),
   },
   'portico-lean': {
@@ -132,15 +150,24 @@ export const PORTICO_VARIANTS: Readonly<Record<PorticoVariantName, PorticoVarian
 
 // ─────────────────────────────────────────────────────────────────────────────────────────────
 
-export type GatewayName = PorticoVariantName | 'apollo-gateway-default' | 'apollo-gateway-fetch' | 'hive-gateway' | 'apollo-gateway-tuned-gc';
+export type GatewayName =
+  | PorticoVariantName
+  | 'apollo-gateway-default'
+  | 'apollo-gateway-fetch'
+  | 'hive-gateway'
+  | 'hive-gateway-rust-planner'
+  | 'apollo-gateway-tuned-gc'
+  | 'noop-proxy';
 
 /** Default run order within a round: baseline first, so it also supplies the golden answers. */
 export const GATEWAY_ORDER: readonly GatewayName[] = [
   'apollo-gateway-default',
   'apollo-gateway-fetch',
   'hive-gateway',
+  'hive-gateway-rust-planner',
   'portico-lean',
   'portico-full',
+  'portico-full-apollo-executor',
   'portico-full-inbound-dedup',
 ];
 
@@ -149,7 +176,7 @@ export const GATEWAY_ORDER: readonly GatewayName[] = [
  * (portico-full without them), what they would buy bare @apollo/gateway, and features-off
  * Portico with portico-full's dedup settings.
  */
-export const EXTRA_GATEWAYS: readonly GatewayName[] = ['portico-full-default-gc', 'apollo-gateway-tuned-gc', 'portico-lean-subgraph-dedup'];
+export const EXTRA_GATEWAYS: readonly GatewayName[] = ['portico-full-default-gc', 'apollo-gateway-tuned-gc', 'portico-lean-subgraph-dedup', 'portico-lean-apollo-executor', 'noop-proxy'];
 
 /** The gateway every req/s ratio is taken against. */
 export const BASELINE: GatewayName = 'apollo-gateway-default';
@@ -162,7 +189,7 @@ export interface LaunchContext {
   /** `name=url,…`, also baked into the supergraph file. */
   readonly subgraphUrlOverrides: string;
   readonly subgraphs: readonly string[];
-  /** A free loopback port for a gateway's ops listener. */
+  /** A free loopback port for a gateway's ops listener (and the no-op proxy's upstream). */
   readonly opsPort: number;
 }
 
@@ -178,6 +205,11 @@ export interface GatewaySpec {
   entry(root: string): string[];
   /** Env on top of the harness's common env. */
   env(ctx: LaunchContext): Record<string, string>;
+  /**
+   * Checked once the gateway answers: why it is not running what the row claims (undefined when
+   * it is). A gateway that fails it gets no figures.
+   */
+  verify?(pid: number, output: string): string | undefined;
 }
 
 /**
@@ -201,6 +233,16 @@ export function needsPorticoBuild(names: readonly GatewayName[]): boolean {
   return process.env['BENCH_PORTICO_SOURCE'] !== '1' && names.some((n) => n.startsWith('portico'));
 }
 
+/**
+ * `BENCH_CPU_PROF_DIR=<dir>`: every Portico row writes a V8 CPU profile of its whole process
+ * life (warm-up included) into `<dir>/<variant>/`, summarised by `npm run bench:profile`.
+ * Profiling costs CPU itself: figures of a profiled run are not comparable with others.
+ */
+function cpuProfileFlags(name: PorticoVariantName): string[] {
+  const dir = process.env['BENCH_CPU_PROF_DIR'];
+  return dir ? ['--cpu-prof', `--cpu-prof-dir=${resolve(dir, name)}`] : [];
+}
+
 function portico(name: PorticoVariantName): GatewaySpec {
   const variant = PORTICO_VARIANTS[name];
   return {
@@ -209,7 +251,7 @@ function portico(name: PorticoVariantName): GatewaySpec {
     dedup: variant.dedup,
     headers: variant.headers,
     unavailable: (root) => (existsSync(porticoEntry(root)) ? undefined : `${porticoEntry(root)} does not exist: Portico rows skipped`),
-    entry: (root) => [...(variant.nodeFlags ?? PORTICO_NODE_FLAGS), porticoEntry(root)],
+    entry: (root) => [...(variant.nodeFlags ?? PORTICO_NODE_FLAGS), ...cpuProfileFlags(name), porticoEntry(root)],
     env: (ctx) => ({
       PORT: String(ctx.port),
       PORTICO_SUPERGRAPH_PATH: ctx.supergraphPath,
@@ -243,6 +285,8 @@ export const GATEWAYS: Readonly<Record<GatewayName, GatewaySpec>> = {
   'portico-lean': portico('portico-lean'),
   'portico-full-default-gc': portico('portico-full-default-gc'),
   'portico-lean-subgraph-dedup': portico('portico-lean-subgraph-dedup'),
+  'portico-full-apollo-executor': portico('portico-full-apollo-executor'),
+  'portico-lean-apollo-executor': portico('portico-lean-apollo-executor'),
   'apollo-gateway-tuned-gc': apollo('apollo-gateway-tuned-gc', 'default'),
   'apollo-gateway-default': apollo('apollo-gateway-default', 'default'),
   'apollo-gateway-fetch': apollo('apollo-gateway-fetch', 'fetch'),
@@ -254,6 +298,30 @@ export const GATEWAYS: Readonly<Record<GatewayName, GatewaySpec>> = {
     unavailable: () => undefined,
     entry: (root) => [resolve(root, 'bench/gateways/hive.ts')],
     env: (ctx) => ({ PORT: String(ctx.port), BENCH_SUPERGRAPH_PATH: ctx.supergraphPath }),
+  },
+  'noop-proxy': {
+    name: 'noop-proxy',
+    summary: 'no-op proxy: the same request and answer bytes through Node http + one undici exchange, no GraphQL work (upstream on core 0, not measured: answers replayed from memory, each asked of bare @apollo/gateway once) — the floor of a Node gateway here',
+    dedup: 'none',
+    headers: async () => ({}),
+    unavailable: () => undefined,
+    entry: (root) => [resolve(root, 'bench/gateways/noopProxy.ts')],
+    env: (ctx) => ({ PORT: String(ctx.port), BENCH_SUPERGRAPH_PATH: ctx.supergraphPath, BENCH_UPSTREAM_PORT: String(ctx.opsPort) }),
+  },
+  'hive-gateway-rust-planner': {
+    name: 'hive-gateway-rust-planner',
+    summary: "Hive Gateway 2 CLI `supergraph --hive-router-runtime`: The Guild's Rust query planner (@graphql-hive/router-runtime 1.4.23, native addon) and its executor (1 process)",
+    dedup: 'subgraph in-flight dedup on (default); inbound dedup off (default)',
+    headers: async () => ({}),
+    unavailable: (root) =>
+      existsSync(resolve(root, 'node_modules/@graphql-hive/router-runtime/package.json')) ? undefined : '@graphql-hive/router-runtime is not installed (npm ci)',
+    entry: (root) => [resolve(root, 'bench/gateways/hive.ts')],
+    env: (ctx) => ({ PORT: String(ctx.port), BENCH_SUPERGRAPH_PATH: ctx.supergraphPath, BENCH_HIVE_ROUTER_RUNTIME: '1' }),
+    verify: (pid, output) => {
+      if (/Could not load the @graphql-hive\/router-runtime/.test(output)) return 'Hive fell back to its default runtime: @graphql-hive/router-runtime did not load';
+      const maps = readFileSync(`/proc/${pid}/maps`, 'utf8');
+      return /hive_router_query_planner\.[\w-]+\.node/.test(maps) ? undefined : "the Rust planner's native addon (hive_router_query_planner.*.node) is not loaded in the gateway process";
+    },
   },
 };
 

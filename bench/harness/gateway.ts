@@ -56,7 +56,14 @@ export async function startGateway(ctx: RunContext, spec: GatewaySpec, running: 
     await child.stop();
     throw err;
   }
-  progress(`  ${spec.name}: ready in ${((Date.now() - t0) / 1000).toFixed(1)} s (pid ${child.pid})`);
+  const problem = spec.verify?.(child.pid, child.output());
+  if (problem !== undefined) {
+    await child.stop();
+    throw new Error(`[${spec.name}] not what the row claims: ${problem}`);
+  }
+  const verified = `${spec.name}: verified in the running process (${spec.name === 'hive-gateway-rust-planner' ? "the Rust planner's native addon is mapped, no fallback warning" : 'verify() passed'})`;
+  if (spec.verify && !ctx.notes.includes(verified)) ctx.notes.push(verified);
+  progress(`  ${spec.name}: ready in ${((Date.now() - t0) / 1000).toFixed(1)} s (pid ${child.pid})${spec.verify ? ', verified' : ''}`);
   return { spec, child, url, headers, egressBlocked: () => blocked };
 }
 

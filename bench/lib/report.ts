@@ -60,6 +60,15 @@ export interface SummaryRow {
   readonly perCpuSecond: number;
   /** perCpuSecond / the baseline's. */
   readonly perCpuSecondRatio: number | undefined;
+  /** Gateway CPU milliseconds per response (1000 / perCpuSecond): what a request costs, whatever the throughput. */
+  readonly cpuMsPerRequest: number;
+  /** Median over rounds of the busy share of the other core (subgraphs + load generator), % of one core. */
+  readonly subgraphCorePct: number;
+  /**
+   * True when that core was saturated: the subgraphs and the load generator, not the gateway,
+   * limited throughput, so req/s ratios understate the gateway (CPU per request does not).
+   */
+  readonly subgraphCoreSaturated: boolean;
   /** Set when no round produced figures. */
   readonly note: string | undefined;
 }
@@ -120,6 +129,9 @@ export function summarize(
         gatewayStarvedPct: median(ok.map((m) => m.cpu?.gatewayStarvedPct ?? Number.NaN)),
         perCpuSecond,
         perCpuSecondRatio: undefined,
+        cpuMsPerRequest: 1000 / perCpuSecond,
+        subgraphCorePct: median(ok.map((m) => (m.cpu ? m.cpu.subgraphsPct + m.cpu.loadGeneratorPct : Number.NaN))),
+        subgraphCoreSaturated: median(ok.map((m) => (m.cpu ? m.cpu.subgraphsPct + m.cpu.loadGeneratorPct : Number.NaN))) >= SATURATED_CORE_PCT,
         note:
           failures.length === 0
             ? undefined
@@ -138,16 +150,22 @@ export function summarize(
   });
 }
 
+/**
+ * The subgraphs' and load generator's core counts as saturated from this busy share on: past it,
+ * they, not the gateway, set the pace (measured per phase from /proc, bench/lib/cpu.ts).
+ */
+export const SATURATED_CORE_PCT = 90;
+
 const fmt = (n: number, digits = 0): string => (Number.isFinite(n) ? n.toFixed(digits) : '–');
 
 export function summaryTable(rows: readonly SummaryRow[], workloadLabel: (id: string) => string): string {
   const header =
     '| gateway | workload | dedup | req/s (median) | per round | p50 ms | p95 ms | p99 ms | non-2xx | GraphQL errors | ' +
-    'req/s vs apollo-gateway-default | gateway CPU % (starved %) | req per gateway CPU-s (vs baseline) |';
-  const lines = [header, '|---|---|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|'];
+    'req/s vs apollo-gateway-default | gateway CPU % (starved %) | req per gateway CPU-s (vs baseline) | gateway CPU ms per request | subgraph core busy % |';
+  const lines = [header, '|---|---|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|'];
   for (const r of rows) {
     if (r.rounds === 0) {
-      lines.push(`| ${r.gateway} | ${workloadLabel(r.workload)} | ${r.dedup} | – | – | – | – | – | – | – | ${r.note ?? 'no data'} | – | – |`);
+      lines.push(`| ${r.gateway} | ${workloadLabel(r.workload)} | ${r.dedup} | – | – | – | – | – | – | – | ${r.note ?? 'no data'} | – | – | – | – |`);
       continue;
     }
     const non2xx = r.socketErrors > 0 ? `${r.non2xx} (+${r.socketErrors} socket errors)` : String(r.non2xx);
@@ -155,7 +173,8 @@ export function summaryTable(rows: readonly SummaryRow[], workloadLabel: (id: st
       `| ${r.gateway} | ${workloadLabel(r.workload)} | ${r.dedup} | **${fmt(r.rps)}** | ${r.rpsPerRound.map((x) => fmt(x)).join(' / ')} | ` +
         `${fmt(r.p50Ms, 1)} | ${fmt(r.p95Ms, 1)} | ${fmt(r.p99Ms, 1)} | ${non2xx} | ${r.graphqlErrors} | ` +
         `${r.ratio === undefined ? 'n/a' : `${fmt(r.ratio, 2)}×`}${r.note !== undefined ? ` ⚠ ${r.note}` : ''} | ` +
-        `${fmt(r.gatewayCpuPct)} (${fmt(r.gatewayStarvedPct)}) | ${fmt(r.perCpuSecond)}${r.perCpuSecondRatio === undefined ? '' : ` (${fmt(r.perCpuSecondRatio, 2)}×)`} |`,
+        `${fmt(r.gatewayCpuPct)} (${fmt(r.gatewayStarvedPct)}) | ${fmt(r.perCpuSecond)}${r.perCpuSecondRatio === undefined ? '' : ` (${fmt(r.perCpuSecondRatio, 2)}×)`} | ` +
+        `${fmt(r.cpuMsPerRequest, 3)} | ${fmt(r.subgraphCorePct)}${r.subgraphCoreSaturated ? ' ⚑ saturated' : ''} |`,
     );
   }
   return lines.join('\n');

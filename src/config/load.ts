@@ -167,6 +167,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
       token: e.PORTICO_PROBE_TOKEN,
     },
     status: { sampleMs: e.PORTICO_STATUS_SAMPLE_MS },
+    execution: { executor: e.PORTICO_EXECUTOR },
   };
   return deepFreeze(config);
 }

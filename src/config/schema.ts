@@ -37,6 +37,7 @@ import {
   DEFAULT_MAX_TOKENS,
 } from '../hardening/index.ts';
 import { DEFAULT_TRUSTED_DOCUMENTS_POLL_MS } from '../trustedDocuments/index.ts';
+import { DEFAULT_EXECUTOR, EXECUTORS } from '../execution/options.ts';
 import { DEFAULT_PROBE_INTERVAL_MS, DEFAULT_PROBE_TIMEOUT_MS } from '../probes/defaults.ts';
 import { DEFAULT_STATUS_SAMPLE_MS } from '../probes/defaults.ts';
 import {
@@ -235,6 +236,8 @@ export const envSchema = z.object({
   PORTICO_PROBE_TIMEOUT_MS: int(DEFAULT_PROBE_TIMEOUT_MS, 100, 600_000),
   PORTICO_PROBE_TOKEN: text(),
   PORTICO_STATUS_SAMPLE_MS: int(DEFAULT_STATUS_SAMPLE_MS, 100, 60_000),
+  // Plan execution (src/execution/): Portico's own executor or @apollo/gateway's.
+  PORTICO_EXECUTOR: oneOf(EXECUTORS, DEFAULT_EXECUTOR),
 });
 
 export type NodeEnv = (typeof NODE_ENVS)[number];

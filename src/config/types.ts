@@ -1,4 +1,5 @@
 import type { AuthMode, IdentityHeaderNames, TokenVerifierOptions } from '../auth/index.ts';
+import type { ExecutorName } from '../execution/options.ts';
 import type { CostMode } from '../hardening/index.ts';
 import type { TrustedDocumentsMode } from '../trustedDocuments/index.ts';
 import type { ControlPlaneSettings } from '../controlPlane/options.ts';
@@ -193,4 +194,8 @@ export interface Config {
   };
   /** The status page's history: how often the ring buffer samples, ms. */
   readonly status: { readonly sampleMs: number };
+  /** Who executes query plans (PORTICO_EXECUTOR): Portico's own executor or @apollo/gateway's. */
+  readonly execution: {
+    readonly executor: ExecutorName;
+  };
 }

@@ -239,7 +239,11 @@ export function describeCostRefusal(r: CostRefusal): string {
  * Portico's defaults, all features on, no faults. Only the anonymous quota is raised: hundreds
  * of operations from one client in a few seconds would otherwise be a rate-limit test.
  */
-export const PORTICO_ENV = { PORTICO_RATE_LIMITS: 'anonymous=1000000/1m' };
+/**
+ * `PORTICO_EXECUTOR` from the test's environment selects the plan executor Portico runs
+ * (`portico` or `apollo`; unset: the default), so the suite holds either one to the oracle.
+ */
+export const PORTICO_ENV = { PORTICO_RATE_LIMITS: 'anonymous=1000000/1m', PORTICO_EXECUTOR: process.env['PORTICO_EXECUTOR'] };
 
 /** Portico (on {@link PORTICO_ENV}) and the oracle, side by side on one supergraph written to a file. */
 export interface Pair {
