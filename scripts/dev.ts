@@ -39,6 +39,12 @@ try {
   throw err;
 }
 const portico = createPortico(config);
+// The demo's fault switch is how people watch Portico degrade: a fault dropped on a mock also
+// drops what the gateway cached from it, so the next page shows the outage (null or marked
+// stale fields, breakers) instead of fresh cached values for up to the hint's max-age.
+for (const m of Object.values(backends.mocks.mocks)) {
+  m.faults.onChange(() => void portico.parts.cache.invalidate({ by: 'subgraph', subgraph: m.name }));
+}
 let stopping = false;
 const stop = async (signal: string) => {
   if (stopping) process.exit(1);

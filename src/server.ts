@@ -109,6 +109,8 @@ export interface PorticoParts {
   readonly probes: Probes | undefined;
   /** Absent when tracing is off (PORTICO_OTEL_ENABLED). */
   readonly tracing: Tracing | undefined;
+  /** The entity and response cache (src/cache/): status and invalidation. */
+  readonly cache: Pick<ReturnType<typeof createCache>, 'invalidate' | 'status'>;
 }
 
 /**
@@ -376,7 +378,7 @@ export function createPortico(config: Config, deps: PorticoDeps = {}): Portico {
 
   return {
     logger,
-    parts: { breakers, supergraph, dataSources, limiter, metrics, stats, tracing, probes },
+    parts: { breakers, supergraph, dataSources, limiter, metrics, stats, tracing, probes, cache },
     state: () => lifecycle,
     async start() {
       lifecycle = 'starting';

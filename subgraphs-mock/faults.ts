@@ -158,6 +158,7 @@ export class FaultSwitch {
   // Requests decided since the last state change; errorRate is applied as floor(n × rate) so
   // that exactly that fraction fails, evenly spread, with no randomness to make tests flaky.
   private decided = 0;
+  private readonly listeners: ((state: FaultState) => void)[] = [];
 
   /** @param initial partial settings merged onto the defaults; validated like {@link set}. */
   constructor(initial?: Partial<FaultState>) {
@@ -176,14 +177,28 @@ export class FaultSwitch {
   set(input: Partial<FaultState>): FaultState {
     this.state = parseFaultInput(input);
     this.decided = 0;
-    return this.get();
+    return this.changed();
   }
 
   /** Back to a healthy mock. */
   reset(): FaultState {
     this.state = { ...DEFAULT_FAULTS };
     this.decided = 0;
-    return this.get();
+    return this.changed();
+  }
+
+  /**
+   * Called with the new settings on every change, before `/faults` answers (the demo launcher
+   * drops what the gateway cached from this mock, so an injected fault shows on the next page).
+   */
+  onChange(listener: (state: FaultState) => void): void {
+    this.listeners.push(listener);
+  }
+
+  private changed(): FaultState {
+    const state = this.get();
+    for (const l of this.listeners) l(state);
+    return state;
   }
 
   /** Decides the fate of the next faultable request; call exactly once per request. */
