@@ -4,7 +4,7 @@
  */
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { PROJECT_ROOT } from '../../devkit/paths.ts';
 import { freePorts } from '../../devkit/ports.ts';
 import { spawnTsx, stopAllOnSignals, stopAllProcesses, type ManagedProcess } from '../../devkit/processes.ts';
@@ -27,8 +27,12 @@ export interface Bench {
   work: string;
   subgraphUrls: Readonly<Record<string, string>>;
   faultUrls: Readonly<Record<string, string>>;
-  /** Starts Portico (production mode, quiet logs, a limit never reached) with extra env. */
-  startPortico(name: string, env: Record<string, string>): Promise<{ child: ManagedProcess; url: string; port: number; opsUrl: string }>;
+  /**
+   * Starts Portico (production mode, quiet logs, a limit never reached) with extra env.
+   * `profile`: write a V8 CPU profile of its whole life into `$BENCH_CPU_PROF_DIR/<name>/` when
+   * that is set (summarised by `npm run bench:profile`).
+   */
+  startPortico(name: string, env: Record<string, string>, options?: { profile?: boolean }): Promise<{ child: ManagedProcess; url: string; port: number; opsUrl: string }>;
 }
 
 /** Pins this process (load generator) to core 0, starts the demo subgraphs there. */
@@ -47,12 +51,13 @@ export async function setUp(tag: string): Promise<Bench> {
     work,
     subgraphUrls: ready.urls,
     faultUrls: ready.faultUrls,
-    async startPortico(name, env) {
+    async startPortico(name, env, options) {
       // Probed together, so the two differ.
       const [port, opsPort] = (await freePorts(2)) as [number, number];
+      const profDir = options?.profile ? process.env['BENCH_CPU_PROF_DIR'] : undefined;
       const child = spawnTsx({
         name,
-        args: [join(PROJECT_ROOT, 'src/main.ts')],
+        args: [...(profDir ? ['--cpu-prof', `--cpu-prof-dir=${resolve(profDir, name)}`] : []), join(PROJECT_ROOT, 'src/main.ts')],
         env: {
           ...process.env,
           NODE_ENV: 'production',
@@ -63,6 +68,8 @@ export async function setUp(tag: string): Promise<Bench> {
           // Far above what 50 connections can send: every request is decided, none refused.
           PORTICO_RATE_LIMITS: 'anonymous=86400000000/1d',
           PORTICO_LOG_LEVEL: 'warn',
+          // A profile is written on exit: no drain pause that would outlast the stop's grace.
+          ...(profDir ? { PORTICO_DRAIN_DELAY_MS: '0' } : {}),
           ...env,
         },
         cpu: gwCpu,
