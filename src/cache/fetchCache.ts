@@ -1,8 +1,8 @@
 import type { GatewayGraphQLResponse } from '@apollo/server-gateway-interface';
 import type { DocumentNode } from 'graphql';
-import { staleKey, staleScope } from '../degradation/staleKeys.ts';
+import { staleScope } from '../degradation/staleKeys.ts';
 import type { PorticoContext } from '../request/context.ts';
-import { cacheKey, makeEntry, type Audience, type CacheEntry } from './entry.ts';
+import { itemKeyPart, keyPrefix, makeEntry, type Audience, type CacheEntry } from './entry.ts';
 import type { InvalidationMarks } from './invalidation.ts';
 import { freshnessAt, freshnessOf, notePart, parseCacheControl, type PolicySettings } from './policy.ts';
 import type { MemoryTier, SharedTier } from './tiers.ts';
@@ -21,6 +21,8 @@ import type { CacheObserver } from './types.ts';
 export const CACHE_KEY_PREFIX = 'portico:cache:';
 /** A background refresh holds its lock this long at most (less for shorter max-ages), ms. */
 export const REVALIDATION_LOCK_MS = 10_000;
+/** Key prefixes remembered per fetch scope and audience; past this the memo starts again (a bound, not a tuning knob). */
+const MAX_MEMOISED_PREFIXES = 10_000;
 
 /** The facts of one fetch the cache needs, as the data source knows them. */
 export interface CacheableFetch {
@@ -83,6 +85,21 @@ export function createFetchCache(options: FetchCacheOptions, deps: FetchCacheDep
   const varyBy = new Map<string, string[]>();
   /** Keys this instance is refreshing now: one background refresh per entry per instance. */
   const refreshing = new Set<string>();
+  /**
+   * Key prefix per fetch scope, audience and scope kind: the one digest a fetch's keys share,
+   * hashed once per distinct fetch rather than once per entity per request.
+   */
+  const prefixes = new Map<string, string>();
+  function prefixOf(f: CacheableFetch, scope: string, audience: Audience, kind: 'PUBLIC' | 'PRIVATE'): string {
+    const memoKey = `${kind === 'PRIVATE' ? audience.privateId : ''}\u0000${audience.vary}\u0000${kind}\u0000${scope}`;
+    let p = prefixes.get(memoKey);
+    if (p === undefined) {
+      if (prefixes.size >= MAX_MEMOISED_PREFIXES) prefixes.clear();
+      p = keyPrefix(CACHE_KEY_PREFIX, f.key, scope, audience, kind);
+      prefixes.set(memoKey, p);
+    }
+    return p;
+  }
 
   function audienceOf(f: CacheableFetch, ctx: PorticoContext, headers: Readonly<Record<string, string>>, identityKey: string): Audience {
     const names = varyBy.get(f.key);
@@ -103,16 +120,21 @@ export function createFetchCache(options: FetchCacheOptions, deps: FetchCacheDep
     varyBy.set(f.key, names);
   }
 
-  /** Finds each item in L1, then L2: the newest usable of its public and (for a subject) private entry. */
-  async function lookup(f: CacheableFetch, items: readonly string[], audience: Audience, reps: readonly unknown[]): Promise<Slot[]> {
+  /**
+   * Finds each item in L1, then L2: the newest usable of its public and (for a subject) private
+   * entry. An L1 hit that is fresh costs no Redis command; only what L1 lacks (or holds past its
+   * max-age, which another instance may have refreshed) is asked for, in one MGET.
+   */
+  async function lookup(f: CacheableFetch, scope: string, items: readonly string[], audience: Audience, reps: readonly unknown[]): Promise<Slot[]> {
     const t = now();
-    const candidates = items.map((item) => {
-      const keys = [cacheKey(CACHE_KEY_PREFIX, f.key, item, audience, 'PUBLIC')];
-      if (audience.privateId !== undefined) keys.push(cacheKey(CACHE_KEY_PREFIX, f.key, item, audience, 'PRIVATE'));
-      return keys;
-    });
+    const publicPrefix = prefixOf(f, scope, audience, 'PUBLIC');
+    const privatePrefix = audience.privateId !== undefined ? prefixOf(f, scope, audience, 'PRIVATE') : undefined;
+    const candidates = items.map((item) => (privatePrefix === undefined ? [publicPrefix + item] : [publicPrefix + item, privatePrefix + item]));
+    const latestMark = marks.latest;
     const usable = (entry: CacheEntry | undefined, i: number): entry is CacheEntry => {
       if (!entry || entry.staleUntil <= t) return false;
+      // Written after every mark there is: nothing can cover it (the common case, checked without allocating).
+      if (entry.at >= latestMark) return true;
       const rep = reps[i] as Record<string, unknown> | undefined;
       return !marks.covers({ subgraph: f.subgraph, kind: f.kind, typename: rep?.__typename as string | undefined, representation: rep, at: entry.at });
     };
@@ -135,7 +157,7 @@ export function createFetchCache(options: FetchCacheOptions, deps: FetchCacheDep
   }
 
   /** Keeps good values of a fetch answered by the subgraph; returns the part it adds to the response. */
-  function store(f: CacheableFetch, outcome: FetchOutcome, items: readonly string[], audienceNow: () => Audience, sentAt: number, typeOf: (i: number) => string): { maxAgeS: number; scope: 'PUBLIC' | 'PRIVATE' } | undefined {
+  function store(f: CacheableFetch, scope: string, outcome: FetchOutcome, items: readonly string[], audienceNow: () => Audience, sentAt: number, typeOf: (i: number) => string): { maxAgeS: number; scope: 'PUBLIC' | 'PRIVATE' } | undefined {
     learnVary(f, outcome.vary);
     // Keyed by what this very answer says it varies on, never by what was known before it.
     const audience = audienceNow();
@@ -148,11 +170,12 @@ export function createFetchCache(options: FetchCacheOptions, deps: FetchCacheDep
     const values: (unknown | null)[] = f.kind === 'entity' ? ((response.data as { _entities?: unknown[] })._entities ?? []) : [response.data];
     const writes: [string, CacheEntry][] = [];
     const t = now();
+    const prefix = prefixOf(f, scope, audience, policy.scope);
     values.forEach((v, i) => {
       if (v === null || v === undefined || i >= items.length) return;
       const text = JSON.stringify(v);
       const entry = makeEntry(policy, sentAt, text);
-      const key = cacheKey(CACHE_KEY_PREFIX, f.key, items[i]!, audience, policy.scope);
+      const key = prefix + items[i]!;
       l1.set(key, entry, t);
       writes.push([key, entry]);
       observer.stored(f.subgraph, typeOf(i), text.length);
@@ -162,7 +185,7 @@ export function createFetchCache(options: FetchCacheOptions, deps: FetchCacheDep
   }
 
   /** One background refresh of these positions, by one caller across all instances. */
-  async function revalidate(f: CacheableFetch, slots: readonly Slot[], positions: number[], reps: readonly unknown[], items: readonly string[], audience: () => Audience, send: Fetcher, typeOf: (i: number) => string) {
+  async function revalidate(f: CacheableFetch, scope: string, slots: readonly Slot[], positions: number[], reps: readonly unknown[], items: readonly string[], audience: () => Audience, send: Fetcher, typeOf: (i: number) => string) {
     const mine = positions.filter((i) => !refreshing.has(slots[i]!.key!));
     if (mine.length === 0) return;
     let won = mine;
@@ -184,7 +207,7 @@ export function createFetchCache(options: FetchCacheOptions, deps: FetchCacheDep
         observer.revalidation(f.subgraph, typeOf(won[0]!), 'failure');
         return;
       }
-      store(f, outcome, won.map((i) => items[i]!), audience, sentAt, (j) => typeOf(won[j]!));
+      store(f, scope, outcome, won.map((i) => items[i]!), audience, sentAt, (j) => typeOf(won[j]!));
       observer.revalidation(f.subgraph, typeOf(won[0]!), 'success');
     } catch {
       observer.revalidation(f.subgraph, typeOf(won[0]!), 'failure');
@@ -198,10 +221,11 @@ export function createFetchCache(options: FetchCacheOptions, deps: FetchCacheDep
       const note = ctx.cacheNote;
       const reps: unknown[] = f.kind === 'entity' ? ((f.variables?.representations ?? []) as unknown[]) : [];
       const scope = staleScope(f.key, f.document, f.query, f.variables);
-      const items = f.kind === 'entity' ? reps.map((r) => staleKey(scope, r)) : [scope];
+      // Per entity only its representation; the rest of the key is the fetch's shared prefix.
+      const items = f.kind === 'entity' ? reps.map(itemKeyPart) : [''];
       const typeOf = (i: number) => (f.kind === 'entity' ? String((reps[i] as { __typename?: unknown })?.__typename ?? f.group) : f.group);
       const audience = () => audienceOf(f, ctx, headers, identityKey);
-      const slots = await lookup(f, items, audience(), reps);
+      const slots = await lookup(f, scope, items, audience(), reps);
       const t = now();
 
       const hits: number[] = [];
@@ -232,7 +256,7 @@ export function createFetchCache(options: FetchCacheOptions, deps: FetchCacheDep
         const e = slots[i]!.entry!;
         if (note) notePart(note, { maxAgeS: Math.max(0, Math.floor((e.freshUntil - t) / 1_000)), scope: e.scope });
       }
-      if (toRefresh.length) void revalidate(f, slots, toRefresh, reps, items, audience, send, typeOf);
+      if (toRefresh.length) void revalidate(f, scope, slots, toRefresh, reps, items, audience, send, typeOf);
 
       if (misses.length === 0) {
         if (f.kind === 'root') return { data: JSON.parse(slots[0]!.entry!.value) as Record<string, unknown> };
@@ -248,7 +272,7 @@ export function createFetchCache(options: FetchCacheOptions, deps: FetchCacheDep
         if (note) notePart(note, undefined);
         fallback.forEach((v, j) => v !== undefined && observer.staleIfError(f.subgraph, typeOf(misses[j]!)));
       } else {
-        const part = store(f, outcome, misses.map((i) => items[i]!), audience, sentAt, (j) => typeOf(misses[j]!));
+        const part = store(f, scope, outcome, misses.map((i) => items[i]!), audience, sentAt, (j) => typeOf(misses[j]!));
         if (note) notePart(note, part);
       }
       if (hits.length === 0 || f.kind === 'root') return outcome.response;
