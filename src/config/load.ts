@@ -87,6 +87,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
       staleIfErrorS: e.PORTICO_CACHE_STALE_IF_ERROR_S,
       l1MaxEntries: e.PORTICO_CACHE_L1_MAX_ENTRIES,
       l1TtlMs: e.PORTICO_CACHE_L1_TTL_MS,
+      responseMaxEntries: e.PORTICO_CACHE_RESPONSE_MAX_ENTRIES,
     },
     ops: {
       enabled: e.PORTICO_OPS_ENABLED,

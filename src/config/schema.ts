@@ -47,7 +47,7 @@ import {
   DEFAULT_CANARY_WINDOW_MS,
 } from '../controlPlane/canary.ts';
 import { DEFAULT_FETCH_TIMEOUT_MS, DEFAULT_MAX_SUPERGRAPH_BYTES, DEFAULT_POLL_MS } from '../controlPlane/httpSource.ts';
-import { DEFAULT_CACHE_L1_MAX_ENTRIES, DEFAULT_CACHE_L1_TTL_MS, DEFAULT_CACHE_STALE_IF_ERROR_S, DEFAULT_CACHE_SWR_S } from '../cache/index.ts';
+import { DEFAULT_CACHE_L1_MAX_ENTRIES, DEFAULT_CACHE_L1_TTL_MS, DEFAULT_CACHE_RESPONSE_MAX_ENTRIES, DEFAULT_CACHE_STALE_IF_ERROR_S, DEFAULT_CACHE_SWR_S } from '../cache/index.ts';
 import { bool, checkHttpUrl, int, list, oneOf, optionalInt, optionalNum, pairs, ratePolicies, redisUrl, text, tierDurations, url } from './env.ts';
 
 /**
@@ -218,6 +218,7 @@ export const envSchema = z.object({
   PORTICO_CACHE_STALE_IF_ERROR_S: int(DEFAULT_CACHE_STALE_IF_ERROR_S, 0, 86_400),
   PORTICO_CACHE_L1_MAX_ENTRIES: int(DEFAULT_CACHE_L1_MAX_ENTRIES, 1, 10_000_000),
   PORTICO_CACHE_L1_TTL_MS: int(DEFAULT_CACHE_L1_TTL_MS, 1, 86_400_000),
+  PORTICO_CACHE_RESPONSE_MAX_ENTRIES: int(DEFAULT_CACHE_RESPONSE_MAX_ENTRIES, 0, 1_000_000),
   // Observability (issue 19): OpenTelemetry traces, synthetic probes, the status page's history.
   // Tracing is off by default: an exporter pointed nowhere would only cost CPU. The standard
   // OTEL_* names are read for what they mean everywhere (endpoint, headers, service name,

@@ -167,6 +167,8 @@ export interface Config {
     readonly l1MaxEntries: number;
     /** With Redis, longest an instance keeps its own copy, ms. */
     readonly l1TtlMs: number;
+    /** Whole answers to anonymous public queries kept per instance; 0: that level is off. */
+    readonly responseMaxEntries: number;
   };
   /** OpenTelemetry traces (src/tracing/); off by default. */
   readonly tracing: {

@@ -8,7 +8,7 @@ import type { PorticoContext } from '../../../src/request/context.ts';
 
 const QUERY = 'query($representations:[_Any!]!){_entities(representations:$representations){...on Product{price{amount}}}}';
 const DOC = parse(QUERY);
-const noop: CacheObserver = { lookup() {}, staleIfError() {}, revalidation() {}, stored() {}, sharedError() {} };
+const noop: CacheObserver = { lookup() {}, staleIfError() {}, revalidation() {}, stored() {}, sharedError() {}, response() {} };
 const rep = (id: string) => ({ __typename: 'Product', id });
 const fetchOf = (ids: string[]) => ({ subgraph: 'pricing', key: 'pricing:Product', group: 'Product', kind: 'entity' as const, operationType: 'query' as const, document: DOC, query: QUERY, variables: { representations: ids.map(rep) } });
 const ctxOf = (subject?: string) =>
