@@ -171,23 +171,43 @@ export function createFetchCache(options: FetchCacheOptions, deps: FetchCacheDep
     const writes: [string, CacheEntry][] = [];
     const t = now();
     const prefix = prefixOf(f, scope, audience, policy.scope);
+    // Bytes per type, counted once per fetch rather than one metric update per entity.
+    const bytes = new Map<string, number>();
     values.forEach((v, i) => {
       if (v === null || v === undefined || i >= items.length) return;
+      // Serialized now, on the response path: the gateway merges (and so mutates) these very
+      // objects into the response as soon as this returns.
       const text = JSON.stringify(v);
       const entry = makeEntry(policy, sentAt, text);
       const key = prefix + items[i]!;
       l1.set(key, entry, t);
       writes.push([key, entry]);
-      observer.stored(f.subgraph, typeOf(i), text.length);
+      const type = typeOf(i);
+      bytes.set(type, (bytes.get(type) ?? 0) + text.length);
     });
-    if (l2 && writes.length) void l2.setMany(writes, t).then((ok) => ok || observer.sharedError(f.subgraph));
+    for (const [type, n] of bytes) observer.stored(f.subgraph, type, n);
+    // The Redis write waits for nobody: it is built and sent after this request's answer is on its way.
+    if (l2 && writes.length) setImmediate(() => void l2.setMany(writes, t).then((ok) => ok || observer.sharedError(f.subgraph)));
     return policy;
   }
 
-  /** One background refresh of these positions, by one caller across all instances. */
-  async function revalidate(f: CacheableFetch, scope: string, slots: readonly Slot[], positions: number[], reps: readonly unknown[], items: readonly string[], audience: () => Audience, send: Fetcher, typeOf: (i: number) => string) {
+  /**
+   * One background refresh of these positions, by one caller across all instances. They are
+   * claimed on this instance at once; the refresh itself (its Redis lock, its request) starts
+   * after the current answer is on its way: nobody waits for it.
+   */
+  function revalidate(f: CacheableFetch, scope: string, slots: readonly Slot[], positions: number[], reps: readonly unknown[], items: readonly string[], audience: () => Audience, send: Fetcher, typeOf: (i: number) => string): void {
     const mine = positions.filter((i) => !refreshing.has(slots[i]!.key!));
     if (mine.length === 0) return;
+    for (const i of mine) refreshing.add(slots[i]!.key!);
+    setImmediate(() => {
+      void refresh(f, scope, slots, mine, reps, items, audience, send, typeOf).finally(() => {
+        for (const i of mine) refreshing.delete(slots[i]!.key!);
+      });
+    });
+  }
+
+  async function refresh(f: CacheableFetch, scope: string, slots: readonly Slot[], mine: number[], reps: readonly unknown[], items: readonly string[], audience: () => Audience, send: Fetcher, typeOf: (i: number) => string): Promise<void> {
     let won = mine;
     if (l2) {
       // Held until it expires, never released: a caller that read Redis just before the refresh
@@ -198,7 +218,6 @@ export function createFetchCache(options: FetchCacheOptions, deps: FetchCacheDep
       won = mine.filter((_, j) => locks[j]);
     }
     if (won.length === 0) return;
-    for (const i of won) refreshing.add(slots[i]!.key!);
     const sentAt = now();
     try {
       const variables = f.kind === 'entity' ? { ...f.variables, representations: won.map((i) => reps[i]) } : f.variables;
@@ -211,8 +230,6 @@ export function createFetchCache(options: FetchCacheOptions, deps: FetchCacheDep
       observer.revalidation(f.subgraph, typeOf(won[0]!), 'success');
     } catch {
       observer.revalidation(f.subgraph, typeOf(won[0]!), 'failure');
-    } finally {
-      for (const i of won) refreshing.delete(slots[i]!.key!);
     }
   }
 
@@ -256,7 +273,7 @@ export function createFetchCache(options: FetchCacheOptions, deps: FetchCacheDep
         const e = slots[i]!.entry!;
         if (note) notePart(note, { maxAgeS: Math.max(0, Math.floor((e.freshUntil - t) / 1_000)), scope: e.scope });
       }
-      if (toRefresh.length) void revalidate(f, scope, slots, toRefresh, reps, items, audience, send, typeOf);
+      if (toRefresh.length) revalidate(f, scope, slots, toRefresh, reps, items, audience, send, typeOf);
 
       if (misses.length === 0) {
         if (f.kind === 'root') return { data: JSON.parse(slots[0]!.entry!.value) as Record<string, unknown> };

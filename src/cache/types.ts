@@ -10,7 +10,7 @@ export interface CacheObserver {
   /** A value past its refresh window answered for a failed subgraph. */
   staleIfError(subgraph: string, type: string): void;
   revalidation(subgraph: string, type: string, outcome: 'success' | 'failure'): void;
-  /** A value kept, with its JSON size in characters. */
+  /** Values of one type kept by one fetch, with their JSON size in characters. */
   stored(subgraph: string, type: string, bytes: number): void;
   /** A Redis read or write that failed (treated as a miss / skipped). */
   sharedError(subgraph: string): void;
