@@ -78,6 +78,20 @@ interface Slot {
   key: string | undefined;
 }
 
+/** Background refreshes of one fetch (scope and identity) gathered from several requests: sent as one call. */
+interface RefreshBatch {
+  readonly f: CacheableFetch;
+  readonly scope: string;
+  /** The first asker's: every asker in a batch has the same identity and vary values. */
+  readonly audience: () => Audience;
+  readonly send: Fetcher;
+  readonly keys: string[];
+  readonly reps: unknown[];
+  readonly items: string[];
+  readonly types: string[];
+  maxAgeMs: number;
+}
+
 export function createFetchCache(options: FetchCacheOptions, deps: FetchCacheDeps): FetchCache {
   const now = deps.now ?? Date.now;
   const { l1, l2, marks, observer } = deps;
@@ -191,45 +205,64 @@ export function createFetchCache(options: FetchCacheOptions, deps: FetchCacheDep
     return policy;
   }
 
+  /** Refreshes waiting for the next turn of the event loop, by what their request would be. */
+  const batches = new Map<string, RefreshBatch>();
+
   /**
-   * One background refresh of these positions, by one caller across all instances. They are
-   * claimed on this instance at once; the refresh itself (its Redis lock, its request) starts
-   * after the current answer is on its way: nobody waits for it.
+   * Background refresh of these positions, by one caller across all instances. They are claimed
+   * on this instance at once, and joined with every other refresh of the same fetch (scope and
+   * identity) asked for in this turn of the event loop: one subgraph call for all of them,
+   * started after the current answers are on their way (nobody waits for it).
    */
-  function revalidate(f: CacheableFetch, scope: string, slots: readonly Slot[], positions: number[], reps: readonly unknown[], items: readonly string[], audience: () => Audience, send: Fetcher, typeOf: (i: number) => string): void {
-    const mine = positions.filter((i) => !refreshing.has(slots[i]!.key!));
-    if (mine.length === 0) return;
-    for (const i of mine) refreshing.add(slots[i]!.key!);
-    setImmediate(() => {
-      void refresh(f, scope, slots, mine, reps, items, audience, send, typeOf).finally(() => {
-        for (const i of mine) refreshing.delete(slots[i]!.key!);
-      });
-    });
+  function revalidate(f: CacheableFetch, scope: string, identityKey: string, slots: readonly Slot[], positions: number[], reps: readonly unknown[], items: readonly string[], audience: () => Audience, send: Fetcher, typeOf: (i: number) => string): void {
+    const who = audience();
+    const batchKey = `${scope}\u0000${identityKey}\u0000${who.vary}\u0000${who.privateId ?? ''}`;
+    let batch = batches.get(batchKey);
+    for (const i of positions) {
+      const { key, entry } = slots[i]!;
+      if (refreshing.has(key!)) continue;
+      refreshing.add(key!);
+      if (!batch) {
+        const created: RefreshBatch = (batch = { f, scope, audience, send, keys: [], reps: [], items: [], types: [], maxAgeMs: Infinity });
+        batches.set(batchKey, created);
+        setImmediate(() => {
+          batches.delete(batchKey);
+          void refresh(created).finally(() => {
+            for (const k of created.keys) refreshing.delete(k);
+          });
+        });
+      }
+      batch.keys.push(key!);
+      batch.reps.push(reps[i]);
+      batch.items.push(items[i]!);
+      batch.types.push(typeOf(i));
+      batch.maxAgeMs = Math.min(batch.maxAgeMs, entry!.freshUntil - entry!.at);
+    }
   }
 
-  async function refresh(f: CacheableFetch, scope: string, slots: readonly Slot[], mine: number[], reps: readonly unknown[], items: readonly string[], audience: () => Audience, send: Fetcher, typeOf: (i: number) => string): Promise<void> {
-    let won = mine;
+  async function refresh(b: RefreshBatch): Promise<void> {
+    let won = b.keys.map((_, j) => j);
     if (l2) {
       // Held until it expires, never released: a caller that read Redis just before the refresh
       // landed must not win a freed lock and refresh again. It lasts as long as an entry stays
       // fresh (capped), so the next expiry can be refreshed again.
-      const maxAgeMs = Math.min(...mine.map((i) => slots[i]!.entry!.freshUntil - slots[i]!.entry!.at));
-      const locks = await l2.lockMany(mine.map((i) => slots[i]!.key!), Math.max(1_000, Math.min(REVALIDATION_LOCK_MS, maxAgeMs)));
-      won = mine.filter((_, j) => locks[j]);
+      const locks = await l2.lockMany(b.keys, Math.max(1_000, Math.min(REVALIDATION_LOCK_MS, b.maxAgeMs)));
+      won = won.filter((j) => locks[j]);
     }
     if (won.length === 0) return;
+    const { f } = b;
     const sentAt = now();
     try {
-      const variables = f.kind === 'entity' ? { ...f.variables, representations: won.map((i) => reps[i]) } : f.variables;
-      const outcome = await send(variables, { fallback: [], background: true });
+      const variables = f.kind === 'entity' ? { ...f.variables, representations: won.map((j) => b.reps[j]) } : f.variables;
+      const outcome = await b.send(variables, { fallback: [], background: true });
       if (outcome.failed) {
-        observer.revalidation(f.subgraph, typeOf(won[0]!), 'failure');
+        observer.revalidation(f.subgraph, b.types[won[0]!]!, 'failure');
         return;
       }
-      store(f, scope, outcome, won.map((i) => items[i]!), audience, sentAt, (j) => typeOf(won[j]!));
-      observer.revalidation(f.subgraph, typeOf(won[0]!), 'success');
+      store(f, b.scope, outcome, won.map((j) => b.items[j]!), b.audience, sentAt, (k) => b.types[won[k]!]!);
+      observer.revalidation(f.subgraph, b.types[won[0]!]!, 'success');
     } catch {
-      observer.revalidation(f.subgraph, typeOf(won[0]!), 'failure');
+      observer.revalidation(f.subgraph, b.types[won[0]!]!, 'failure');
     }
   }
 
@@ -273,7 +306,7 @@ export function createFetchCache(options: FetchCacheOptions, deps: FetchCacheDep
         const e = slots[i]!.entry!;
         if (note) notePart(note, { maxAgeS: Math.max(0, Math.floor((e.freshUntil - t) / 1_000)), scope: e.scope });
       }
-      if (toRefresh.length) revalidate(f, scope, slots, toRefresh, reps, items, audience, send, typeOf);
+      if (toRefresh.length) revalidate(f, scope, identityKey, slots, toRefresh, reps, items, audience, send, typeOf);
 
       if (misses.length === 0) {
         if (f.kind === 'root') return { data: JSON.parse(slots[0]!.entry!.value) as Record<string, unknown> };

@@ -80,4 +80,19 @@ describe('per-fetch cache', () => {
     await new Promise((r) => setImmediate(r));
     expect(sent).toEqual([['1'], ['1']]);
   });
+
+  it('refreshes asked for by several requests in one turn of the event loop go out as one call', async () => {
+    let t = 1_000_000;
+    const { cache, send, sent } = setup(() => t);
+    await cache.fetch(fetchOf(['1', '2', '3']), ctxOf(), {}, '{}', send);
+    t += 61_000;
+    await Promise.all([cache.fetch(fetchOf(['1', '2']), ctxOf(), {}, '{}', send), cache.fetch(fetchOf(['3', '1']), ctxOf(), {}, '{}', send)]);
+    expect(sent).toHaveLength(1);
+    await new Promise((r) => setImmediate(r));
+    expect(sent).toEqual([['1', '2', '3'], ['1', '2', '3']]);
+    // Refreshed: fresh again, nothing more to send.
+    await new Promise((r) => setImmediate(r));
+    await cache.fetch(fetchOf(['1', '2', '3']), ctxOf(), {}, '{}', send);
+    expect(sent).toHaveLength(2);
+  });
 });
