@@ -95,7 +95,7 @@ async function main() {
   const next = zipf(N - PER_PAGE + 1, ZIPF_S, 17);
   const body = () => JSON.stringify({ query: QUERY, variables: { offset: next() - 1 } });
 
-  type Row = { name: string; runs: LoadStats[]; calls: number; pages: number; cpuS: number; hits: number; lookups: number; pageHits: number; pageLookups: number };
+  type Row = { name: string; runs: LoadStats[]; calls: number; pages: number; cpuS: number; hits: number; lookups: number; pageHits: number; pageLookups: number; refreshes: number };
   const rows = new Map<string, Row>();
   /** The gateway's own CPU time, s (its process_cpu_seconds_total): robust to a busy machine, unlike req/s. */
   const cpuOf = async (gw: { opsUrl: string }) => Number(/^process_cpu_seconds_total (\S+)$/m.exec(await (await fetch(`${gw.opsUrl}/metrics`)).text())?.[1] ?? NaN);
@@ -111,7 +111,8 @@ async function main() {
     const pageHits = sum((l) => l.startsWith('portico_cache_responses_total{') && l.includes('result="hit"'));
     const pages = sum((l) => l.startsWith('portico_cache_responses_total{'));
     const perPage = PER_PAGE * (SUBGRAPHS.length - 1);
-    return { hits: sum((l) => entity(l) && !l.includes('result="miss"')) + perPage * pageHits, all: sum(entity) + perPage * pageHits, pageHits, pages };
+    const refreshes = sum((l) => l.startsWith('portico_cache_revalidations_total{'));
+    return { hits: sum((l) => entity(l) && !l.includes('result="miss"')) + perPage * pageHits, all: sum(entity) + perPage * pageHits, pageHits, pages, refreshes };
   };
   async function phase(name: string, gw: { url: string; opsUrl: string }, warm: boolean, afterWarmUp?: () => Promise<void>, rate?: number) {
     const url = gw.url;
@@ -126,12 +127,13 @@ async function main() {
     const made = (await calls()) - before;
     const lookupsAfter = await lookupsOf(gw);
     if (stats.errorSamples.length) process.stderr.write(`${name}: e.g. ${stats.errorSamples[0]}\n`);
-    const row = rows.get(name) ?? { name, runs: [], calls: 0, pages: 0, cpuS: 0, hits: 0, lookups: 0, pageHits: 0, pageLookups: 0 };
+    const row = rows.get(name) ?? { name, runs: [], calls: 0, pages: 0, cpuS: 0, hits: 0, lookups: 0, pageHits: 0, pageLookups: 0, refreshes: 0 };
     row.cpuS += cpuS;
     row.hits += lookupsAfter.hits - lookupsBefore.hits;
     row.lookups += lookupsAfter.all - lookupsBefore.all;
     row.pageHits += lookupsAfter.pageHits - lookupsBefore.pageHits;
     row.pageLookups += lookupsAfter.pages - lookupsBefore.pages;
+    row.refreshes += lookupsAfter.refreshes - lookupsBefore.refreshes;
     row.runs.push(stats);
     row.calls += made;
     row.pages += stats.responses;
@@ -167,11 +169,11 @@ async function main() {
   const lines = [
     `Cache benchmark — ${new Date().toISOString()} — subgraph latency ${LATENCY_MS} ms — ${bench.cores} cores, gateway pinned to CPU ${bench.gwCpu ?? '-'}, ${CONNECTIONS} connections, pages of ${PER_PAGE} products at a Zipf(s=${ZIPF_S}) position over ${N}, ${WARMUP_S} s warm-up + ${DURATION_S} s per phase, ${ROUNDS} round(s); default cache settings (L1 only, whole-page level on); entity hit ratio = pricing, inventory and review entities answered from the cache in that phase (a page answered whole counts its 15)`,
     '',
-    '| phase | req/s | × cache off | p50 ms | p99 ms | gateway CPU ms / page | subgraph calls / page | entity hit ratio | pages answered whole | responses with errors | non-2xx |',
-    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+    '| phase | req/s | × cache off | p50 ms | p99 ms | gateway CPU ms / page | subgraph calls / page | of which background refreshes | entity hit ratio | pages answered whole | responses with errors | non-2xx |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
     ...[...rows.values()].map((r) => {
       const rps = avg(r, (s) => s.rps);
-      return `| ${r.name} | ${rps.toFixed(0)} | ${(rps / avg(base, (s) => s.rps)).toFixed(2)} | ${avg(r, (s) => s.p50Ms).toFixed(1)} | ${avg(r, (s) => s.p99Ms).toFixed(1)} | ${((r.cpuS * 1_000) / Math.max(1, r.pages)).toFixed(2)} | ${(r.calls / Math.max(1, r.pages)).toFixed(2)} | ${r.lookups ? `${((100 * r.hits) / r.lookups).toFixed(1)} %` : '-'} | ${r.pageLookups ? `${((100 * r.pageHits) / r.pageLookups).toFixed(1)} %` : '-'} | ${r.runs.reduce((a, s) => a + s.graphqlErrors, 0)} | ${r.runs.reduce((a, s) => a + s.non2xx, 0)} |`;
+      return `| ${r.name} | ${rps.toFixed(0)} | ${(rps / avg(base, (s) => s.rps)).toFixed(2)} | ${avg(r, (s) => s.p50Ms).toFixed(1)} | ${avg(r, (s) => s.p99Ms).toFixed(1)} | ${((r.cpuS * 1_000) / Math.max(1, r.pages)).toFixed(2)} | ${(r.calls / Math.max(1, r.pages)).toFixed(2)} | ${r.lookups ? (r.refreshes / Math.max(1, r.pages)).toFixed(2) : '-'} | ${r.lookups ? `${((100 * r.hits) / r.lookups).toFixed(1)} %` : '-'} | ${r.pageLookups ? `${((100 * r.pageHits) / r.pageLookups).toFixed(1)} %` : '-'} | ${r.runs.reduce((a, s) => a + s.graphqlErrors, 0)} | ${r.runs.reduce((a, s) => a + s.non2xx, 0)} |`;
     }),
   ];
   report('cache', lines.join('\n'));
