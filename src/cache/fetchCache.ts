@@ -152,7 +152,19 @@ export function createFetchCache(options: FetchCacheOptions, deps: FetchCacheDep
       const rep = reps[i] as Record<string, unknown> | undefined;
       return !marks.covers({ subgraph: f.subgraph, kind: f.kind, typename: rep?.__typename as string | undefined, representation: rep, at: entry.at });
     };
-    const slots: Slot[] = candidates.map((keys, i) => pickNewest(keys.map((k) => ({ key: k, entry: l1.get(k) })).filter((s) => usable(s.entry, i))));
+    // The L1 pass runs for every entity of every fetch: plain loops, one slot object per entity.
+    const slots: Slot[] = new Array<Slot>(candidates.length);
+    for (let i = 0; i < candidates.length; i++) {
+      const slot: Slot = { entry: undefined, key: undefined };
+      for (const k of candidates[i]!) {
+        const entry = l1.get(k);
+        if (usable(entry, i) && (!slot.entry || entry.at > slot.entry.at)) {
+          slot.entry = entry;
+          slot.key = k;
+        }
+      }
+      slots[i] = slot;
+    }
     // Anything not fresh here may have been refreshed by another instance: ask Redis too.
     const missing = slots.flatMap((s, i) => (s.entry && freshnessAt(s.entry, t) === 'fresh' ? [] : [i]));
     if (l2 && missing.length > 0) {
@@ -282,25 +294,28 @@ export function createFetchCache(options: FetchCacheOptions, deps: FetchCacheDep
       const misses: number[] = [];
       const toRefresh: number[] = [];
       // Counted per fetch, not per entity: one metric update per type and result.
-      const counts = new Map<string, number>();
-      const count = (i: number, result: 'hit' | 'stale' | 'miss') => {
-        const k = `${typeOf(i)}\u0000${result}`;
-        counts.set(k, (counts.get(k) ?? 0) + 1);
+      const counts = new Map<string, [hit: number, stale: number, miss: number]>();
+      const count = (i: number, result: 0 | 1 | 2) => {
+        const type = typeOf(i);
+        let c = counts.get(type);
+        if (!c) counts.set(type, (c = [0, 0, 0]));
+        c[result]++;
       };
       slots.forEach((s, i) => {
         const state = s.entry ? freshnessAt(s.entry, t) : 'expired';
         if (state === 'fresh' || state === 'revalidate') {
           hits.push(i);
           if (state === 'revalidate') toRefresh.push(i);
-          count(i, state === 'fresh' ? 'hit' : 'stale');
+          count(i, state === 'fresh' ? 0 : 1);
         } else {
           misses.push(i);
-          count(i, 'miss');
+          count(i, 2);
         }
       });
-      for (const [k, n] of counts) {
-        const [type, result] = k.split('\u0000') as [string, 'hit' | 'stale' | 'miss'];
-        observer.lookup(f.subgraph, type, result, n);
+      for (const [type, [hit, stale, miss]] of counts) {
+        if (hit) observer.lookup(f.subgraph, type, 'hit', hit);
+        if (stale) observer.lookup(f.subgraph, type, 'stale', stale);
+        if (miss) observer.lookup(f.subgraph, type, 'miss', miss);
       }
       for (const i of hits) {
         const e = slots[i]!.entry!;
