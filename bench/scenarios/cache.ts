@@ -26,6 +26,7 @@
  * `cold,warm` with BENCH_CPU_PROF_DIR=<dir> profiles the cache-on gateway on those alone).
  */
 import { stopAllProcesses } from '../../devkit/processes.ts';
+import { PORTICO_NODE_FLAGS } from '../../src/runtime/nodeFlags.ts';
 import { mulberry32 } from '../../subgraphs-mock/data.ts';
 import { postJson } from '../lib/http.ts';
 import { runLoad, type LoadStats } from '../lib/load.ts';
@@ -76,8 +77,10 @@ async function main() {
   process.env.BENCH_CACHE_HINTS = '1';
   process.env.BENCH_CATALOG_SIZE = String(N);
   const bench = await setUp('cache');
-  const off = await bench.startPortico('cache-off', { PORTICO_CACHE_ENABLED: 'false' });
-  const on = await bench.startPortico('cache-on', { PORTICO_ADMIN_TOKEN: ADMIN_TOKEN }, { profile: true });
+  // Both as shipped (PORTICO_NODE_FLAGS: the young generation the image and `npm start` use): what
+  // a cache keeps lives through scavenges, so their size matters to the cold phase.
+  const off = await bench.startPortico('cache-off', { PORTICO_CACHE_ENABLED: 'false' }, { nodeFlags: PORTICO_NODE_FLAGS });
+  const on = await bench.startPortico('cache-on', { PORTICO_ADMIN_TOKEN: ADMIN_TOKEN }, { profile: true, nodeFlags: PORTICO_NODE_FLAGS });
   if (LATENCY_MS > 0) for (const name of SUBGRAPHS) await postJson(bench.faultUrls[name]!, JSON.stringify({ latencyMs: LATENCY_MS }));
   /** A cold cache in a warm process: every entry invalidated (the process keeps its JIT and plans). */
   const invalidateAll = async () => {

@@ -32,7 +32,7 @@ export interface Bench {
    * `profile`: write a V8 CPU profile of its whole life into `$BENCH_CPU_PROF_DIR/<name>/` when
    * that is set (summarised by `npm run bench:profile`).
    */
-  startPortico(name: string, env: Record<string, string>, options?: { profile?: boolean }): Promise<{ child: ManagedProcess; url: string; port: number; opsUrl: string }>;
+  startPortico(name: string, env: Record<string, string>, options?: { profile?: boolean; nodeFlags?: readonly string[] }): Promise<{ child: ManagedProcess; url: string; port: number; opsUrl: string }>;
 }
 
 /** Pins this process (load generator) to core 0, starts the demo subgraphs there. */
@@ -57,7 +57,8 @@ export async function setUp(tag: string): Promise<Bench> {
       const profDir = options?.profile ? process.env['BENCH_CPU_PROF_DIR'] : undefined;
       const child = spawnTsx({
         name,
-        args: [...(profDir ? ['--cpu-prof', `--cpu-prof-dir=${resolve(profDir, name)}`] : []), join(PROJECT_ROOT, 'src/main.ts')],
+        // BENCH_NODE_FLAGS: extra node flags for every Portico (e.g. `--trace-gc`, which NODE_OPTIONS refuses).
+        args: [...(options?.nodeFlags ?? []), ...(process.env['BENCH_NODE_FLAGS'] ?? '').split(' ').filter(Boolean), ...(profDir ? ['--cpu-prof', `--cpu-prof-dir=${resolve(profDir, name)}`] : []), join(PROJECT_ROOT, 'src/main.ts')],
         env: {
           ...process.env,
           NODE_ENV: 'production',
