@@ -1,7 +1,7 @@
 import type { KeyObject } from 'node:crypto';
 import type { Logger } from '../logging/index.ts';
 import { verifyDetached } from './signature.ts';
-import type { FetchOutcome, SupergraphVersion } from './types.ts';
+import type { FetchOutcome, SupergraphVersion, UrlStatus } from './types.ts';
 
 /**
  * Supergraph over HTTP(S): a registry first, mirrors after it (an object-storage bucket's public
@@ -45,7 +45,7 @@ export interface HttpSource {
   /** Starts polling (after `fetchNow` at start). */
   start(): void;
   /** Health of each URL for the status view (no bodies, no credentials: query strings dropped). */
-  status(): { url: string; ok: boolean | null; lastError: string | null; etag: string | null }[];
+  status(): UrlStatus[];
   stop(): void;
 }
 
