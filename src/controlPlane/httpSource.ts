@@ -1,5 +1,6 @@
 import type { KeyObject } from 'node:crypto';
 import type { Logger } from '../logging/index.ts';
+import { readBodyCapped } from '../runtime/body.ts';
 import { verifyDetached } from './signature.ts';
 import type { FetchOutcome, SupergraphVersion, UrlStatus } from './types.ts';
 
@@ -181,25 +182,8 @@ function sigUrl(url: string): string {
 }
 
 /** The body as text, refusing (and cancelling) past `maxBytes` without buffering the excess. */
-async function readLimited(res: Response, maxBytes: number): Promise<string> {
-  const declared = Number(res.headers.get('content-length') ?? NaN);
-  if (declared > maxBytes) {
-    await res.body?.cancel();
-    throw new Refused(`file is ${declared} bytes, above the ${maxBytes} byte limit (PORTICO_SUPERGRAPH_MAX_BYTES)`);
-  }
-  if (!res.body) return '';
-  const reader = res.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    total += value.byteLength;
-    if (total > maxBytes) {
-      await reader.cancel().catch(() => undefined);
-      throw new Refused(`file is above the ${maxBytes} byte limit (PORTICO_SUPERGRAPH_MAX_BYTES)`);
-    }
-    chunks.push(value);
-  }
-  return Buffer.concat(chunks).toString('utf8');
+function readLimited(res: Response, maxBytes: number): Promise<string> {
+  return readBodyCapped(res, maxBytes, (declared) =>
+    new Refused(declared === undefined ? `file is above the ${maxBytes} byte limit (PORTICO_SUPERGRAPH_MAX_BYTES)` : `file is ${declared} bytes, above the ${maxBytes} byte limit (PORTICO_SUPERGRAPH_MAX_BYTES)`),
+  );
 }
