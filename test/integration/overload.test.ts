@@ -52,9 +52,11 @@ describe('an instance past its in-flight threshold', () => {
       PORTICO_SUBGRAPH_URLS: urls,
       PORTICO_API_KEYS: `${sha256(KEYS.premium)}=premium,${sha256(KEYS.free)}=free`,
       PORTICO_RATE_LIMITS: 'anonymous=100000/1m,free=100000/1m,premium=100000/1m',
-      // A tight threshold on the instant signal; the delay signal off so the test is exact.
+      // A tight fixed threshold on the instant signal; the delay signals (and so the adaptive
+      // limit) off so the test is exact.
       PORTICO_OVERLOAD_MAX_IN_FLIGHT: String(MAX_IN_FLIGHT),
       PORTICO_OVERLOAD_EVENT_LOOP_DELAY_MS: '0',
+      PORTICO_OVERLOAD_STANDING_DELAY_MS: '0',
     });
   });
   afterAll(async () => {
