@@ -35,7 +35,7 @@ describe('adaptive in-flight limit', () => {
     expect(c).toBe(100 * MAX_CUT);
     expect(step(100, reading(TARGET, 100))).toBe(100 * LEAST_CUT);
     // A limit below what is in flight is cut from the limit, not from the crowd.
-    expect(step(30, reading(40, 100))).toBe(15);
+    expect(step(60, reading(40, 100))).toBe(30);
   });
 
   it('holds a cut while the readings catch up with it, then cuts again if the queue still stands', () => {
@@ -45,8 +45,8 @@ describe('adaptive in-flight limit', () => {
   });
 
   it('never goes below the least limit, and ignores a standing queue that few requests could have built', () => {
-    expect(run(NO_ADAPTIVE_LIMIT, Array.from({ length: 30 }, () => reading(500, 10)))).toContain(MIN_ADAPTIVE_LIMIT);
-    expect(step(MIN_ADAPTIVE_LIMIT, reading(500, 10))).toBe(MIN_ADAPTIVE_LIMIT);
+    expect(run(NO_ADAPTIVE_LIMIT, Array.from({ length: 30 }, () => reading(500, 100)))).toContain(MIN_ADAPTIVE_LIMIT);
+    expect(step(MIN_ADAPTIVE_LIMIT, reading(500, 100))).toBe(MIN_ADAPTIVE_LIMIT);
     // A blocking startup step with nothing in flight: neither a first limit nor a cut.
     expect(step(NO_LIMIT, reading(300, 0))).toBe(NO_LIMIT);
     expect(step(40, reading(300, MIN_ADAPTIVE_LIMIT - 1))).toBe(40);
