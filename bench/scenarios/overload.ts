@@ -2,7 +2,9 @@
  * `npm run bench:overload` — issue 18 "Fair under overload", benchmark part. One gateway instance
  * (pinned to its own core when there are two): its capacity is measured closed-loop first, then
  * open-loop load at 2× that capacity with 10 % premium / 30 % free / 60 % anonymous traffic hits
- * an instance with shedding off and one with shedding on (default thresholds), in one run.
+ * an instance with shedding off, one with shedding on at the default settings (the adaptive
+ * in-flight limit learned from the standing event-loop delay, docs/overload.md) and one with a
+ * fixed in-flight limit of 50 set by hand, in one run.
  * Per tier: offered and good answers per second, goodput as a share of the offered load, shed
  * (503) and failed (timeouts, other errors), and the p99 of the good answers.
  * Goal: premium goodput >= 95 % of its offered load while overloaded, with shedding on.
