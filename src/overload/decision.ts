@@ -3,11 +3,12 @@
  * at that load. No clock, no I/O; `monitor.ts` measures, `gate.ts` applies.
  *
  * Pressure is the worst of the signals, each as a fraction of its threshold: 1.0 means one
- * signal is exactly at its threshold. By default the one that acts is the in-flight count against
- * the adaptive limit (`limit.ts`); the fixed thresholds are optional extra signals. Tiers are ranked lowest priority first (default anonymous,
- * free, premium); the tier of rank i is shed from pressure 1 + i × {@link TIER_STEP}, so the lowest
- * tier goes first, at the threshold itself, and premium last, at twice it (three tiers), and only
- * while a higher tier has requests to serve instead ({@link isShed}). Shedding the lower tiers is
+ * signal is exactly at its threshold. By default the one that acts is the in-flight count
+ * against the adaptive limit (`limit.ts`); the fixed thresholds are optional extra signals.
+ * Tiers are ranked lowest priority first (default anonymous, free, premium); the tier of rank i
+ * is shed from pressure 1 + i × {@link TIER_STEP}, so the lowest tier goes first, at the
+ * threshold itself, and premium last, at twice it (three tiers), and only while a higher tier
+ * has requests to serve instead ({@link isShed}). Shedding the lower tiers is
  * what brings the pressure back down, so premium is normally never reached.
  */
 

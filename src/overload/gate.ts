@@ -11,9 +11,9 @@ import { createOverloadMonitor, type OverloadMonitor } from './monitor.ts';
  *   the least lag of any tick over a second. Measured on the shared two-core host: 0-10 ms for a
  *   healthy instance and for a closed loop of 50 clients at full capacity (the loop drains
  *   between bursts), 0-8 ms for the integration tests' traffic in most runs; 20-290 ms at
- *   twice the capacity, where it never drains. A crowded host can lift it in a
- *   test process that holds clients, mocks and gateway (113 ms for 12 clients): a queue is blamed
- *   on the requests only from 20 in flight (`MIN_ADAPTIVE_LIMIT`);
+ *   twice the capacity, where it never drains. A crowded host can lift it in a test process
+ *   that holds clients, mocks and gateway (113 ms for 12 clients): a queue is blamed on the
+ *   requests only from 20 in flight (`MIN_ADAPTIVE_LIMIT`);
  * - a mean event-loop delay of 250 ms sustained over two 500 ms windows, a backstop: a loop that
  *   late on average for a second is well past its CPU capacity (a first default of 100 ms refused
  *   ordinary test traffic on the crowded host, so the mean alone cannot be the default signal);
@@ -92,7 +92,9 @@ export function createOverloadGate(options: OverloadGateOptions, deps: OverloadG
   const order = options.tierOrder ?? DEFAULT_OVERLOAD_TIER_ORDER;
   const enabled = options.enabled ?? true;
   const thresholds: OverloadThresholds = { eventLoopDelayMs: options.eventLoopDelayMs, maxInFlight: options.maxInFlight };
-  const monitor = deps.monitor ?? createOverloadMonitor({
+  const monitor =
+    deps.monitor ??
+    createOverloadMonitor({
       sampleWindowMs: options.sampleWindowMs,
       standingDelayTargetMs: options.standingDelayMs ?? DEFAULT_OVERLOAD_STANDING_DELAY_MS,
     });

@@ -15,8 +15,8 @@
  * (the loop's delay grows with the requests it is working on, so mean in flight × target /
  * standing delay), by at most half, then held for {@link WINDOWS_AFTER_CUT} windows while the
  * readings catch up; with no standing queue and the limit in use, it grows by √limit per window
- * to find out whether more now fits. Until the first standing queue
- * there is no limit at all: an instance that never overloads never sheds.
+ * to find out whether more now fits. Until the first standing queue there is no limit at all:
+ * an instance that never overloads never sheds.
  */
 
 /** No limit learned yet: the in-flight count alone never sheds. */
