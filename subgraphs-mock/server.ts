@@ -200,6 +200,11 @@ export async function startMock(name: MockName, opts: StartMockOptions = {}): Pr
       }
       res.off('close', onClose);
     }
+    if (action.cpuMs > 0) {
+      // A costly resolver: the process does nothing else meanwhile, on purpose.
+      const until = performance.now() + action.cpuMs;
+      while (performance.now() < until);
+    }
     if (action.injectStatus !== undefined) return writeInjectedError(res, action.injectStatus);
     if (action.garbage) return writeGarbage(res);
     if (!isGraphql) return writeJson(res, 404, { error: `no route; try POST ${GRAPHQL_PATH}` });

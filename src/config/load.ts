@@ -119,6 +119,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     },
     overload: {
       enabled: e.PORTICO_OVERLOAD_SHEDDING,
+      standingDelayMs: e.PORTICO_OVERLOAD_STANDING_DELAY_MS,
       eventLoopDelayMs: e.PORTICO_OVERLOAD_EVENT_LOOP_DELAY_MS,
       maxInFlight: e.PORTICO_OVERLOAD_MAX_IN_FLIGHT,
       tierOrder: e.PORTICO_OVERLOAD_TIER_ORDER,

@@ -102,6 +102,8 @@ export interface Config {
   /** Priority load shedding (docs/overload.md). */
   readonly overload: {
     readonly enabled: boolean;
+    /** Standing event-loop delay target of the adaptive in-flight limit, ms; 0 = no adaptive limit. */
+    readonly standingDelayMs: number;
     /** Mean event-loop delay at which shedding starts, ms; 0 = signal not used. */
     readonly eventLoopDelayMs: number;
     /** Requests in flight at which shedding starts; 0 = signal not used. */
