@@ -121,13 +121,16 @@ export function createControlPlane(options: ControlPlaneOptions, deps: ControlPl
     }
     const shared = await sharedDecision(v.hash);
     if (shared?.decision === 'rolled-back') {
+      // Decided by another instance before this one saw the version: it follows, and says so.
       rejected.add(v.hash);
+      lastDecision = shared;
       reject(v, `rolled back by ${shared.by}: ${shared.reason}`);
       return 'failure';
     }
     if (options.canary.percent <= 0 || shared?.decision === 'promoted') {
       try {
         swapStable(v);
+        if (shared) lastDecision = shared;
         return 'success';
       } catch (err) {
         reject(v, firstLine(err));
