@@ -28,7 +28,8 @@ export interface Bench {
   subgraphUrls: Readonly<Record<string, string>>;
   faultUrls: Readonly<Record<string, string>>;
   /** Starts Portico (production mode, quiet logs, a limit never reached) with extra env. */
-  startPortico(name: string, env: Record<string, string>): Promise<{ child: ManagedProcess; url: string; port: number; opsUrl: string }>;
+  /** `nodeFlags` go before the entry (e.g. `--cpu-prof`); `root`: another checkout's Portico (default this one). */
+  startPortico(name: string, env: Record<string, string>, nodeFlags?: readonly string[], root?: string): Promise<{ child: ManagedProcess; url: string; port: number; opsUrl: string }>;
 }
 
 /** Pins this process (load generator) to core 0, starts the demo subgraphs there. */
@@ -47,12 +48,12 @@ export async function setUp(tag: string): Promise<Bench> {
     work,
     subgraphUrls: ready.urls,
     faultUrls: ready.faultUrls,
-    async startPortico(name, env) {
+    async startPortico(name, env, nodeFlags = [], root = PROJECT_ROOT) {
       // Probed together, so the two differ.
       const [port, opsPort] = (await freePorts(2)) as [number, number];
       const child = spawnTsx({
         name,
-        args: [join(PROJECT_ROOT, 'src/main.ts')],
+        args: [...nodeFlags, join(root, 'src/main.ts')],
         env: {
           ...process.env,
           NODE_ENV: 'production',
