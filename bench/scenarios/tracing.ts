@@ -31,15 +31,33 @@ const PROFILE_DIR = process.env['BENCH_CPU_PROF_DIR'];
 /** `--simultaneous`: every variant's gateway at once on the gateway core, each loaded by its own connections. */
 const SIMULTANEOUS = process.argv.includes('--simultaneous');
 
-/** `--ratios=0,0.1,1`: the sampling ratios measured after "tracing off" (default 0.1 only). */
-const RATIOS = (process.argv.find((a) => a.startsWith('--ratios='))?.slice('--ratios='.length) ?? '0.1').split(',').map((r) => (r === 'off' ? Number.NaN : Number(r)));
+/**
+ * `--ratios=0,0.1,1`: the variants measured after "tracing off" (default 0.1 only). `off`: tracing
+ * off a second time (an A/A check of the bench itself); `0.1-nokeep`: degraded and failed
+ * requests not kept (PORTICO_OTEL_KEEP_FAILED=false), so unsampled requests note nothing.
+ */
+const TOKENS = (process.argv.find((a) => a.startsWith('--ratios='))?.slice('--ratios='.length) ?? '0.1').split(',');
 type Variant = string;
-/** `off` among the ratios: tracing off a second time, an A/A check of the bench itself. */
-const label = (ratio: number) => (Number.isNaN(ratio) ? 'tracing off, again' : `tracing on, ${+(ratio * 100).toFixed(1)} % sampled`);
+interface Spec {
+  readonly on: boolean;
+  readonly ratio: number;
+  readonly keepFailed: boolean;
+  /** Another checkout's Portico. */
+  readonly root?: string;
+}
+const specs = new Map<Variant, Spec>([['tracing off', { on: false, ratio: 0.1, keepFailed: true }]]);
+for (const t of TOKENS) {
+  const ratio = Number.parseFloat(t);
+  if (t === 'off') specs.set('tracing off, again', { on: false, ratio: 0.1, keepFailed: true });
+  else specs.set(`tracing on, ${+(ratio * 100).toFixed(1)} % sampled${t.endsWith('-nokeep') ? ', failures not kept' : ''}`, { on: true, ratio, keepFailed: !t.endsWith('-nokeep') });
+}
 /** `--baseline=<checkout>`: one more variant, that checkout's Portico at the first ratio (before / after a change, in one run). */
 const BASELINE = process.argv.find((a) => a.startsWith('--baseline='))?.slice('--baseline='.length);
-const BASELINE_LABEL = `${label(RATIOS[0]!)}, ${BASELINE ?? ''}`;
-const VARIANTS: Variant[] = ['tracing off', ...RATIOS.map(label), ...(BASELINE ? [BASELINE_LABEL] : [])];
+if (BASELINE) {
+  const first = [...specs.values()].find((x) => x.on) ?? { on: true, ratio: 0.1, keepFailed: true };
+  specs.set(`tracing on, ${+(first.ratio * 100).toFixed(1)} % sampled, ${BASELINE}`, { ...first, root: BASELINE });
+}
+const VARIANTS: Variant[] = [...specs.keys()];
 
 async function main() {
   let spans = 0;
@@ -64,19 +82,19 @@ async function main() {
   const cpuPerRequest = new Map<Variant, number[]>();
   const phases: Phase[] = [];
   const start = async (round: number, v: Variant) => {
-    const on = !v.startsWith('tracing off');
-    const ratio = v === BASELINE_LABEL ? RATIOS[0] : RATIOS[VARIANTS.indexOf(v) - 1];
+    const { on, ratio, keepFailed, root } = specs.get(v)!;
     const gw = await bench.startPortico(
       `portico-${round}-${VARIANTS.indexOf(v)}`,
       {
         PORTICO_OTEL_ENABLED: on ? 'true' : 'false',
-        PORTICO_OTEL_SAMPLE_RATIO: on ? String(ratio) : '0.1',
+        PORTICO_OTEL_SAMPLE_RATIO: String(ratio),
+        PORTICO_OTEL_KEEP_FAILED: String(keepFailed),
         OTEL_EXPORTER_OTLP_ENDPOINT: otlp,
         // No load balancer to tell: exit at once, so the profile is written before the SIGKILL.
         PORTICO_DRAIN_DELAY_MS: '0',
       },
-      process.env['BENCH_TRACE_GC'] ? ['--trace-gc'] : PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${resolve(PROFILE_DIR, on ? `on-${ratio}${v === BASELINE_LABEL ? '-baseline' : ''}` : 'off')}`] : [],
-      v === BASELINE_LABEL ? BASELINE : undefined,
+      process.env['BENCH_TRACE_GC'] ? ['--trace-gc'] : PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${resolve(PROFILE_DIR, on ? `on-${ratio}${keepFailed ? '' : '-nokeep'}${root ? '-baseline' : ''}` : 'off')}`] : [],
+      root,
     );
     return { v, ...gw };
   };
