@@ -7,7 +7,7 @@ import type { ApolloServerPlugin } from '@apollo/server';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify';
 import { requestState } from '../request/state.ts';
-import type { FinishedRequest, PorticoContext, TraceAttributes } from '../request/context.ts';
+import type { FinishedRequest, PorticoContext, RequestTrace, TraceAttributes, TraceSpan } from '../request/context.ts';
 import type { Logger } from '../logging/index.ts';
 import { readableSpan, type FinishedSpan } from './export.ts';
 import { LightSpan, unrecordedSpan } from './light.ts';
@@ -79,13 +79,38 @@ const headerGetter = {
   get: (h: IncomingHttpHeaders, key: string) => h[key],
 };
 
-/** What a request notes while it runs, read when it ends. */
-interface RequestRecord {
-  readonly sampled: boolean;
-  /** The client's span, when it sent a valid `traceparent`. */
-  readonly parent: SpanContext | undefined;
-  readonly attributes: TraceAttributes;
-  readonly spans: LightSpan[];
+/**
+ * A request's trace while it runs (`state.trace`): the spans it notes, read when it ends. Kept on
+ * the state itself rather than in a WeakMap beside it: one ephemeron entry per request is work
+ * for every garbage collection.
+ */
+class Recorder implements RequestTrace {
+  planning: TraceSpan | undefined = undefined;
+  readonly spans: LightSpan[] = [];
+  /** Set once its spans were read (or dropped). */
+  finished = false;
+  private readonly prefix: string;
+  private readonly flags: string;
+
+  constructor(
+    /** The tracing it belongs to: several instances may share a process (tests). */
+    readonly owner: object,
+    readonly sampled: boolean,
+    /** The client's span, when it sent a valid `traceparent`. */
+    readonly parent: SpanContext | undefined,
+    readonly attributes: TraceAttributes,
+    traceId: string,
+  ) {
+    this.prefix = `00-${traceId}-`;
+    // The flag the subgraph calls carry: a sampled request's subgraphs join its trace.
+    this.flags = sampled ? '01' : '00';
+  }
+
+  child(name: string, attributes?: TraceAttributes): TraceSpan {
+    const s = new LightSpan(name, this.prefix, this.flags, attributes);
+    if (this.sampled || this.spans.length < MAX_KEPT_SPANS) this.spans.push(s);
+    return s;
+  }
 }
 
 const kindOf = (name: string) => (name === 'subgraph fetch' ? SpanKind.CLIENT : SpanKind.INTERNAL);
@@ -96,7 +121,6 @@ export function createTracing(options: TracingOptions, deps: TracingDeps): Traci
   const processor = new BatchSpanProcessor(exporter);
   const resource = resourceFromAttributes({ 'service.name': options.serviceName });
   const sampleRoot = ratioSampler(options.sampleRatio);
-  const records = new WeakMap<PorticoContext, RequestRecord>();
   let stopped = false;
   log.info({ event: 'tracing_on', endpoint: options.endpoint, sampleRatio: options.sampleRatio, keepFailed: options.keepFailed }, `tracing on: OTLP/HTTP to ${options.endpoint}, ${options.sampleRatio * 100} % of new traces${options.keepFailed ? ', degraded and failed requests always' : ''}`);
 
@@ -104,7 +128,7 @@ export function createTracing(options: TracingOptions, deps: TracingDeps): Traci
   const traced = (url: string) => url === '/' || url.startsWith('/graphql') || url.startsWith('/?');
 
   /** Hands a request's spans to the batch processor; `kept` marks an unsampled request kept for failing. */
-  function exportRequest(state: PorticoContext, r: RequestRecord, status: number, degraded: number, kept: string | undefined): void {
+  function exportRequest(state: PorticoContext, r: Recorder, status: number, degraded: number, kept: string | undefined): void {
     const failed = status >= 500;
     const requestSpanId = state.traceparent.slice(36, 52);
     const requestContext: SpanContext = { traceId: state.traceId, spanId: requestSpanId, traceFlags: TraceFlags.SAMPLED };
@@ -167,18 +191,7 @@ export function createTracing(options: TracingOptions, deps: TracingDeps): Traci
       }
       const q = url.indexOf('?');
       const path = q < 0 ? url : url.slice(0, q);
-      const r: RequestRecord = { sampled, parent, attributes: { 'http.request.method': method, 'url.path': path, 'portico.request_id': state.requestId }, spans: [] };
-      records.set(state, r);
-      // The flag the subgraph calls carry: a sampled request's subgraphs join its trace.
-      const prefix = `00-${state.traceId}-`;
-      const flags = sampled ? '01' : '00';
-      state.trace = {
-        child(name, attrs) {
-          const s = new LightSpan(name, prefix, flags, attrs);
-          if (sampled || r.spans.length < MAX_KEPT_SPANS) r.spans.push(s);
-          return s;
-        },
-      };
+      state.trace = new Recorder(self, sampled, parent, { 'http.request.method': method, 'url.path': path, 'portico.request_id': state.requestId }, state.traceId);
     },
 
     plugin: {
@@ -207,9 +220,9 @@ export function createTracing(options: TracingOptions, deps: TracingDeps): Traci
     },
 
     onFinish({ state, status }) {
-      const r = records.get(state);
-      if (!r) return;
-      records.delete(state);
+      const r = state.trace;
+      if (!(r instanceof Recorder) || r.owner !== self || r.finished) return;
+      r.finished = true;
       if (stopped) return;
       const degraded = state.degraded.length;
       if (r.sampled) return exportRequest(state, r, status, degraded, undefined);
