@@ -108,7 +108,8 @@ class Recorder implements RequestTrace {
 
   child(name: string, attributes?: TraceAttributes): TraceSpan {
     const s = new LightSpan(name, this.prefix, this.flags, attributes);
-    if (this.sampled || this.spans.length < MAX_KEPT_SPANS) this.spans.push(s);
+    // A span opened after the request ended (a background cache refresh) is not exported.
+    if (!this.finished && (this.sampled || this.spans.length < MAX_KEPT_SPANS)) this.spans.push(s);
     return s;
   }
 }
@@ -225,10 +226,11 @@ export function createTracing(options: TracingOptions, deps: TracingDeps): Traci
       r.finished = true;
       if (stopped) return;
       const degraded = state.degraded.length;
-      if (r.sampled) return exportRequest(state, r, status, degraded, undefined);
-      // Kept for failing: the request span and what it noted become spans now, ids unchanged.
       const failed = status >= 500;
-      if (failed || degraded > 0) exportRequest(state, r, status, degraded, failed ? 'error' : 'degraded');
+      // Sampled, or kept for failing: the request span and what it noted become spans now, ids unchanged.
+      if (r.sampled || failed || degraded > 0) exportRequest(state, r, status, degraded, r.sampled ? undefined : failed ? 'error' : 'degraded');
+      // Whatever still holds the state (a background refresh) must not hold its spans too.
+      r.spans.length = 0;
     },
 
     async flush() {
