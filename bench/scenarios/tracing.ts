@@ -51,11 +51,11 @@ for (const t of TOKENS) {
   if (t === 'off') specs.set('tracing off, again', { on: false, ratio: 0.1, keepFailed: true });
   else specs.set(`tracing on, ${+(ratio * 100).toFixed(1)} % sampled${t.endsWith('-nokeep') ? ', failures not kept' : ''}`, { on: true, ratio, keepFailed: !t.endsWith('-nokeep') });
 }
-/** `--baseline=<checkout>`: one more variant, that checkout's Portico at the first ratio (before / after a change, in one run). */
-const BASELINE = process.argv.find((a) => a.startsWith('--baseline='))?.slice('--baseline='.length);
-if (BASELINE) {
+/** `--baseline=<checkout>` (repeatable): one more variant each, that checkout's Portico at the first ratio (before / after a change, in one run). */
+for (const a of process.argv.filter((x) => x.startsWith('--baseline='))) {
+  const root = a.slice('--baseline='.length);
   const first = [...specs.values()].find((x) => x.on) ?? { on: true, ratio: 0.1, keepFailed: true };
-  specs.set(`tracing on, ${+(first.ratio * 100).toFixed(1)} % sampled, ${BASELINE}`, { ...first, root: BASELINE });
+  specs.set(`tracing on, ${+(first.ratio * 100).toFixed(1)} % sampled, ${root}`, { ...first, root });
 }
 const VARIANTS: Variant[] = [...specs.keys()];
 
@@ -119,8 +119,9 @@ async function main() {
   };
   for (let round = 1; round <= ROUNDS; round++) {
     if (SIMULTANEOUS) {
+      // Started (and loaded) in a rotating order: no variant always goes first or last.
       const gws = [];
-      for (const v of VARIANTS) gws.push(await start(round, v));
+      for (let i = 0; i < VARIANTS.length; i++) gws.push(await start(round, VARIANTS[(i + round - 1) % VARIANTS.length]!));
       await measure(round, gws);
     } else {
       // A B, then B A: whatever drifts over a run (the load generator, the neighbours) or favours
