@@ -1,14 +1,9 @@
 // First: swaps a dependency's re-export getters for plain values before anything loads it.
 import './runtime/flatExports.ts';
-import { ApolloGateway, type SupergraphManager } from '@apollo/gateway';
-import { ApolloServer } from '@apollo/server';
 import { InMemoryLRUCache } from '@apollo/utils.keyvaluecache';
-import { ApolloServerPluginLandingPageLocalDefault, ApolloServerPluginLandingPageProductionDefault } from '@apollo/server/plugin/landingPage/default';
 import { createAuthentication, createTokenVerifier, identityHeaders, TokenVerifierConfigError, type JwksFetchOutcome } from './auth/index.ts';
 import { ConfigError, verifierProblemAsConfig, type Config } from './config/index.ts';
 import type { PorticoContext } from './request/context.ts';
-import { formatErrorFor } from './errors/format.ts';
-import { requestErrorsPlugin } from './errors/requestErrors.ts';
 import { readinessOf } from './health/readiness.ts';
 import { createHttpApp } from './http/app.ts';
 import { createCorsHook } from './cors/hook.ts';
@@ -23,41 +18,29 @@ import { createMetrics, type PorticoMetrics } from './metrics/index.ts';
 import { createOpsServer } from './ops/index.ts';
 import { rateLimitAdminFor } from './ops/rateLimitAdmin.ts';
 import { combineObservers } from './subgraphs/observers.ts';
-import type { AuthorizationIndex, PolicyEvaluator } from './authorization/index.ts';
-import { authorizationPlugin } from './authorization/plugin.ts';
-import type { OperationLimits } from './hardening/index.ts';
 import { createQueryTextLimitHook } from './hardening/http.ts';
-import { hardeningPlugin } from './hardening/plugin.ts';
 import { createRateLimiter, createRateLimitEdge, createRateLimitSubjectResolver, type RateLimiter, type RateLimiterMetrics } from './rateLimit/index.ts';
 import { createOverloadGate } from './overload/index.ts';
 import { createCache } from './cache/index.ts';
-import { ApolloServerPluginCacheControlDisabled } from '@apollo/server/plugin/disabled';
 import { createRedisStaleStore } from './degradation/redisStaleStore.ts';
 import { createRedisClient, createRedisKeyValueCache } from './redis/index.ts';
 import { createBreakerRegistry } from './resilience/breakers.ts';
 import { createInflightDedup } from './resilience/dedup.ts';
 import { createQueryPlanCache } from './planning/planCache.ts';
-import { useExecutor } from './execution/index.ts';
-import { degradationPlugin } from './degradation/plugin.ts';
-import { inboundDedupPlugin } from './resilience/inboundDedup.ts';
 import { createMemoryStaleStore } from './degradation/staleStore.ts';
-import { createSubgraphDataSource, type SubgraphDataSource } from './subgraphs/dataSource.ts';
+import type { SubgraphDataSource } from './subgraphs/dataSource.ts';
 import type { SharedCall } from './subgraphs/types.ts';
 import { policyResolver } from './subgraphs/policy.ts';
 import { createSubgraphHttpClient } from './subgraphs/httpClient.ts';
 import { createControlPlane, type ControlPlane } from './controlPlane/index.ts';
 import { controlPlaneOptions } from './controlPlane/options.ts';
-import { laneOutcomePlugin } from './controlPlane/plugin.ts';
-import { deriveSupergraphViews } from './supergraph/views.ts';
 import { createTrustedDocuments } from './trustedDocuments/index.ts';
 import { createTracing, type Tracing } from './tracing/index.ts';
 import { createProbes, loadProbes, type Probes } from './probes/index.ts';
 import { createStatusHistory, startSampling } from './health/history.ts';
+import type { PolicyEvaluator } from './authorization/index.ts';
 import { statusDataFor, type StatusSection } from './ops/statusData.ts';
-
-interface Lane {
-  readonly apollo: ApolloServer<PorticoContext>;
-}
+import { buildLane, traceHeaders, type Lane, type LaneParts } from './lane.ts';
 
 export type LifecycleState = 'created' | 'starting' | 'ready' | 'draining' | 'stopped';
 
@@ -195,7 +178,7 @@ export function createPortico(config: Config, deps: PorticoDeps = {}): Portico {
     onCanaryRequest: metrics.onCanaryRequest,
     lanes: {
       async open(sdl) {
-        const lane = buildLane(sdl, 'canary');
+        const lane = buildLane(sdl, 'canary', laneParts);
         await lane.apollo.start();
         canaryLane = lane;
       },
@@ -229,86 +212,25 @@ export function createPortico(config: Config, deps: PorticoDeps = {}): Portico {
   // One cache for both lanes: a hash registered on the stable lane resolves on the canary too.
   const apqCache = redis ? createRedisKeyValueCache(redis, { prefix: 'portico:apq:' }) : new InMemoryLRUCache<string>();
 
-  /** One gateway + Apollo Server on a supergraph: the stable lane, or a canary next to it. */
-  function buildLane(schema: string | SupergraphManager, lane: 'stable' | 'canary'): Lane {
-    const gateway = new ApolloGateway({
-      supergraphSdl: schema,
-      logger: logger.child({ component: 'gateway', lane }),
-      // The plan keeps each fetch's parsed document, so the data source needs no parse per call.
-      queryPlannerConfig: { exposeDocumentNodeInFetchNode: true, cache: lane === 'stable' ? planCache : newPlanCache() },
-      // Query plans are never shown through request headers.
-      __exposeQueryPlanExperimental: false,
-      ...(tracing && { experimental_didResolveQueryPlan: ({ requestContext }) => tracing.didResolveQueryPlan(requestContext.context as PorticoContext) }),
-      buildService: ({ name, url }) => {
-        const ds = createSubgraphDataSource(
-          {
-            name,
-            url: config.subgraphs.urlOverrides[name] ?? url ?? '',
-            policyFor: (key) => policyFor(name, key),
-            maxInFlight: config.subgraphs.maxInFlight,
-            dedup: config.subgraphs.dedup,
-            retry: config.subgraphs.retry,
-            maxResponseBytes: config.subgraphs.maxResponseBytes,
-          },
-          { logger, http, breakers, inflight, stale, traceHeadersFor: traceHeaders, identityHeadersFor, observer, cache: cache.fetchCache },
-        );
-        if (lane === 'stable') dataSources.set(name, ds);
-        return ds;
-      },
-    });
-    // Plans run on Portico's executor unless PORTICO_EXECUTOR=apollo (src/execution/), on every lane.
-    useExecutor(gateway, config.execution, { logger });
-
-    // Derived once from each (re)loaded supergraph: who may see which field, what a query may cost.
-    let authorizationIndex: AuthorizationIndex | undefined;
-    let operationLimits: OperationLimits | undefined;
-    gateway.onSchemaLoadOrUpdate(({ apiSchema, coreSupergraphSdl }) => {
-      ({ authorizationIndex, operationLimits } = deriveSupergraphViews(apiSchema, coreSupergraphSdl, { limits: config.limits }));
-    });
-
-    const apollo = new ApolloServer<PorticoContext>({
-      gateway,
-      logger: logger.child({ component: 'apollo', lane }),
-      introspection: introspection.enabled,
-      csrfPrevention: true,
-      persistedQueries: config.apq.enabled ? { ttl: config.apq.ttlS, cache: apqCache } : false,
-      allowBatchedHttpRequests: false,
-      includeStacktraceInErrorResponses: false,
-      hideSchemaDetailsFromClientErrors: config.isProduction,
-      stopOnTerminationSignals: false,
-      formatError: formatErrorFor(config, logger),
-      plugins: [
-        config.graphql.landingPage === 'sandbox'
-          ? ApolloServerPluginLandingPageLocalDefault({ embed: true, includeCookies: false })
-          : ApolloServerPluginLandingPageProductionDefault({ footer: false }),
-        // Order matters: hooks start in this order. An operation that cannot be picked is a
-        // request error before anything else looks at it; an operation the apps never publish is
-        // refused before it is measured; hardening refuses before anything is filtered or planned;
-        // authorization filters before the gateway plans.
-        requestErrorsPlugin(),
-        // The stable lane loads and watches the list; a canary lane only reads it.
-        lane === 'stable' ? trustedDocuments : { requestDidStart: trustedDocuments.requestDidStart },
-        hardeningPlugin({ limits: () => operationLimits, metrics: metrics.cost }),
-        // Cost quotas: charged once the estimate above exists, before anything executes.
-        ...(rateLimitEdge ? [rateLimitEdge.costPlugin] : []),
-        authorizationPlugin({ mode: config.authorization.mode, policy: deps.policy }, { index: () => authorizationIndex }),
-        requests.plugin,
-        ...(tracing ? [tracing.plugin] : []),
-        degradationPlugin(),
-        // The response's Cache-Control from its parts (ours replaces Apollo's, which sees no hints through a gateway).
-        cache.plugin,
-        ApolloServerPluginCacheControlDisabled(),
-        // Last: it shares the answer the plugins above have finished shaping.
-        ...(config.subgraphs.inboundDedup ? [inboundDedupPlugin()] : []),
-        ...introspection.plugins,
-        // Last: counts the errors every plugin above may have added.
-        metrics.plugin,
-        laneOutcomePlugin(lane, supergraph.record),
-      ],
-    });
-    return { apollo };
-  }
-  const stableLane = buildLane(supergraph.manager, 'stable');
+  const laneParts: LaneParts = {
+    config,
+    logger,
+    metrics,
+    tracing,
+    planCacheFor: (lane) => (lane === 'stable' ? planCache : newPlanCache()),
+    policyFor,
+    dataSourceDeps: { logger, http, breakers, inflight, stale, traceHeadersFor: traceHeaders, identityHeadersFor, observer, cache: cache.fetchCache },
+    dataSources,
+    introspection,
+    apqCache,
+    trustedDocuments,
+    rateLimitEdge,
+    policy: deps.policy,
+    requests,
+    cache,
+    supergraph,
+  };
+  const stableLane = buildLane(supergraph.manager, 'stable', laneParts);
   const apollo = stableLane.apollo;
 
   const app = createHttpApp(config, logger);
@@ -447,11 +369,6 @@ export function createPortico(config: Config, deps: PorticoDeps = {}): Portico {
       await redis?.quit().catch(() => redis.disconnect());
     },
   };
-}
-
-/** Correlation headers every subgraph call carries: request id and trace context. */
-function traceHeaders(ctx: PorticoContext): Record<string, string> {
-  return { 'x-request-id': ctx.requestId, traceparent: ctx.traceparent };
 }
 
 /** The supergraph served, or undefined before the first load. */

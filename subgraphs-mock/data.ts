@@ -11,6 +11,11 @@ export const DATA_SEED = 0x5eed_2024;
 
 /** Catalogue size: ids are "1".."1200". Large enough that paging and batching matter. */
 export const PRODUCT_COUNT = 1_200;
+/**
+ * The largest catalogue the mocks can be asked for ({@link useCatalogSize}): the cache benchmark
+ * runs over the 10,000 products issue 17 names; more only costs start-up time and memory.
+ */
+export const MAX_PRODUCT_COUNT = 100_000;
 
 /** Reviews per product, inclusive bounds. */
 export const MIN_REVIEWS_PER_PRODUCT = 2;
@@ -98,8 +103,12 @@ function cents(value: number): number {
   return Math.round(value * 100) / 100;
 }
 
-/** Builds the catalogue from {@link DATA_SEED}. Pure: same output on every call. */
-export function buildCatalog(seed: number = DATA_SEED): Catalog {
+/**
+ * Builds the catalogue from {@link DATA_SEED}. Pure: same output on every call. Products are
+ * drawn one after another from one seeded sequence, so a longer catalogue starts with exactly the
+ * products (and reviews) of a shorter one.
+ */
+export function buildCatalog(seed: number = DATA_SEED, count: number = PRODUCT_COUNT): Catalog {
   const rand = mulberry32(seed);
   const pick = <T>(items: readonly T[]): T => items[Math.floor(rand() * items.length)] as T;
   const intBetween = (min: number, max: number): number => min + Math.floor(rand() * (max - min + 1));
@@ -110,7 +119,7 @@ export function buildCatalog(seed: number = DATA_SEED): Catalog {
   const inventoryById = new Map<string, InventoryRecord>();
   const reviews: ReviewRecord[] = [];
 
-  for (let n = 1; n <= PRODUCT_COUNT; n++) {
+  for (let n = 1; n <= count; n++) {
     const id = String(n);
     const category = pick(CATEGORIES);
     const name = `${pick(ADJECTIVES)} ${pick(NOUNS)} ${n}`;
@@ -159,4 +168,15 @@ let shared: Catalog | undefined;
 export function catalog(): Catalog {
   shared ??= buildCatalog();
   return shared;
+}
+
+/**
+ * Makes this process's catalogue `count` products long (default {@link PRODUCT_COUNT}); call it
+ * before any mock starts. The first 1,200 products are the same whatever the size, so only what
+ * depends on the catalogue's length (last id, category counts) changes.
+ */
+export function useCatalogSize(count: number): void {
+  if (!Number.isInteger(count) || count < 1 || count > MAX_PRODUCT_COUNT) throw new Error(`catalogue size must be an integer from 1 to ${MAX_PRODUCT_COUNT}, got ${count}`);
+  if (shared?.products.length === count) return;
+  shared = buildCatalog(DATA_SEED, count);
 }

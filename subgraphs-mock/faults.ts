@@ -1,6 +1,6 @@
 /**
- * The one fault switch every mock subgraph shares: latency, injected HTTP errors, hang, refuse
- * and garbage, set at start (options or env) and at run time (`/faults`).
+ * The one fault switch every mock subgraph shares: latency, CPU per answer, injected HTTP
+ * errors, hang, refuse and garbage, set at start (options or env) and at run time (`/faults`).
  *
  * This module holds the switch's state, its validation and the per-request decision, plus the
  * bytes an injected fault answers with. The HTTP wiring that applies a decision lives in
@@ -35,6 +35,12 @@ export const HUGE_BODY_BYTES = 50 * 1_000_000;
 export interface FaultState {
   /** Delay before answering, in ms; 0..{@link MAX_LATENCY_MS}. */
   latencyMs: number;
+  /**
+   * CPU burnt (a busy loop) before answering, in ms; 0..{@link MAX_CPU_MS}. A costly resolver:
+   * unlike `latencyMs` it holds the mock's process, and so the gateway's event loop when both
+   * run in one process (tests pushing an instance past its CPU capacity).
+   */
+  cpuMs: number;
   /** Fraction 0..1 of requests answered with {@link httpStatus}; spread evenly, deterministic. */
   errorRate: number;
   /** Status of injected errors, 400..599. 502/503 answer HTML, others a JSON GraphQL error. */
@@ -45,6 +51,7 @@ export interface FaultState {
 /** A healthy mock. */
 export const DEFAULT_FAULTS: Readonly<FaultState> = Object.freeze({
   latencyMs: 0,
+  cpuMs: 0,
   errorRate: 0,
   httpStatus: 500,
   mode: 'ok',
@@ -52,6 +59,9 @@ export const DEFAULT_FAULTS: Readonly<FaultState> = Object.freeze({
 
 /** Upper bound on injected latency: far above any gateway timeout, low enough to catch typos (s vs ms). */
 export const MAX_LATENCY_MS = 120_000;
+
+/** Upper bound on CPU burnt per answer: a costly resolver, not a wedged process. */
+export const MAX_CPU_MS = 1_000;
 
 /** Env var read at start for a mock's faults, e.g. `PORTICO_MOCK_PRICING_FAULTS='{"latencyMs":80}'`. */
 export function faultsEnvVar(mockName: string): string {
@@ -83,10 +93,13 @@ export function parseFaultInput(input: unknown): FaultState {
   for (const key of Object.keys(given)) {
     if (!KNOWN_KEYS.has(key)) problems.push(`unknown key "${key}" (allowed: ${[...KNOWN_KEYS].join(', ')})`);
   }
-  const { latencyMs, errorRate, httpStatus, mode } = given;
+  const { latencyMs, cpuMs, errorRate, httpStatus, mode } = given;
   const got = (v: unknown): string => JSON.stringify(v) ?? String(v);
   if (latencyMs !== undefined && !(Number.isInteger(latencyMs) && (latencyMs as number) >= 0 && (latencyMs as number) <= MAX_LATENCY_MS)) {
     problems.push(`latencyMs must be an integer 0..${MAX_LATENCY_MS} (ms), got ${got(latencyMs)}`);
+  }
+  if (cpuMs !== undefined && !(Number.isInteger(cpuMs) && (cpuMs as number) >= 0 && (cpuMs as number) <= MAX_CPU_MS)) {
+    problems.push(`cpuMs must be an integer 0..${MAX_CPU_MS} (ms), got ${got(cpuMs)}`);
   }
   if (errorRate !== undefined && !(typeof errorRate === 'number' && errorRate >= 0 && errorRate <= 1)) {
     problems.push(`errorRate must be a number 0..1, got ${got(errorRate)}`);
@@ -101,6 +114,7 @@ export function parseFaultInput(input: unknown): FaultState {
 
   return {
     latencyMs: (latencyMs as number | undefined) ?? DEFAULT_FAULTS.latencyMs,
+    cpuMs: (cpuMs as number | undefined) ?? DEFAULT_FAULTS.cpuMs,
     errorRate: (errorRate as number | undefined) ?? (httpStatus !== undefined ? 1 : DEFAULT_FAULTS.errorRate),
     httpStatus: (httpStatus as number | undefined) ?? DEFAULT_FAULTS.httpStatus,
     mode: (mode as FaultMode | undefined) ?? DEFAULT_FAULTS.mode,
@@ -141,13 +155,15 @@ export type FaultAction =
       readonly kind: 'answer';
       /** Wait this long first (ms). */
       readonly delayMs: number;
+      /** Then keep the CPU busy this long (ms). */
+      readonly cpuMs: number;
       /** Answer this injected status instead of executing; undefined = no injected error. */
       readonly injectStatus: number | undefined;
       /** Answer truncated JSON instead of executing. */
       readonly garbage: boolean;
     };
 
-const PASS: FaultAction = Object.freeze({ kind: 'answer', delayMs: 0, injectStatus: undefined, garbage: false });
+const PASS: FaultAction = Object.freeze({ kind: 'answer', delayMs: 0, cpuMs: 0, injectStatus: undefined, garbage: false });
 
 // Guards floor(n × rate) against float error, e.g. 3 × 0.1 = 0.30000000000000004.
 const RATE_EPSILON = 1e-9;
@@ -219,13 +235,14 @@ export class FaultSwitch {
         return { kind: 'endless' };
       case 'ok':
       case 'garbage': {
-        if (s.mode === 'ok' && s.latencyMs === 0 && s.errorRate === 0) return PASS;
+        if (s.mode === 'ok' && s.latencyMs === 0 && s.cpuMs === 0 && s.errorRate === 0) return PASS;
         this.decided += 1;
         const failed =
           Math.floor(this.decided * s.errorRate + RATE_EPSILON) > Math.floor((this.decided - 1) * s.errorRate + RATE_EPSILON);
         return {
           kind: 'answer',
           delayMs: s.latencyMs,
+          cpuMs: s.cpuMs,
           injectStatus: failed ? s.httpStatus : undefined,
           garbage: s.mode === 'garbage' && !failed,
         };

@@ -24,6 +24,8 @@ export {
   mulberry32,
   DATA_SEED,
   PRODUCT_COUNT,
+  MAX_PRODUCT_COUNT,
+  useCatalogSize,
   CATEGORIES,
   WAREHOUSES,
   CURRENCY,

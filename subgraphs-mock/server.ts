@@ -19,6 +19,7 @@ import { buildSubgraphSchema } from '@apollo/subgraph';
 import { FaultInputError, FaultSwitch, faultsFromEnv, HUGE_BODY_BYTES, writeGarbage, writeGraphqlError, writeInjectedError, writeStream } from './faults.ts';
 import type { FaultState } from './faults.ts';
 import { cacheHintsPlugin } from './cacheHints.ts';
+import { useCatalogSize } from './data.ts';
 import { MOCK_SUBGRAPHS } from './registry.ts';
 import { StatsRecorder } from './stats.ts';
 import type { MockStats } from './stats.ts';
@@ -199,6 +200,11 @@ export async function startMock(name: MockName, opts: StartMockOptions = {}): Pr
       }
       res.off('close', onClose);
     }
+    if (action.cpuMs > 0) {
+      // A costly resolver: the process does nothing else meanwhile, on purpose.
+      const until = performance.now() + action.cpuMs;
+      while (performance.now() < until);
+    }
     if (action.injectStatus !== undefined) return writeInjectedError(res, action.injectStatus);
     if (action.garbage) return writeGarbage(res);
     if (!isGraphql) return writeJson(res, 404, { error: `no route; try POST ${GRAPHQL_PATH}` });
@@ -310,6 +316,8 @@ export interface StartAllMocksOptions {
   env?: NodeJS.ProcessEnv;
   /** Send cache hints (see {@link StartMockOptions.cacheHints}); default false. */
   cacheHints?: boolean;
+  /** Products in the catalogue of this process (`useCatalogSize`); default `PRODUCT_COUNT`. */
+  catalogSize?: number;
 }
 
 export interface RunningMocks {
@@ -325,6 +333,7 @@ export interface RunningMocks {
 export async function startAllMocks(opts: StartAllMocksOptions = {}): Promise<RunningMocks> {
   const env = opts.env ?? process.env;
   const readEnv = opts.faultsFromEnv ?? true;
+  if (opts.catalogSize !== undefined) useCatalogSize(opts.catalogSize);
   // Validate every env var first, so a typo fails fast without ports half bound.
   const initialFaults = new Map<MockName, FaultState | undefined>(
     MOCK_NAMES.map((name) => [name, readEnv ? faultsFromEnv(name, env) : undefined]),

@@ -23,6 +23,12 @@ export interface LoadOptions {
   fixedBody?: string;
   /** Otherwise, called once per request for its body. */
   nextBody?: () => string;
+  /**
+   * At most this many requests per second over all connections (autocannon's `overallRate`):
+   * two variants compared at the same offered load, where closed-loop load would push the
+   * faster one harder.
+   */
+  rate?: number;
 }
 
 export interface LoadStats {
@@ -88,6 +94,7 @@ export async function runLoad(opts: LoadOptions): Promise<LoadStats> {
     headers: { 'content-type': 'application/json', ...opts.headers },
     requests: [request],
     ...(opts.amount !== undefined ? { amount: opts.amount } : { duration: opts.durationS ?? 10 }),
+    ...(opts.rate !== undefined ? { overallRate: opts.rate } : {}),
     setupClient: (client) => {
       client.on('response', (_status: number, _bytes: number, responseTimeMs: number) => {
         if (count === latencies.length) {

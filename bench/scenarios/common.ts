@@ -4,7 +4,7 @@
  */
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { PROJECT_ROOT } from '../../devkit/paths.ts';
 import { freePorts } from '../../devkit/ports.ts';
 import { spawnTsx, stopAllOnSignals, stopAllProcesses, type ManagedProcess } from '../../devkit/processes.ts';
@@ -27,9 +27,13 @@ export interface Bench {
   work: string;
   subgraphUrls: Readonly<Record<string, string>>;
   faultUrls: Readonly<Record<string, string>>;
-  /** Starts Portico (production mode, quiet logs, a limit never reached) with extra env. */
-  /** `nodeFlags` go before the entry (e.g. `--cpu-prof`); `root`: another checkout's Portico (default this one). */
-  startPortico(name: string, env: Record<string, string>, nodeFlags?: readonly string[], root?: string): Promise<{ child: ManagedProcess; url: string; port: number; opsUrl: string }>;
+  /**
+   * Starts Portico (production mode, quiet logs, a limit never reached) with extra env.
+   * `profile`: write a V8 CPU profile of its whole life into `$BENCH_CPU_PROF_DIR/<name>/` when
+   * that is set (summarised by `npm run bench:profile`). `root`: another checkout's Portico
+   * (default this one), to compare before / after a change in one run.
+   */
+  startPortico(name: string, env: Record<string, string>, options?: { profile?: boolean; nodeFlags?: readonly string[]; root?: string }): Promise<{ child: ManagedProcess; url: string; port: number; opsUrl: string }>;
 }
 
 /** Pins this process (load generator) to core 0, starts the demo subgraphs there. */
@@ -48,12 +52,14 @@ export async function setUp(tag: string): Promise<Bench> {
     work,
     subgraphUrls: ready.urls,
     faultUrls: ready.faultUrls,
-    async startPortico(name, env, nodeFlags = [], root = PROJECT_ROOT) {
+    async startPortico(name, env, options) {
       // Probed together, so the two differ.
       const [port, opsPort] = (await freePorts(2)) as [number, number];
+      const profDir = options?.profile ? process.env['BENCH_CPU_PROF_DIR'] : undefined;
       const child = spawnTsx({
         name,
-        args: [...nodeFlags, join(root, 'src/main.ts')],
+        // BENCH_NODE_FLAGS: extra node flags for every Portico (e.g. `--trace-gc`, which NODE_OPTIONS refuses).
+        args: [...(options?.nodeFlags ?? []), ...(process.env['BENCH_NODE_FLAGS'] ?? '').split(' ').filter(Boolean), ...(profDir ? ['--cpu-prof', `--cpu-prof-dir=${resolve(profDir, name)}`] : []), join(options?.root ?? PROJECT_ROOT, 'src/main.ts')],
         env: {
           ...process.env,
           NODE_ENV: 'production',
@@ -64,6 +70,8 @@ export async function setUp(tag: string): Promise<Bench> {
           // Far above what 50 connections can send: every request is decided, none refused.
           PORTICO_RATE_LIMITS: 'anonymous=86400000000/1d',
           PORTICO_LOG_LEVEL: 'warn',
+          // A profile is written on exit: no drain pause that would outlast the stop's grace.
+          ...(profDir ? { PORTICO_DRAIN_DELAY_MS: '0' } : {}),
           ...env,
         },
         cpu: gwCpu,

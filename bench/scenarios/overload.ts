@@ -2,7 +2,9 @@
  * `npm run bench:overload` — issue 18 "Fair under overload", benchmark part. One gateway instance
  * (pinned to its own core when there are two): its capacity is measured closed-loop first, then
  * open-loop load at 2× that capacity with 10 % premium / 30 % free / 60 % anonymous traffic hits
- * an instance with shedding off and one with shedding on (default thresholds), in one run.
+ * an instance with shedding off, one with shedding on at the default settings (the adaptive
+ * in-flight limit learned from the standing event-loop delay, docs/overload.md) and one with a
+ * fixed in-flight limit of 50 set by hand, in one run.
  * Per tier: offered and good answers per second, goodput as a share of the offered load, shed
  * (503) and failed (timeouts, other errors), and the p99 of the good answers.
  * Goal: premium goodput >= 95 % of its offered load while overloaded, with shedding on.
@@ -37,13 +39,16 @@ const VARIANTS: Variant[] = ['shedding off', 'shedding on (defaults)', 'shedding
 /** What the gateway's own overload metrics read during a phase (ops /metrics every 500 ms). */
 interface Watch {
   maxDelayMs: number;
+  maxStandingMs: number;
+  /** Lowest adaptive limit read (0: none learned). */
+  minLimit: number;
   maxInFlight: number;
   samples: number;
   shedding: number;
 }
 
 function watchGateway(opsUrl: string): () => Promise<Watch> {
-  const w: Watch = { maxDelayMs: 0, maxInFlight: 0, samples: 0, shedding: 0 };
+  const w: Watch = { maxDelayMs: 0, maxStandingMs: 0, minLimit: 0, maxInFlight: 0, samples: 0, shedding: 0 };
   let stop = false;
   const read = (text: string, name: string) => Number(new RegExp(`^${name} (\\S+)`, 'm').exec(text)?.[1] ?? 0);
   const loop = (async () => {
@@ -53,6 +58,9 @@ function watchGateway(opsUrl: string): () => Promise<Watch> {
         w.samples++;
         w.maxDelayMs = Math.max(w.maxDelayMs, read(text, 'portico_overload_event_loop_delay_seconds') * 1_000);
         w.maxInFlight = Math.max(w.maxInFlight, read(text, 'portico_overload_in_flight_requests'));
+        w.maxStandingMs = Math.max(w.maxStandingMs, read(text, 'portico_overload_standing_delay_seconds') * 1_000);
+        const limit = read(text, 'portico_overload_adaptive_limit');
+        if (limit > 0) w.minLimit = w.minLimit > 0 ? Math.min(w.minLimit, limit) : limit;
         if (read(text, 'portico_overload_shed_tiers') > 0) w.shedding++;
       } catch {
         // A late scrape is itself a reading: skip it.
@@ -134,11 +142,11 @@ async function main() {
     '',
     `Capacity phase: gateway CPU ${capCpu.gatewayPct.toFixed(0)} % of a core (runnable but not running ${capCpu.gatewayStarvedPct.toFixed(0)} %), load average ${capCpu.loadAverage.toFixed(1)}.`,
     '',
-    '| variant | round | max event-loop delay ms | max in flight | share of readings shedding | gateway CPU % of a core | runnable, not running % | load average |',
-    '|---|---:|---:|---:|---:|---:|---:|---:|',
+    '| variant | round | max mean event-loop delay ms | max standing delay ms | lowest adaptive limit | max in flight | share of readings shedding | gateway CPU % of a core | runnable, not running % | load average |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
     ...results.map(
       (r) =>
-        `| ${r.variant} | ${r.round} | ${r.watch.maxDelayMs.toFixed(0)} | ${r.watch.maxInFlight} | ${r.watch.samples ? ((r.watch.shedding / r.watch.samples) * 100).toFixed(0) : '–'} % | ${r.cpu.gatewayPct.toFixed(0)} | ${r.cpu.gatewayStarvedPct.toFixed(0)} | ${r.cpu.loadAverage.toFixed(1)} |`,
+        `| ${r.variant} | ${r.round} | ${r.watch.maxDelayMs.toFixed(0)} | ${r.watch.maxStandingMs.toFixed(0)} | ${r.watch.minLimit > 0 ? r.watch.minLimit.toFixed(0) : '–'} | ${r.watch.maxInFlight} | ${r.watch.samples ? ((r.watch.shedding / r.watch.samples) * 100).toFixed(0) : '–'} % | ${r.cpu.gatewayPct.toFixed(0)} | ${r.cpu.gatewayStarvedPct.toFixed(0)} | ${r.cpu.loadAverage.toFixed(1)} |`,
     ),
   ].join('\n');
   report('overload', out);

@@ -13,8 +13,8 @@
  * --baseline=<checkout> (one more variant: that checkout's Portico, at the first ratio).
  * `BENCH_CPU_PROF_DIR=<dir>`: each gateway writes a V8 CPU profile into `<dir>/off/` and
  * `<dir>/on-<ratio>/`, for `npm run bench:profile -- --last-s=<duration> <dir>/on-0.1` (profiling
- * costs CPU: figures of such a run are not comparable with an unprofiled one). `BENCH_TRACE_GC=1`:
- * the gateways log V8's `--trace-gc` lines instead (in the run's log directory).
+ * costs CPU: figures of such a run are not comparable with an unprofiled one).
+ * `BENCH_NODE_FLAGS=--trace-gc`: the gateways log V8's GC lines (in the run's log directory).
  */
 import { createServer } from 'node:http';
 import { resolve } from 'node:path';
@@ -93,8 +93,7 @@ async function main() {
         // No load balancer to tell: exit at once, so the profile is written before the SIGKILL.
         PORTICO_DRAIN_DELAY_MS: '0',
       },
-      process.env['BENCH_TRACE_GC'] ? ['--trace-gc'] : PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${resolve(PROFILE_DIR, on ? `on-${ratio}${keepFailed ? '' : '-nokeep'}${root ? '-baseline' : ''}` : 'off')}`] : [],
-      root,
+      { nodeFlags: PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${resolve(PROFILE_DIR, on ? `on-${ratio}${keepFailed ? '' : '-nokeep'}${root ? '-baseline' : ''}` : 'off')}`] : [], root },
     );
     return { v, ...gw };
   };

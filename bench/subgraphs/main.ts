@@ -5,7 +5,8 @@
  *   node --import tsx bench/subgraphs/main.ts public   # the public benchmark's four subgraphs
  *
  * Env: BENCH_SUBGRAPH_DELAY_MS (public set only: delay per request, ms; the demo mocks get
- * theirs through their `/faults` switch). Prints one line `BENCH_READY <json>` on stdout once
+ * theirs through their `/faults` switch); BENCH_CATALOG_SIZE (demo set only: products in the mock
+ * catalogue, default its 1,200). Prints one line `BENCH_READY <json>` on stdout once
  * every subgraph listens; exits on SIGTERM/SIGINT or when the harness (BENCH_PARENT_PID) is gone.
  */
 import { startAllMocks } from '../../subgraphs-mock/index.ts';
@@ -24,6 +25,8 @@ async function main(set: string | undefined): Promise<void> {
       faultsFromEnv: false,
       // The cache benchmark serves the demo's cache hints; the others keep measuring every call.
       cacheHints: process.env['BENCH_CACHE_HINTS'] === '1',
+      // The cache benchmark pages over the 10,000 products issue 17 names; the others keep 1,200.
+      ...(process.env['BENCH_CATALOG_SIZE'] ? { catalogSize: Number(process.env['BENCH_CATALOG_SIZE']) } : {}),
     });
     const mocks = Object.values(running.mocks);
     ready = {

@@ -14,6 +14,7 @@ import type { FetchImplementation, JWTVerifyGetKey } from 'jose';
 import type { Logger } from 'pino';
 import { devKeysIn } from './devKeys.ts';
 import { AuthError } from './errors.ts';
+import { readBodyCapped } from '../runtime/body.ts';
 
 /** Outcome reported to `onJwksFetch`: a fetch succeeded, a fetch failed, or last-good keys were used. */
 export type JwksFetchOutcome = 'success' | 'failure' | 'stale';
@@ -71,23 +72,8 @@ class DevKeysServedError extends Error {
   }
 }
 
-async function readCapped(response: Response, maxBytes: number): Promise<string> {
-  const reader = response.body?.getReader();
-  if (reader === undefined) return '';
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    total += value.byteLength;
-    if (total > maxBytes) {
-      await reader.cancel();
-      throw new Error(`JWKS response larger than ${maxBytes} bytes`);
-    }
-    chunks.push(value);
-  }
-  return Buffer.concat(chunks).toString('utf8');
-}
+/** The key set's text; one larger than `maxBytes` is refused as it streams. */
+const readJwksBody = (response: Response, maxBytes: number) => readBodyCapped(response, maxBytes, () => new Error(`JWKS response larger than ${maxBytes} bytes`));
 
 /** Remote JWKS with stale-if-error and failure backoff; see the module comment. */
 export function createRemoteKeySource(options: RemoteKeySourceOptions, deps: RemoteKeySourceDeps): KeySource {
@@ -116,7 +102,7 @@ export function createRemoteKeySource(options: RemoteKeySourceOptions, deps: Rem
         await response.body?.cancel();
         throw new Error(`JWKS endpoint answered HTTP ${response.status}`);
       }
-      const text = await readCapped(response, MAX_JWKS_RESPONSE_BYTES);
+      const text = await readJwksBody(response, MAX_JWKS_RESPONSE_BYTES);
       // Validate here (JSON + JWKS shape) so a bad document counts as a failed fetch and never
       // replaces the last good key set.
       const jwks = JSON.parse(text) as Parameters<typeof createLocalJWKSet>[0];

@@ -52,14 +52,24 @@ export interface Audience {
   readonly privateId: string | undefined;
 }
 
+/** Representations longer than this are hashed in the key: keys stay short whatever `@requires` adds. */
+const MAX_PLAIN_ITEM_CHARS = 128;
+
 /**
- * The Redis key of one value: `portico:cache:{<subgraph>:<group>}:<sha1>`. The hash tag keeps a
- * fetch's entries in one Cluster slot (one MGET), and the digest covers the fetch scope (group,
- * fetch document, variables), the entity representation, the vary values and, for private
- * entries, the identity.
+ * The common part of the keys of one fetch: `portico:cache:{<subgraph>:<group>}:<sha1>:`. The
+ * hash tag keeps a fetch's entries in one Cluster slot (one MGET); the digest covers the fetch
+ * scope (group, fetch document, variables other than the representations), the vary values and,
+ * for private entries, the identity. Computed once per fetch (and memoised by the caller), not
+ * once per entity: only {@link itemKeyPart} is per entity.
  */
-export function cacheKey(prefix: string, breakerKey: string, itemKey: string, audience: Audience, scope: CacheScope): string {
-  const who = scope === 'PRIVATE' ? `private:${audience.privateId ?? ''}` : 'public';
-  const digest = createHash('sha1').update(itemKey).update('\u0000').update(audience.vary).update('\u0000').update(who).digest('base64url');
-  return `${prefix}{${breakerKey}}:${digest}`;
+export function keyPrefix(prefix: string, breakerKey: string, scope: string, audience: Audience, kind: CacheScope): string {
+  const who = kind === 'PRIVATE' ? `private:${audience.privateId ?? ''}` : 'public';
+  const digest = createHash('sha1').update(scope).update('\u0000').update(audience.vary).update('\u0000').update(who).digest('base64url');
+  return `${prefix}{${breakerKey}}:${digest}:`;
+}
+
+/** The per-entity end of a key: the representation's JSON (`{"__typename":"Product","id":"7"}`), hashed when long; empty for a root fetch. */
+export function itemKeyPart(representation: unknown): string {
+  const json = JSON.stringify(representation) ?? '';
+  return json.length <= MAX_PLAIN_ITEM_CHARS ? json : `#${createHash('sha1').update(json).digest('base64url')}`;
 }

@@ -1,8 +1,8 @@
 import type { GatewayGraphQLResponse } from '@apollo/server-gateway-interface';
 import type { DocumentNode } from 'graphql';
-import { staleKey, staleScope } from '../degradation/staleKeys.ts';
+import { staleScope } from '../degradation/staleKeys.ts';
 import type { PorticoContext } from '../request/context.ts';
-import { cacheKey, makeEntry, type Audience, type CacheEntry } from './entry.ts';
+import { itemKeyPart, keyPrefix, makeEntry, type Audience, type CacheEntry } from './entry.ts';
 import type { InvalidationMarks } from './invalidation.ts';
 import { freshnessAt, freshnessOf, notePart, parseCacheControl, type PolicySettings } from './policy.ts';
 import type { MemoryTier, SharedTier } from './tiers.ts';
@@ -21,6 +21,8 @@ import type { CacheObserver } from './types.ts';
 export const CACHE_KEY_PREFIX = 'portico:cache:';
 /** A background refresh holds its lock this long at most (less for shorter max-ages), ms. */
 export const REVALIDATION_LOCK_MS = 10_000;
+/** Key prefixes remembered per fetch scope and audience; past this the memo starts again (a bound, not a tuning knob). */
+const MAX_MEMOISED_PREFIXES = 10_000;
 
 /** The facts of one fetch the cache needs, as the data source knows them. */
 export interface CacheableFetch {
@@ -76,6 +78,20 @@ interface Slot {
   key: string | undefined;
 }
 
+/** Background refreshes of one fetch (scope and identity) gathered from several requests: sent as one call. */
+interface RefreshBatch {
+  readonly f: CacheableFetch;
+  readonly scope: string;
+  /** The first asker's: every asker in a batch has the same identity and vary values. */
+  readonly audience: () => Audience;
+  readonly send: Fetcher;
+  readonly keys: string[];
+  readonly reps: unknown[];
+  readonly items: string[];
+  readonly types: string[];
+  maxAgeMs: number;
+}
+
 export function createFetchCache(options: FetchCacheOptions, deps: FetchCacheDeps): FetchCache {
   const now = deps.now ?? Date.now;
   const { l1, l2, marks, observer } = deps;
@@ -83,6 +99,21 @@ export function createFetchCache(options: FetchCacheOptions, deps: FetchCacheDep
   const varyBy = new Map<string, string[]>();
   /** Keys this instance is refreshing now: one background refresh per entry per instance. */
   const refreshing = new Set<string>();
+  /**
+   * Key prefix per fetch scope, audience and scope kind: the one digest a fetch's keys share,
+   * hashed once per distinct fetch rather than once per entity per request.
+   */
+  const prefixes = new Map<string, string>();
+  function prefixOf(f: CacheableFetch, scope: string, audience: Audience, kind: 'PUBLIC' | 'PRIVATE'): string {
+    const memoKey = `${kind === 'PRIVATE' ? audience.privateId : ''}\u0000${audience.vary}\u0000${kind}\u0000${scope}`;
+    let p = prefixes.get(memoKey);
+    if (p === undefined) {
+      if (prefixes.size >= MAX_MEMOISED_PREFIXES) prefixes.clear();
+      p = keyPrefix(CACHE_KEY_PREFIX, f.key, scope, audience, kind);
+      prefixes.set(memoKey, p);
+    }
+    return p;
+  }
 
   function audienceOf(f: CacheableFetch, ctx: PorticoContext, headers: Readonly<Record<string, string>>, identityKey: string): Audience {
     const names = varyBy.get(f.key);
@@ -103,20 +134,37 @@ export function createFetchCache(options: FetchCacheOptions, deps: FetchCacheDep
     varyBy.set(f.key, names);
   }
 
-  /** Finds each item in L1, then L2: the newest usable of its public and (for a subject) private entry. */
-  async function lookup(f: CacheableFetch, items: readonly string[], audience: Audience, reps: readonly unknown[]): Promise<Slot[]> {
+  /**
+   * Finds each item in L1, then L2: the newest usable of its public and (for a subject) private
+   * entry. An L1 hit that is fresh costs no Redis command; only what L1 lacks (or holds past its
+   * max-age, which another instance may have refreshed) is asked for, in one MGET.
+   */
+  async function lookup(f: CacheableFetch, scope: string, items: readonly string[], audience: Audience, reps: readonly unknown[]): Promise<Slot[]> {
     const t = now();
-    const candidates = items.map((item) => {
-      const keys = [cacheKey(CACHE_KEY_PREFIX, f.key, item, audience, 'PUBLIC')];
-      if (audience.privateId !== undefined) keys.push(cacheKey(CACHE_KEY_PREFIX, f.key, item, audience, 'PRIVATE'));
-      return keys;
-    });
+    const publicPrefix = prefixOf(f, scope, audience, 'PUBLIC');
+    const privatePrefix = audience.privateId !== undefined ? prefixOf(f, scope, audience, 'PRIVATE') : undefined;
+    const candidates = items.map((item) => (privatePrefix === undefined ? [publicPrefix + item] : [publicPrefix + item, privatePrefix + item]));
+    const latestMark = marks.latest;
     const usable = (entry: CacheEntry | undefined, i: number): entry is CacheEntry => {
       if (!entry || entry.staleUntil <= t) return false;
+      // Written after every mark there is: nothing can cover it (the common case, checked without allocating).
+      if (entry.at >= latestMark) return true;
       const rep = reps[i] as Record<string, unknown> | undefined;
       return !marks.covers({ subgraph: f.subgraph, kind: f.kind, typename: rep?.__typename as string | undefined, representation: rep, at: entry.at });
     };
-    const slots: Slot[] = candidates.map((keys, i) => pickNewest(keys.map((k) => ({ key: k, entry: l1.get(k) })).filter((s) => usable(s.entry, i))));
+    // The L1 pass runs for every entity of every fetch: plain loops, one slot object per entity.
+    const slots: Slot[] = new Array<Slot>(candidates.length);
+    for (let i = 0; i < candidates.length; i++) {
+      const slot: Slot = { entry: undefined, key: undefined };
+      for (const k of candidates[i]!) {
+        const entry = l1.get(k);
+        if (usable(entry, i) && (!slot.entry || entry.at > slot.entry.at)) {
+          slot.entry = entry;
+          slot.key = k;
+        }
+      }
+      slots[i] = slot;
+    }
     // Anything not fresh here may have been refreshed by another instance: ask Redis too.
     const missing = slots.flatMap((s, i) => (s.entry && freshnessAt(s.entry, t) === 'fresh' ? [] : [i]));
     if (l2 && missing.length > 0) {
@@ -135,7 +183,7 @@ export function createFetchCache(options: FetchCacheOptions, deps: FetchCacheDep
   }
 
   /** Keeps good values of a fetch answered by the subgraph; returns the part it adds to the response. */
-  function store(f: CacheableFetch, outcome: FetchOutcome, items: readonly string[], audienceNow: () => Audience, sentAt: number, typeOf: (i: number) => string): { maxAgeS: number; scope: 'PUBLIC' | 'PRIVATE' } | undefined {
+  function store(f: CacheableFetch, scope: string, outcome: FetchOutcome, items: readonly string[], audienceNow: () => Audience, sentAt: number, typeOf: (i: number) => string): { maxAgeS: number; scope: 'PUBLIC' | 'PRIVATE' } | undefined {
     learnVary(f, outcome.vary);
     // Keyed by what this very answer says it varies on, never by what was known before it.
     const audience = audienceNow();
@@ -148,48 +196,85 @@ export function createFetchCache(options: FetchCacheOptions, deps: FetchCacheDep
     const values: (unknown | null)[] = f.kind === 'entity' ? ((response.data as { _entities?: unknown[] })._entities ?? []) : [response.data];
     const writes: [string, CacheEntry][] = [];
     const t = now();
+    const prefix = prefixOf(f, scope, audience, policy.scope);
+    // Bytes per type, counted once per fetch rather than one metric update per entity.
+    const bytes = new Map<string, number>();
     values.forEach((v, i) => {
       if (v === null || v === undefined || i >= items.length) return;
+      // Serialized now, on the response path: the gateway merges (and so mutates) these very
+      // objects into the response as soon as this returns.
       const text = JSON.stringify(v);
       const entry = makeEntry(policy, sentAt, text);
-      const key = cacheKey(CACHE_KEY_PREFIX, f.key, items[i]!, audience, policy.scope);
+      const key = prefix + items[i]!;
       l1.set(key, entry, t);
       writes.push([key, entry]);
-      observer.stored(f.subgraph, typeOf(i), text.length);
+      const type = typeOf(i);
+      bytes.set(type, (bytes.get(type) ?? 0) + text.length);
     });
-    if (l2 && writes.length) void l2.setMany(writes, t).then((ok) => ok || observer.sharedError(f.subgraph));
+    for (const [type, n] of bytes) observer.stored(f.subgraph, type, n);
+    // The Redis write waits for nobody: it is built and sent after this request's answer is on its way.
+    if (l2 && writes.length) setImmediate(() => void l2.setMany(writes, t).then((ok) => ok || observer.sharedError(f.subgraph)));
     return policy;
   }
 
-  /** One background refresh of these positions, by one caller across all instances. */
-  async function revalidate(f: CacheableFetch, slots: readonly Slot[], positions: number[], reps: readonly unknown[], items: readonly string[], audience: () => Audience, send: Fetcher, typeOf: (i: number) => string) {
-    const mine = positions.filter((i) => !refreshing.has(slots[i]!.key!));
-    if (mine.length === 0) return;
-    let won = mine;
+  /** Refreshes waiting for the next turn of the event loop, by what their request would be. */
+  const batches = new Map<string, RefreshBatch>();
+
+  /**
+   * Background refresh of these positions, by one caller across all instances. They are claimed
+   * on this instance at once, and joined with every other refresh of the same fetch (scope and
+   * identity) asked for in this turn of the event loop: one subgraph call for all of them,
+   * started after the current answers are on their way (nobody waits for it).
+   */
+  function revalidate(f: CacheableFetch, scope: string, identityKey: string, slots: readonly Slot[], positions: number[], reps: readonly unknown[], items: readonly string[], audience: () => Audience, send: Fetcher, typeOf: (i: number) => string): void {
+    const who = audience();
+    const batchKey = `${scope}\u0000${identityKey}\u0000${who.vary}\u0000${who.privateId ?? ''}`;
+    let batch = batches.get(batchKey);
+    for (const i of positions) {
+      const { key, entry } = slots[i]!;
+      if (refreshing.has(key!)) continue;
+      refreshing.add(key!);
+      if (!batch) {
+        const created: RefreshBatch = (batch = { f, scope, audience, send, keys: [], reps: [], items: [], types: [], maxAgeMs: Infinity });
+        batches.set(batchKey, created);
+        setImmediate(() => {
+          batches.delete(batchKey);
+          void refresh(created).finally(() => {
+            for (const k of created.keys) refreshing.delete(k);
+          });
+        });
+      }
+      batch.keys.push(key!);
+      batch.reps.push(reps[i]);
+      batch.items.push(items[i]!);
+      batch.types.push(typeOf(i));
+      batch.maxAgeMs = Math.min(batch.maxAgeMs, entry!.freshUntil - entry!.at);
+    }
+  }
+
+  async function refresh(b: RefreshBatch): Promise<void> {
+    let won = b.keys.map((_, j) => j);
     if (l2) {
       // Held until it expires, never released: a caller that read Redis just before the refresh
       // landed must not win a freed lock and refresh again. It lasts as long as an entry stays
       // fresh (capped), so the next expiry can be refreshed again.
-      const maxAgeMs = Math.min(...mine.map((i) => slots[i]!.entry!.freshUntil - slots[i]!.entry!.at));
-      const locks = await l2.lockMany(mine.map((i) => slots[i]!.key!), Math.max(1_000, Math.min(REVALIDATION_LOCK_MS, maxAgeMs)));
-      won = mine.filter((_, j) => locks[j]);
+      const locks = await l2.lockMany(b.keys, Math.max(1_000, Math.min(REVALIDATION_LOCK_MS, b.maxAgeMs)));
+      won = won.filter((j) => locks[j]);
     }
     if (won.length === 0) return;
-    for (const i of won) refreshing.add(slots[i]!.key!);
+    const { f } = b;
     const sentAt = now();
     try {
-      const variables = f.kind === 'entity' ? { ...f.variables, representations: won.map((i) => reps[i]) } : f.variables;
-      const outcome = await send(variables, { fallback: [], background: true });
+      const variables = f.kind === 'entity' ? { ...f.variables, representations: won.map((j) => b.reps[j]) } : f.variables;
+      const outcome = await b.send(variables, { fallback: [], background: true });
       if (outcome.failed) {
-        observer.revalidation(f.subgraph, typeOf(won[0]!), 'failure');
+        observer.revalidation(f.subgraph, b.types[won[0]!]!, 'failure');
         return;
       }
-      store(f, outcome, won.map((i) => items[i]!), audience, sentAt, (j) => typeOf(won[j]!));
-      observer.revalidation(f.subgraph, typeOf(won[0]!), 'success');
+      store(f, b.scope, outcome, won.map((j) => b.items[j]!), b.audience, sentAt, (k) => b.types[won[k]!]!);
+      observer.revalidation(f.subgraph, b.types[won[0]!]!, 'success');
     } catch {
-      observer.revalidation(f.subgraph, typeOf(won[0]!), 'failure');
-    } finally {
-      for (const i of won) refreshing.delete(slots[i]!.key!);
+      observer.revalidation(f.subgraph, b.types[won[0]!]!, 'failure');
     }
   }
 
@@ -198,41 +283,45 @@ export function createFetchCache(options: FetchCacheOptions, deps: FetchCacheDep
       const note = ctx.cacheNote;
       const reps: unknown[] = f.kind === 'entity' ? ((f.variables?.representations ?? []) as unknown[]) : [];
       const scope = staleScope(f.key, f.document, f.query, f.variables);
-      const items = f.kind === 'entity' ? reps.map((r) => staleKey(scope, r)) : [scope];
+      // Per entity only its representation; the rest of the key is the fetch's shared prefix.
+      const items = f.kind === 'entity' ? reps.map(itemKeyPart) : [''];
       const typeOf = (i: number) => (f.kind === 'entity' ? String((reps[i] as { __typename?: unknown })?.__typename ?? f.group) : f.group);
       const audience = () => audienceOf(f, ctx, headers, identityKey);
-      const slots = await lookup(f, items, audience(), reps);
+      const slots = await lookup(f, scope, items, audience(), reps);
       const t = now();
 
       const hits: number[] = [];
       const misses: number[] = [];
       const toRefresh: number[] = [];
       // Counted per fetch, not per entity: one metric update per type and result.
-      const counts = new Map<string, number>();
-      const count = (i: number, result: 'hit' | 'stale' | 'miss') => {
-        const k = `${typeOf(i)}\u0000${result}`;
-        counts.set(k, (counts.get(k) ?? 0) + 1);
+      const counts = new Map<string, [hit: number, stale: number, miss: number]>();
+      const count = (i: number, result: 0 | 1 | 2) => {
+        const type = typeOf(i);
+        let c = counts.get(type);
+        if (!c) counts.set(type, (c = [0, 0, 0]));
+        c[result]++;
       };
       slots.forEach((s, i) => {
         const state = s.entry ? freshnessAt(s.entry, t) : 'expired';
         if (state === 'fresh' || state === 'revalidate') {
           hits.push(i);
           if (state === 'revalidate') toRefresh.push(i);
-          count(i, state === 'fresh' ? 'hit' : 'stale');
+          count(i, state === 'fresh' ? 0 : 1);
         } else {
           misses.push(i);
-          count(i, 'miss');
+          count(i, 2);
         }
       });
-      for (const [k, n] of counts) {
-        const [type, result] = k.split('\u0000') as [string, 'hit' | 'stale' | 'miss'];
-        observer.lookup(f.subgraph, type, result, n);
+      for (const [type, [hit, stale, miss]] of counts) {
+        if (hit) observer.lookup(f.subgraph, type, 'hit', hit);
+        if (stale) observer.lookup(f.subgraph, type, 'stale', stale);
+        if (miss) observer.lookup(f.subgraph, type, 'miss', miss);
       }
       for (const i of hits) {
         const e = slots[i]!.entry!;
         if (note) notePart(note, { maxAgeS: Math.max(0, Math.floor((e.freshUntil - t) / 1_000)), scope: e.scope });
       }
-      if (toRefresh.length) void revalidate(f, slots, toRefresh, reps, items, audience, send, typeOf);
+      if (toRefresh.length) revalidate(f, scope, identityKey, slots, toRefresh, reps, items, audience, send, typeOf);
 
       if (misses.length === 0) {
         if (f.kind === 'root') return { data: JSON.parse(slots[0]!.entry!.value) as Record<string, unknown> };
@@ -248,7 +337,7 @@ export function createFetchCache(options: FetchCacheOptions, deps: FetchCacheDep
         if (note) notePart(note, undefined);
         fallback.forEach((v, j) => v !== undefined && observer.staleIfError(f.subgraph, typeOf(misses[j]!)));
       } else {
-        const part = store(f, outcome, misses.map((i) => items[i]!), audience, sentAt, (j) => typeOf(misses[j]!));
+        const part = store(f, scope, outcome, misses.map((i) => items[i]!), audience, sentAt, (j) => typeOf(misses[j]!));
         if (note) notePart(note, part);
       }
       if (hits.length === 0 || f.kind === 'root') return outcome.response;

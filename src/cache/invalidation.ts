@@ -31,9 +31,19 @@ export class InvalidationMarks {
   readonly #byKey = new Map<string, { key: Readonly<Record<string, unknown>>; at: number }[]>();
   /** Latest type or key mark of any type: root-field answers may embed any entity, so they go too. */
   #anyEntity = 0;
+  #latest = 0;
+
+  /**
+   * The time of the latest mark of any kind (0: none). An entry written at or after it is covered
+   * by none: the hot path checks this one number instead of building the facts of each entry.
+   */
+  get latest(): number {
+    return this.#latest;
+  }
 
   apply(mark: InvalidationMark): void {
     const t = mark.target;
+    this.#latest = Math.max(this.#latest, mark.at);
     if (t.by === 'subgraph') this.#bySubgraph.set(t.subgraph, Math.max(mark.at, this.#bySubgraph.get(t.subgraph) ?? 0));
     else if (t.by === 'type') this.#byType.set(t.type, Math.max(mark.at, this.#byType.get(t.type) ?? 0));
     else {

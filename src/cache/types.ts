@@ -10,10 +10,12 @@ export interface CacheObserver {
   /** A value past its refresh window answered for a failed subgraph. */
   staleIfError(subgraph: string, type: string): void;
   revalidation(subgraph: string, type: string, outcome: 'success' | 'failure'): void;
-  /** A value kept, with its JSON size in characters. */
+  /** Values of one type kept by one fetch, with their JSON size in characters. */
   stored(subgraph: string, type: string, bytes: number): void;
   /** A Redis read or write that failed (treated as a miss / skipped). */
   sharedError(subgraph: string): void;
+  /** An anonymous query looked up in the whole-response level: answered from it, or executed. */
+  response(result: 'hit' | 'miss'): void;
 }
 
 /** Counters of one subgraph since start, for `/health/subgraphs` and the status page. */
@@ -31,6 +33,8 @@ export interface CacheStatus {
   /** `memory` (L1 only) or `memory+redis`. */
   levels: string;
   l1Entries: number;
+  /** Whole answers held (anonymous, public queries), and how many requests they answered. */
+  responses: { entries: number; hits: number; misses: number };
   /** L2: `connected`, `unavailable` (Redis configured but away: L1 only, loudly), or null without Redis. */
   redis: 'connected' | 'unavailable' | null;
   subgraphs: Record<string, CacheSubgraphStats>;

@@ -87,6 +87,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
       staleIfErrorS: e.PORTICO_CACHE_STALE_IF_ERROR_S,
       l1MaxEntries: e.PORTICO_CACHE_L1_MAX_ENTRIES,
       l1TtlMs: e.PORTICO_CACHE_L1_TTL_MS,
+      responseMaxEntries: e.PORTICO_CACHE_RESPONSE_MAX_ENTRIES,
     },
     ops: {
       enabled: e.PORTICO_OPS_ENABLED,
@@ -118,6 +119,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     },
     overload: {
       enabled: e.PORTICO_OVERLOAD_SHEDDING,
+      standingDelayMs: e.PORTICO_OVERLOAD_STANDING_DELAY_MS,
       eventLoopDelayMs: e.PORTICO_OVERLOAD_EVENT_LOOP_DELAY_MS,
       maxInFlight: e.PORTICO_OVERLOAD_MAX_IN_FLIGHT,
       tierOrder: e.PORTICO_OVERLOAD_TIER_ORDER,

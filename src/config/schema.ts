@@ -24,7 +24,7 @@ import { DEFAULT_STALE_TTL_MS } from '../degradation/staleStore.ts';
 import { DEFAULT_EXPECTED_INSTANCES } from '../rateLimit/limiter.ts';
 import { DEFAULT_MAX_WAIT_MS, DEFAULT_QUEUE_SIZE } from '../rateLimit/queue.ts';
 import { DEFAULT_MIN_COST_CHARGE } from '../rateLimit/costPlugin.ts';
-import { DEFAULT_OVERLOAD_EVENT_LOOP_DELAY_MS, DEFAULT_OVERLOAD_MAX_IN_FLIGHT, DEFAULT_OVERLOAD_TIER_ORDER } from '../overload/gate.ts';
+import { DEFAULT_OVERLOAD_EVENT_LOOP_DELAY_MS, DEFAULT_OVERLOAD_MAX_IN_FLIGHT, DEFAULT_OVERLOAD_STANDING_DELAY_MS, DEFAULT_OVERLOAD_TIER_ORDER } from '../overload/gate.ts';
 import { DEFAULT_REDIS_COMMAND_TIMEOUT_MS } from '../redis/client.ts';
 import {
   DEFAULT_COST_MODE,
@@ -47,7 +47,7 @@ import {
   DEFAULT_CANARY_WINDOW_MS,
 } from '../controlPlane/canary.ts';
 import { DEFAULT_FETCH_TIMEOUT_MS, DEFAULT_MAX_SUPERGRAPH_BYTES, DEFAULT_POLL_MS } from '../controlPlane/httpSource.ts';
-import { DEFAULT_CACHE_L1_MAX_ENTRIES, DEFAULT_CACHE_L1_TTL_MS, DEFAULT_CACHE_STALE_IF_ERROR_S, DEFAULT_CACHE_SWR_S } from '../cache/index.ts';
+import { DEFAULT_CACHE_L1_MAX_ENTRIES, DEFAULT_CACHE_L1_TTL_MS, DEFAULT_CACHE_RESPONSE_MAX_ENTRIES, DEFAULT_CACHE_STALE_IF_ERROR_S, DEFAULT_CACHE_SWR_S } from '../cache/index.ts';
 import { bool, checkHttpUrl, int, list, oneOf, optionalInt, optionalNum, pairs, ratePolicies, redisUrl, text, tierDurations, url } from './env.ts';
 
 /**
@@ -201,12 +201,14 @@ export const envSchema = z.object({
   PORTICO_SUPERGRAPH_CANARY_MAX_P99_INCREASE_PERCENT: int(DEFAULT_CANARY_MAX_P99_INCREASE_PERCENT, 0, 10_000),
   // Fair under overload (issue 18): queueing per tier, the least cost charge, priority shedding.
   // Every default leaves legitimate traffic alone: only premium queues (instead of a 429), and
-  // shedding starts only when the event loop is 250 ms late on average for a second, and only
-  // in favour of a higher tier with requests (docs/overload.md).
+  // shedding starts only past an in-flight limit learned when the event loop has not drained
+  // for a second (a standing delay of 20 ms), and only in favour of a higher tier with requests
+  // (docs/overload.md).
   PORTICO_RATE_LIMIT_MAX_WAIT: tierDurations(DEFAULT_MAX_WAIT_MS, 60_000),
   PORTICO_RATE_LIMIT_QUEUE_SIZE: int(DEFAULT_QUEUE_SIZE, 1, 100_000),
   PORTICO_RATE_LIMIT_MIN_COST: int(DEFAULT_MIN_COST_CHARGE, 0, 1_000_000),
   PORTICO_OVERLOAD_SHEDDING: bool(true),
+  PORTICO_OVERLOAD_STANDING_DELAY_MS: int(DEFAULT_OVERLOAD_STANDING_DELAY_MS, 0, 10_000),
   PORTICO_OVERLOAD_EVENT_LOOP_DELAY_MS: int(DEFAULT_OVERLOAD_EVENT_LOOP_DELAY_MS, 0, 60_000),
   PORTICO_OVERLOAD_MAX_IN_FLIGHT: int(DEFAULT_OVERLOAD_MAX_IN_FLIGHT, 0, 1_000_000),
   PORTICO_OVERLOAD_TIER_ORDER: list(DEFAULT_OVERLOAD_TIER_ORDER),
@@ -218,6 +220,7 @@ export const envSchema = z.object({
   PORTICO_CACHE_STALE_IF_ERROR_S: int(DEFAULT_CACHE_STALE_IF_ERROR_S, 0, 86_400),
   PORTICO_CACHE_L1_MAX_ENTRIES: int(DEFAULT_CACHE_L1_MAX_ENTRIES, 1, 10_000_000),
   PORTICO_CACHE_L1_TTL_MS: int(DEFAULT_CACHE_L1_TTL_MS, 1, 86_400_000),
+  PORTICO_CACHE_RESPONSE_MAX_ENTRIES: int(DEFAULT_CACHE_RESPONSE_MAX_ENTRIES, 0, 1_000_000),
   // Observability (issue 19): OpenTelemetry traces, synthetic probes, the status page's history.
   // Tracing is off by default: an exporter pointed nowhere would only cost CPU. The standard
   // OTEL_* names are read for what they mean everywhere (endpoint, headers, service name,

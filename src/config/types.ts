@@ -102,6 +102,8 @@ export interface Config {
   /** Priority load shedding (docs/overload.md). */
   readonly overload: {
     readonly enabled: boolean;
+    /** Standing event-loop delay target of the adaptive in-flight limit, ms; 0 = no adaptive limit. */
+    readonly standingDelayMs: number;
     /** Mean event-loop delay at which shedding starts, ms; 0 = signal not used. */
     readonly eventLoopDelayMs: number;
     /** Requests in flight at which shedding starts; 0 = signal not used. */
@@ -167,6 +169,8 @@ export interface Config {
     readonly l1MaxEntries: number;
     /** With Redis, longest an instance keeps its own copy, ms. */
     readonly l1TtlMs: number;
+    /** Whole answers to anonymous public queries kept per instance; 0: that level is off. */
+    readonly responseMaxEntries: number;
   };
   /** OpenTelemetry traces (src/tracing/); off by default. */
   readonly tracing: {

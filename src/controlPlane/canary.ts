@@ -83,6 +83,19 @@ export function recordOutcome(stats: LaneStats, o: RequestOutcome): void {
 }
 
 /** Nearest-rank percentile of `values`, ms; undefined when empty. */
+/** A lane as `/status` and the decision log show it. */
+export interface LaneSummary {
+  requests: number;
+  failed: number;
+  errorRate: number;
+  p99Ms: number | null;
+  byCode: Record<string, number>;
+}
+
+export function laneSummary(s: LaneStats): LaneSummary {
+  return { requests: s.requests, failed: s.failed, errorRate: s.requests ? s.failed / s.requests : 0, p99Ms: percentile(s.latencies, 99) ?? null, byCode: { ...s.byCode } };
+}
+
 export function percentile(values: readonly number[], p: number): number | undefined {
   if (values.length === 0) return undefined;
   const sorted = [...values].sort((a, b) => a - b);

@@ -24,14 +24,30 @@ export interface SupergraphDiskCache {
   read(): Promise<CachedSupergraph | undefined>;
   /** Atomic; rejects on I/O errors (the caller logs and keeps serving). */
   write(entry: CachedSupergraph): Promise<void>;
+  /** `write` in the background: the outcome goes to `state()`, a failure also to `onError`. */
+  keep(entry: CachedSupergraph, onError: (reason: string) => void): void;
+  /** When the last background write succeeded, and the last error (cleared by a success). */
+  state(): { lastWrite: string | null; lastError: string | null };
   readonly dir: string;
 }
 
 export function createSupergraphDiskCache(dir: string, hashOf: (sdl: string) => string): SupergraphDiskCache {
   const sdlPath = join(dir, CACHE_FILE);
   const metaPath = join(dir, CACHE_META_FILE);
-  return {
+  let state: { lastWrite: string | null; lastError: string | null } = { lastWrite: null, lastError: null };
+  const cache: SupergraphDiskCache = {
     dir,
+    state: () => ({ ...state }),
+    keep(entry, onError) {
+      cache.write(entry).then(
+        () => (state = { lastWrite: new Date().toISOString(), lastError: null }),
+        (err: NodeJS.ErrnoException) => {
+          const reason = err.code ?? String(err);
+          state = { ...state, lastError: reason };
+          onError(reason);
+        },
+      );
+    },
     async read() {
       let sdl: string;
       try {
@@ -61,4 +77,5 @@ export function createSupergraphDiskCache(dir: string, hashOf: (sdl: string) => 
       await rename(metaPath + suffix, metaPath);
     },
   };
+  return cache;
 }

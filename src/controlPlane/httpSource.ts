@@ -1,7 +1,8 @@
 import type { KeyObject } from 'node:crypto';
 import type { Logger } from '../logging/index.ts';
+import { readBodyCapped } from '../runtime/body.ts';
 import { verifyDetached } from './signature.ts';
-import type { FetchOutcome, SupergraphVersion } from './types.ts';
+import type { FetchOutcome, SupergraphVersion, UrlStatus } from './types.ts';
 
 /**
  * Supergraph over HTTP(S): a registry first, mirrors after it (an object-storage bucket's public
@@ -45,7 +46,7 @@ export interface HttpSource {
   /** Starts polling (after `fetchNow` at start). */
   start(): void;
   /** Health of each URL for the status view (no bodies, no credentials: query strings dropped). */
-  status(): { url: string; ok: boolean | null; lastError: string | null; etag: string | null }[];
+  status(): UrlStatus[];
   stop(): void;
 }
 
@@ -181,25 +182,8 @@ function sigUrl(url: string): string {
 }
 
 /** The body as text, refusing (and cancelling) past `maxBytes` without buffering the excess. */
-async function readLimited(res: Response, maxBytes: number): Promise<string> {
-  const declared = Number(res.headers.get('content-length') ?? NaN);
-  if (declared > maxBytes) {
-    await res.body?.cancel();
-    throw new Refused(`file is ${declared} bytes, above the ${maxBytes} byte limit (PORTICO_SUPERGRAPH_MAX_BYTES)`);
-  }
-  if (!res.body) return '';
-  const reader = res.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    total += value.byteLength;
-    if (total > maxBytes) {
-      await reader.cancel().catch(() => undefined);
-      throw new Refused(`file is above the ${maxBytes} byte limit (PORTICO_SUPERGRAPH_MAX_BYTES)`);
-    }
-    chunks.push(value);
-  }
-  return Buffer.concat(chunks).toString('utf8');
+function readLimited(res: Response, maxBytes: number): Promise<string> {
+  return readBodyCapped(res, maxBytes, (declared) =>
+    new Refused(declared === undefined ? `file is above the ${maxBytes} byte limit (PORTICO_SUPERGRAPH_MAX_BYTES)` : `file is ${declared} bytes, above the ${maxBytes} byte limit (PORTICO_SUPERGRAPH_MAX_BYTES)`),
+  );
 }

@@ -1,16 +1,19 @@
-import type { KeyObject } from 'node:crypto';
 import type { SupergraphManager } from '@apollo/gateway';
-import type { Logger } from '../logging/index.ts';
-import { subscribeChannels, whenReady, type RedisClient, type RedisSubscription } from '../redis/index.ts';
+import type { RedisSubscription } from '../redis/index.ts';
 import { createFileSupergraphManager, sdlHash, type FileSupergraphManager, type SupergraphState } from '../supergraph/fileSupergraphManager.ts';
 import { prepareForGateway } from '../supergraph/prepare.ts';
-import { emptyLaneStats, isFailure, judgeCanary, laneFor, percentile, recordOutcome, type CanaryPolicy, type CanaryVerdict, type Lane, type LaneStats, type RequestOutcome } from './canary.ts';
+import { emptyLaneStats, isFailure, judgeCanary, laneFor, laneSummary, recordOutcome } from './canary.ts';
 import { createSupergraphDiskCache, type SupergraphDiskCache } from './diskCache.ts';
 import { createHttpSource, type HttpSource } from './httpSource.ts';
-import type { FetchOutcome, SourceKind, SupergraphVersion } from './types.ts';
+import { firstSupergraph } from './initial.ts';
+import { ANNOUNCE_EVERY_MS, announceServing, firstLine, followDeployment, overrideDecision, readDecision, readLatestPushed, recordDecision, withdrawServing } from './shared.ts';
+import { statusView } from './status.ts';
+import type { ControlPlane, ControlPlaneDeps, ControlPlaneOptions, Decision, RunningCanary, Serving, SupergraphVersion } from './types.ts';
 
-export { type Lane, type RequestOutcome, type CanaryPolicy } from './canary.ts';
+export { type Lane, type LaneSummary, type RequestOutcome, type CanaryPolicy } from './canary.ts';
 export { FETCH_OUTCOMES, SOURCE_KINDS, type FetchOutcome, type SourceKind, type SupergraphVersion } from './types.ts';
+export type { CanaryLanes, ControlPlane, ControlPlaneDeps, ControlPlaneEvents, ControlPlaneOptions, ControlPlaneStatus, Decision } from './types.ts';
+export { ANNOUNCE_EVERY_MS, REDIS_KEYS } from './shared.ts';
 
 /**
  * The control plane of one instance: where the supergraph comes from (a file, HTTP URLs with
@@ -20,126 +23,8 @@ export { FETCH_OUTCOMES, SOURCE_KINDS, type FetchOutcome, type SourceKind, type 
  * versions swap in at once, a bad one is refused and the last good one keeps serving.
  */
 
-/** Redis keys and channels, namespaced like every other Portico key. */
-export const REDIS_KEYS = {
-  /** JSON `{hash, sdl, publishedAt}`: the latest published supergraph (catch-up after a reconnect). */
-  latest: 'portico:supergraph:latest',
-  /** Published with the hash when `latest` changes. */
-  published: 'portico:supergraph:published',
-  /** `decision:<hash>`: JSON verdict of a canary, set once (NX) by the first instance to decide. */
-  decisionPrefix: 'portico:supergraph:decision:',
-  /** Published with the hash when a decision is made. */
-  decisions: 'portico:supergraph:decisions',
-  /** Hash of instance id → JSON of what it serves (`npm run supergraph -- status`). */
-  instances: 'portico:supergraph:instances',
-} as const;
-
-/** A decision is kept a week: a late instance offered that version still follows it. */
-const DECISION_TTL_S = 7 * 86_400;
-/** How often an instance re-announces what it serves, ms; `status` ignores entries 3× older. */
-export const ANNOUNCE_EVERY_MS = 5_000;
 /** How often a running canary is judged besides on each of its requests, ms. */
 const JUDGE_EVERY_MS = 500;
-/** Wait for Redis at start before giving up on the pushed version, ms. */
-const START_REDIS_WAIT_MS = 1_500;
-
-export interface ControlPlaneOptions {
-  /** The file source; undefined when the supergraph comes only from URLs / Redis. */
-  readonly file: { readonly path: string; readonly watch: boolean } | undefined;
-  readonly http: { readonly urls: readonly string[]; readonly pollMs: number; readonly timeoutMs: number; readonly maxBytes: number; readonly publicKey: KeyObject | undefined } | undefined;
-  /** Subscribe to pushed supergraphs through Redis (needs the Redis client). */
-  readonly push: boolean;
-  readonly cacheDir: string | undefined;
-  readonly canary: CanaryPolicy;
-  readonly instanceId: string;
-}
-
-/** The canary's second gateway, built by the wiring (it owns Apollo); pure I/O from here. */
-export interface CanaryLanes {
-  /** Builds and starts a gateway serving `sdl` next to the stable one; rejects when it refuses the schema. */
-  open(sdl: string): Promise<void>;
-  /** Stops it once its in-flight requests have finished. */
-  close(): Promise<void>;
-}
-
-export interface ControlPlaneEvents {
-  onReload?: (outcome: 'success' | 'failure' | 'unchanged') => void;
-  onFetch?: (source: SourceKind, outcome: FetchOutcome) => void;
-  onCanary?: (event: 'started' | 'promoted' | 'rolled_back') => void;
-  onCanaryRequest?: (lane: Lane, failed: boolean) => void;
-}
-
-export interface ControlPlaneDeps extends ControlPlaneEvents {
-  readonly logger: Logger;
-  readonly redis: RedisClient | undefined;
-  readonly lanes: CanaryLanes;
-  readonly now?: () => number;
-}
-
-export interface Decision {
-  readonly hash: string;
-  readonly decision: 'promoted' | 'rolled-back';
-  readonly reason: string;
-  readonly at: string;
-  /** Instance that decided (or `admin@<instance>`). */
-  readonly by: string;
-}
-
-export interface LaneSummary {
-  requests: number;
-  failed: number;
-  errorRate: number;
-  p99Ms: number | null;
-  byCode: Record<string, number>;
-}
-
-/** The control plane's part of `/health/subgraphs` and `/status`. */
-export interface ControlPlaneStatus {
-  serving: { hash: string; since: string; source: string; ageS: number } | null;
-  canary: {
-    hash: string;
-    source: string;
-    percent: number;
-    startedAt: string;
-    verdict: string;
-    stable: LaneSummary;
-    canary: LaneSummary;
-  } | null;
-  lastDecision: Decision | null;
-  sources: { file: string | null; http: ReturnType<HttpSource['status']>; push: { subscribed: boolean; lastReceived: { hash: string; at: string } | null } | null; cache: { dir: string; lastWrite: string | null; lastError: string | null } | null };
-}
-
-export interface ControlPlane {
-  /** The stable gateway's supergraph manager (`supergraphSdl` of `ApolloGateway`). */
-  readonly manager: SupergraphManager;
-  /** Admin "reload": re-reads the file and polls the URLs now. */
-  reload(): Promise<'success' | 'failure' | 'unchanged'>;
-  /** What the stable lane serves; compatible with the file manager's state. */
-  state(): SupergraphState;
-  status(): ControlPlaneStatus;
-  /** Lane of a request; `clientKey` (the caller's subject) makes it sticky. */
-  pick(clientKey: string | undefined): Lane;
-  /** One finished request of a lane. */
-  record(lane: Lane, outcome: RequestOutcome): void;
-  /** Admin: promote the running canary now (every instance follows). */
-  promote(): Promise<{ ok: boolean; message: string }>;
-  /** Admin: abort the running canary, or roll back the last promoted version if none runs. */
-  abort(): Promise<{ ok: boolean; message: string }>;
-  stop(): Promise<void>;
-}
-
-interface Serving extends SupergraphVersion {
-  since: Date;
-}
-
-interface RunningCanary {
-  version: SupergraphVersion;
-  startedAt: number;
-  stable: LaneStats;
-  canary: LaneStats;
-  verdict: CanaryVerdict;
-  deciding: boolean;
-}
 
 export function createControlPlane(options: ControlPlaneOptions, deps: ControlPlaneDeps): ControlPlane {
   const log = deps.logger.child({ component: 'control-plane' });
@@ -155,7 +40,6 @@ export function createControlPlane(options: ControlPlaneOptions, deps: ControlPl
   const reloads = { success: 0, failure: 0 };
   /** Hashes rolled back: never offered to a lane again by any source. */
   const rejected = new Set<string>();
-  let cacheState: { lastWrite: string | null; lastError: string | null } = { lastWrite: null, lastError: null };
   let subscription: RedisSubscription | undefined;
   let subscribed = false;
   let lastPushed: { hash: string; at: string } | undefined;
@@ -210,19 +94,15 @@ export function createControlPlane(options: ControlPlaneOptions, deps: ControlPl
   function persist(): void {
     if (!cache || !stable) return;
     const s = stable;
-    cache.write({ sdl: s.sdl, hash: s.hash, source: s.source, since: s.since.toISOString() }).then(
-      () => (cacheState = { lastWrite: new Date().toISOString(), lastError: null }),
-      (err: NodeJS.ErrnoException) => {
-        cacheState = { ...cacheState, lastError: err.code ?? String(err) };
-        log.warn({ event: 'supergraph_cache', outcome: 'failure', dir: cache.dir, reason: err.code ?? String(err) }, `cannot write the supergraph cache in ${cache.dir} (PORTICO_SUPERGRAPH_CACHE_DIR): ${err.code ?? String(err)}`);
-      },
+    cache.keep({ sdl: s.sdl, hash: s.hash, source: s.source, since: s.since.toISOString() }, (reason) =>
+      log.warn({ event: 'supergraph_cache', outcome: 'failure', dir: cache.dir, reason }, `cannot write the supergraph cache in ${cache.dir} (PORTICO_SUPERGRAPH_CACHE_DIR): ${reason}`),
     );
   }
 
   function announce(): void {
-    if (!redis || !stable || redis.status !== 'ready') return;
+    if (!stable) return;
     const entry = { hash: stable.hash, since: stable.since.toISOString(), source: stable.source, canary: canary ? { hash: canary.version.hash, percent: options.canary.percent } : null, at: new Date().toISOString() };
-    redis.hset(REDIS_KEYS.instances, options.instanceId, JSON.stringify(entry)).catch(() => undefined);
+    announceServing(redis, options.instanceId, entry);
   }
 
   /** A version from any source. Never throws for the poller; throws for the file source (its own rejection log). */
@@ -286,15 +166,11 @@ export function createControlPlane(options: ControlPlaneOptions, deps: ControlPl
   async function decide(c: RunningCanary, decision: Decision['decision'], reason: string, by: string): Promise<Decision> {
     c.deciding = true;
     let d: Decision = { hash: c.version.hash, decision, reason, at: new Date().toISOString(), by };
-    if (redis && redis.status === 'ready') {
-      try {
-        const set = await redis.set(REDIS_KEYS.decisionPrefix + d.hash, JSON.stringify(d), 'EX', DECISION_TTL_S, 'NX');
-        if (set === 'OK') await redis.publish(REDIS_KEYS.decisions, d.hash);
-        else d = (await sharedDecision(d.hash)) ?? d;
-      } catch (err) {
-        // Redis down: this instance decides alone; the others judge their own canary.
-        log.warn({ event: 'canary_decision_unshared', hash: d.hash, reason: firstLine(err) }, 'canary decision not shared: Redis unavailable');
-      }
+    try {
+      d = await recordDecision(redis, d);
+    } catch (err) {
+      // Redis down: this instance decides alone; the others judge their own canary.
+      log.warn({ event: 'canary_decision_unshared', hash: d.hash, reason: firstLine(err) }, 'canary decision not shared: Redis unavailable');
     }
     await apply(d);
     return d;
@@ -306,7 +182,7 @@ export function createControlPlane(options: ControlPlaneOptions, deps: ControlPl
       canary = undefined;
       clearInterval(judgeTimer);
       lastDecision = d;
-      const stats = { stable: summary(c.stable), canary: summary(c.canary) };
+      const stats = { stable: laneSummary(c.stable), canary: laneSummary(c.canary) };
       if (d.decision === 'promoted') {
         try {
           swapStable(c.version);
@@ -351,27 +227,20 @@ export function createControlPlane(options: ControlPlaneOptions, deps: ControlPl
     await deps.lanes.close().catch(() => undefined);
   }
 
-  async function sharedDecision(hash: string): Promise<Decision | undefined> {
-    if (!redis || redis.status !== 'ready') return undefined;
-    try {
-      const raw = await redis.get(REDIS_KEYS.decisionPrefix + hash);
-      return raw ? (JSON.parse(raw) as Decision) : undefined;
-    } catch {
-      return undefined;
-    }
+  const sharedDecision = (hash: string) => readDecision(redis, hash);
+
+  /** An admin's verdict on the running canary; another instance's earlier decision wins. */
+  async function adminDecision(c: RunningCanary, decision: Decision['decision'], reason: string) {
+    const d = await decide(c, decision, reason, `admin@${options.instanceId}`);
+    return { ok: d.decision === decision, message: `${d.hash} ${d.decision} (${d.by}): ${d.reason}` };
   }
 
-  async function latestPushed(): Promise<(SupergraphVersion & { publishedAt: number }) | undefined> {
+  async function latestPushed() {
     if (!redis) return undefined;
     try {
-      const raw = await redis.get(REDIS_KEYS.latest);
-      if (!raw) return undefined;
-      const doc = JSON.parse(raw) as { sdl?: unknown; publishedAt?: unknown };
-      if (typeof doc.sdl !== 'string') throw new Error('no sdl field');
-      const hash = sdlHash(doc.sdl);
-      deps.onFetch?.('redis', hash === stable?.hash ? 'unchanged' : 'changed');
-      const publishedAt = typeof doc.publishedAt === 'string' ? Date.parse(doc.publishedAt) : NaN;
-      return { sdl: doc.sdl, hash, source: 'redis', publishedAt: Number.isNaN(publishedAt) ? 0 : publishedAt };
+      const v = await readLatestPushed(redis);
+      if (v) deps.onFetch?.('redis', v.hash === stable?.hash ? 'unchanged' : 'changed');
+      return v;
     } catch (err) {
       deps.onFetch?.('redis', 'failure');
       log.warn({ event: 'supergraph_fetch', source: 'redis', reason: firstLine(err) }, `cannot read the pushed supergraph from Redis: ${firstLine(err)}`);
@@ -393,117 +262,55 @@ export function createControlPlane(options: ControlPlaneOptions, deps: ControlPl
     await offer(v);
   }
 
-  /** The first supergraph: sources in order of preference, then the disk cache. */
-  async function initial(): Promise<{ version: SupergraphVersion; since?: Date }> {
-    const tried: string[] = [];
-    if (http) {
-      const v = await http.fetchNow();
-      if (v) return { version: v };
-      tried.push(`URLs (${http.status().map((s) => `${s.url}: ${s.lastError}`).join('; ')}) (PORTICO_SUPERGRAPH_URLS)`);
+  /** Raw text from a watched file change, after the first supergraph. */
+  function onFileChange(raw: string): void {
+    if (!stable) return;
+    // Without a canary it is swapped in synchronously and a throw reaches the file manager, which
+    // logs the rejection; with one it is queued.
+    const v = { sdl: raw, hash: sdlHash(raw), source: fileSource! };
+    if (options.canary.percent > 0) {
+      void offer(v);
+      return;
     }
-    if (redis && options.push) {
-      if (await whenReady(redis, START_REDIS_WAIT_MS)) {
-        const v = await latestPushed();
-        if (v) return { version: v };
-        tried.push(`Redis push (nothing published under ${REDIS_KEYS.latest})`);
-      } else {
-        tried.push('Redis push (Redis unreachable)');
-      }
+    if (v.hash === stable.hash || rejected.has(v.hash)) return;
+    try {
+      swapStable(v, new Date(), true);
+    } catch (err) {
+      reject(v, firstLine(err), true);
+      throw err;
     }
-    if (file) {
-      try {
-        let sdl: string | undefined;
-        await file.initialize({
-          update: (raw: string) => {
-            if (!stable) return;
-            // Raw text from a watched change. Without a canary it is swapped in synchronously and
-            // a throw reaches the file manager, which logs the rejection; with one it is queued.
-            const v = { sdl: raw, hash: sdlHash(raw), source: fileSource! };
-            if (options.canary.percent > 0) {
-              void offer(v);
-              return;
-            }
-            if (v.hash === stable.hash || rejected.has(v.hash)) return;
-            try {
-              swapStable(v, new Date(), true);
-            } catch (err) {
-              reject(v, firstLine(err), true);
-              throw err;
-            }
-          },
-          healthCheck: async () => undefined,
-          getDataSource: () => {
-            throw new Error('not used');
-          },
-        }).then((r) => {
-          sdl = r.supergraphSdl;
-          fileCleanup = r.cleanup;
-        });
-        return { version: { sdl: sdl!, hash: sdlHash(sdl!), source: fileSource! } };
-      } catch (err) {
-        tried.push(firstLine(err));
-      }
-    }
-    if (cache) {
-      const cached = await cache.read();
-      if (cached) {
-        deps.onFetch?.('cache', 'changed');
-        log.warn(
-          { event: 'supergraph_cold_start_from_cache', hash: cached.hash, dir: cache.dir, since: cached.since, originalSource: cached.source, tried },
-          `every supergraph source is down; starting from the cached supergraph ${cached.hash} (${cached.source}, serving since ${cached.since}) in ${cache.dir}`,
-        );
-        return { version: { sdl: cached.sdl, hash: cached.hash, source: `cache:${cached.source}` }, since: new Date(cached.since) };
-      }
-      tried.push(`no cached supergraph in ${cache.dir} (PORTICO_SUPERGRAPH_CACHE_DIR)`);
-    }
-    throw new Error(`no supergraph to start with: ${tried.join('; ')}`);
   }
-  let fileCleanup: (() => Promise<void>) | undefined;
 
-  function summary(s: LaneStats): LaneSummary {
-    return { requests: s.requests, failed: s.failed, errorRate: s.requests ? s.failed / s.requests : 0, p99Ms: percentile(s.latencies, 99) ?? null, byCode: { ...s.byCode } };
-  }
+  let fileCleanup: (() => Promise<void>) | undefined;
 
   const manager: SupergraphManager = {
     async initialize(hooks) {
       update = hooks.update;
-      const first = await initial();
+      const pushed = redis && options.push ? { redis, latest: latestPushed } : undefined;
+      const fileStart = file ? { manager: file, source: fileSource!, onChange: onFileChange } : undefined;
+      const first = await firstSupergraph({ http, pushed, file: fileStart, cache }, { log, onFetch: deps.onFetch });
+      fileCleanup = first.cleanup;
       stable = { ...first.version, since: first.since ?? new Date() };
       log.info({ event: 'supergraph_loaded', hash: stable.hash, source: stable.source }, `supergraph ${stable.hash} from ${stable.source}`);
       if (!first.version.source.startsWith('cache:')) persist();
       http?.start();
-      if (redis && options.push) {
-        subscription = subscribeChannels(redis, [REDIS_KEYS.published, REDIS_KEYS.decisions], {
-          onMessage: (channel, hash) => {
-            if (channel === REDIS_KEYS.published) void catchUp(false);
-            else if (channel === REDIS_KEYS.decisions) void sharedDecision(hash).then((d) => d && apply(d));
-          },
+      if (redis) {
+        subscription = followDeployment(redis, options.push, {
+          onPublished: () => void catchUp(false),
+          onDecision: (hash) => void sharedDecision(hash).then((d) => d && apply(d)),
           onSubscribed: () => {
             subscribed = true;
             // Whatever was published while this instance was away, and any decision it missed.
-            void catchUp(true);
+            if (options.push) void catchUp(true);
             if (canary) void sharedDecision(canary.version.hash).then((d) => d && apply(d));
           },
         });
-      } else if (redis) {
-        // Canary decisions shared without push: still listen for them.
-        subscription = subscribeChannels(redis, [REDIS_KEYS.decisions], {
-          onMessage: (_channel, hash) => void sharedDecision(hash).then((d) => d && apply(d)),
-          onSubscribed: () => {
-            subscribed = true;
-            if (canary) void sharedDecision(canary.version.hash).then((d) => d && apply(d));
-          },
-        });
-      }
-      if (redis) {
         announceTimer = setInterval(announce, ANNOUNCE_EVERY_MS);
         announceTimer.unref();
       }
       return {
         supergraphSdl: prepareForGateway(stable.sdl),
-        cleanup: async () => {
-          await stop();
-        },
+        cleanup: () => stop(),
       };
     },
   };
@@ -516,7 +323,7 @@ export function createControlPlane(options: ControlPlaneOptions, deps: ControlPl
     http?.stop();
     await fileCleanup?.();
     await subscription?.close();
-    if (redis && redis.status === 'ready') await redis.hdel(REDIS_KEYS.instances, options.instanceId).catch(() => undefined);
+    await withdrawServing(redis, options.instanceId);
     if (canary) {
       canary = undefined;
       await deps.lanes.close().catch(() => undefined);
@@ -544,20 +351,13 @@ export function createControlPlane(options: ControlPlaneOptions, deps: ControlPl
       return { hash: stable.hash, loadedAt: stable.since, lastRejection, reloads: { ...reloads } };
     },
     status() {
-      const c = canary;
-      return {
-        serving: stable ? { hash: stable.hash, since: stable.since.toISOString(), source: stable.source, ageS: Math.max(0, Math.round((now() - stable.since.getTime()) / 1000)) } : null,
-        canary: c
-          ? { hash: c.version.hash, source: c.version.source, percent: options.canary.percent, startedAt: new Date(c.startedAt).toISOString(), verdict: c.verdict.reason, stable: summary(c.stable), canary: summary(c.canary) }
-          : null,
-        lastDecision: lastDecision ?? null,
-        sources: {
-          file: fileSource ?? null,
-          http: http?.status() ?? [],
-          push: redis && options.push ? { subscribed, lastReceived: lastPushed ?? null } : null,
-          cache: cache ? { dir: cache.dir, ...cacheState } : null,
-        },
+      const sources = {
+        file: fileSource ?? null,
+        http: http?.status() ?? [],
+        push: redis && options.push ? { subscribed, lastReceived: lastPushed ?? null } : null,
+        cache: cache ? { dir: cache.dir, ...cache.state() } : null,
       };
+      return statusView({ stable, canary, percent: options.canary.percent, lastDecision, sources }, now());
     },
     pick(clientKey) {
       const c = canary;
@@ -573,22 +373,15 @@ export function createControlPlane(options: ControlPlaneOptions, deps: ControlPl
     async promote() {
       const c = canary;
       if (!c || c.deciding) return { ok: false, message: 'no canary is running' };
-      const d = await decide(c, 'promoted', 'promoted by an admin', `admin@${options.instanceId}`);
-      return { ok: d.decision === 'promoted', message: `${d.hash} ${d.decision} (${d.by}): ${d.reason}` };
+      return adminDecision(c, 'promoted', 'promoted by an admin');
     },
     async abort() {
       const c = canary;
-      if (c && !c.deciding) {
-        const d = await decide(c, 'rolled-back', 'aborted by an admin', `admin@${options.instanceId}`);
-        return { ok: d.decision === 'rolled-back', message: `${d.hash} ${d.decision} (${d.by}): ${d.reason}` };
-      }
+      if (c && !c.deciding) return adminDecision(c, 'rolled-back', 'aborted by an admin');
       if (!stable || !previous) return { ok: false, message: 'no canary is running and no earlier supergraph to roll back to' };
       const s = stable;
       const d: Decision = { hash: s.hash, decision: 'rolled-back', reason: `rolled back to ${previous.hash} by an admin`, at: new Date().toISOString(), by: `admin@${options.instanceId}` };
-      if (redis && redis.status === 'ready') {
-        await redis.set(REDIS_KEYS.decisionPrefix + d.hash, JSON.stringify(d), 'EX', DECISION_TTL_S).catch(() => undefined);
-        await redis.publish(REDIS_KEYS.decisions, d.hash).catch(() => undefined);
-      }
+      await overrideDecision(redis, d);
       await apply(d);
       return { ok: true, message: `${d.hash} rolled back; serving ${stable.hash}` };
     },
@@ -596,7 +389,3 @@ export function createControlPlane(options: ControlPlaneOptions, deps: ControlPl
   };
 }
 
-function firstLine(err: unknown): string {
-  const msg = err instanceof Error ? err.message : String(err);
-  return msg.split('\n').find((l) => l.trim() !== '')?.trim().slice(0, 300) ?? 'invalid supergraph';
-}

@@ -38,7 +38,14 @@ export function createCacheMetrics(registers: Registry[]): CacheObserver {
     labelNames: ['subgraph'] as const,
     registers,
   });
+  const responses = new Counter({
+    name: 'portico_cache_responses_total',
+    help: 'Anonymous queries looked up in the whole-response cache: hit (answered without executing), miss (executed).',
+    labelNames: ['result'] as const,
+    registers,
+  });
   return {
+    response: (result) => responses.inc({ result }),
     lookup: (subgraph, type, result, count) => lookups.inc({ subgraph, type: typeLabel(type), result }, count),
     staleIfError: (subgraph, type) => staleServed.inc({ subgraph, type: typeLabel(type) }),
     revalidation: (subgraph, type, outcome) => revalidations.inc({ subgraph, type: typeLabel(type), outcome }),

@@ -33,8 +33,25 @@ export function createOverloadMetrics(registers: Registry[]): OverloadMetrics {
     },
   });
   new Gauge({
+    name: 'portico_overload_standing_delay_seconds',
+    help: 'Standing event-loop delay, s: the least lag of any tick over the last second (0 whenever the loop drained). Above PORTICO_OVERLOAD_STANDING_DELAY_MS it cuts the adaptive limit.',
+    registers,
+    collect() {
+      this.set((read?.().standingDelayMs ?? 0) / 1_000);
+    },
+  });
+  new Gauge({
+    name: 'portico_overload_adaptive_limit',
+    help: 'Adaptive in-flight limit learned from the standing delay: the lowest tier is shed from it, each next tier 0.5x later. 0 = no limit (no overload seen yet, or the adaptive limit is off).',
+    registers,
+    collect() {
+      const limit = read?.().adaptiveLimit ?? Number.POSITIVE_INFINITY;
+      this.set(Number.isFinite(limit) ? Math.round(limit * 10) / 10 : 0);
+    },
+  });
+  new Gauge({
     name: 'portico_overload_pressure',
-    help: 'The worse overload signal as a fraction of its threshold: the lowest tier is shed from 1, each next tier 0.5 later.',
+    help: 'The worst overload signal as a fraction of its threshold (in flight / adaptive limit by default): the lowest tier is shed from 1, each next tier 0.5 later.',
     registers,
     collect() {
       this.set(read?.().pressure ?? 0);

@@ -2,11 +2,13 @@
  * The pure part of priority load shedding: how loaded this instance is, and which tiers it sheds
  * at that load. No clock, no I/O; `monitor.ts` measures, `gate.ts` applies.
  *
- * Pressure is the worse of the two signals, each as a fraction of its threshold: 1.0 means one
- * signal is exactly at its threshold. Tiers are ranked lowest priority first (default anonymous,
- * free, premium); the tier of rank i is shed from pressure 1 + i × {@link TIER_STEP}, so the lowest
- * tier goes first, at the threshold itself, and premium last, at twice it (three tiers), and only
- * while a higher tier has requests to serve instead ({@link isShed}). Shedding the lower tiers is
+ * Pressure is the worst of the signals, each as a fraction of its threshold: 1.0 means one
+ * signal is exactly at its threshold. By default the one that acts is the in-flight count
+ * against the adaptive limit (`limit.ts`); the fixed thresholds are optional extra signals.
+ * Tiers are ranked lowest priority first (default anonymous, free, premium); the tier of rank i
+ * is shed from pressure 1 + i × {@link TIER_STEP}, so the lowest tier goes first, at the
+ * threshold itself, and premium last, at twice it (three tiers), and only while a higher tier
+ * has requests to serve instead ({@link isShed}). Shedding the lower tiers is
  * what brings the pressure back down, so premium is normally never reached.
  */
 
@@ -31,13 +33,18 @@ export interface OverloadSignals {
   readonly eventLoopDelayMs: number;
   /** Requests admitted past the gate and not yet answered. */
   readonly inFlight: number;
+  /** Standing event-loop delay (least lag of any tick, sustained), ms: what the adaptive limit acts on. */
+  readonly standingDelayMs: number;
+  /** The adaptive in-flight limit learned so far; `NO_LIMIT` (Infinity, `limit.ts`) before any overload or when off. */
+  readonly adaptiveLimit: number;
 }
 
-/** The worse signal as a fraction of its threshold; 0 when no threshold is set. */
+/** The worst signal as a fraction of its threshold; 0 when no threshold is set and no limit learned. */
 export function pressureOf(signals: OverloadSignals, thresholds: OverloadThresholds): number {
   const delay = thresholds.eventLoopDelayMs > 0 ? signals.eventLoopDelayMs / thresholds.eventLoopDelayMs : 0;
   const inFlight = thresholds.maxInFlight > 0 ? signals.inFlight / thresholds.maxInFlight : 0;
-  return Math.max(delay, inFlight);
+  const adaptive = Number.isFinite(signals.adaptiveLimit) && signals.adaptiveLimit > 0 ? signals.inFlight / signals.adaptiveLimit : 0;
+  return Math.max(delay, inFlight, adaptive);
 }
 
 /** Pressure from which the tier of `rank` (0 = lowest priority) is shed. */

@@ -6,15 +6,21 @@ import { isShed, nextShedState, NO_SHEDDING, pressureOf, rankOf, type OverloadTh
 import { createOverloadMonitor, type OverloadMonitor } from './monitor.ts';
 
 /**
- * Default thresholds, chosen to trigger only under real overload (docs/overload.md):
- * - a mean event-loop delay of 250 ms sustained over two 500 ms windows: a healthy gateway reads
- *   0-10 ms, a GC pause moves the mean by a few ms, a warm-up burst lifts one window only, and a
- *   busy test process on a crowded two-core host was measured past 100 ms (so 100 refused
- *   ordinary test traffic); a loop that is 250 ms late on every tick for a second is adding
- *   that to every request it holds and is well past its CPU capacity;
- * - no in-flight limit: how many requests are legitimately in flight depends on subgraph latency
- *   (a slow subgraph multiplies it), so only an operator who knows it sets one.
+ * Defaults (docs/overload.md, "How the default works"):
+ * - the adaptive in-flight limit (`limit.ts`) with a standing event-loop delay target of 20 ms:
+ *   the least lag of any tick over a second. Measured on the shared two-core host: 0-10 ms for a
+ *   healthy instance and for a closed loop of 50 clients at full capacity (the loop drains
+ *   between bursts), 0-8 ms for the integration tests' traffic in most runs; 20-290 ms at
+ *   twice the capacity, where it never drains. A crowded host can lift it in a test process
+ *   that holds clients, mocks and gateway (113 ms for 12 clients): a queue is blamed on the
+ *   requests only from 20 in flight (`MIN_ADAPTIVE_LIMIT`);
+ * - a mean event-loop delay of 250 ms sustained over two 500 ms windows, a backstop: a loop that
+ *   late on average for a second is well past its CPU capacity (a first default of 100 ms refused
+ *   ordinary test traffic on the crowded host, so the mean alone cannot be the default signal);
+ * - no fixed in-flight limit: how many requests are legitimately in flight depends on subgraph
+ *   latency (a slow subgraph multiplies it), so only an operator who knows it sets one.
  */
+export const DEFAULT_OVERLOAD_STANDING_DELAY_MS = 20;
 export const DEFAULT_OVERLOAD_EVENT_LOOP_DELAY_MS = 250;
 export const DEFAULT_OVERLOAD_MAX_IN_FLIGHT = 0;
 /** Lowest priority first: the order tiers are shed in. */
@@ -34,12 +40,21 @@ export interface OverloadMetrics {
 export interface OverloadSnapshot {
   readonly eventLoopDelayMs: number;
   readonly inFlight: number;
+  readonly standingDelayMs: number;
+  /** Infinity while no limit is learned. */
+  readonly adaptiveLimit: number;
   readonly pressure: number;
   /** Tiers shed now, lowest priority first. */
   readonly shedTiers: readonly string[];
 }
 
 export interface OverloadGateOptions extends OverloadThresholds {
+  /**
+   * Standing event-loop delay the adaptive in-flight limit keeps the instance under, ms
+   * (`limit.ts`); 0 = no adaptive limit (only the fixed thresholds). Default
+   * {@link DEFAULT_OVERLOAD_STANDING_DELAY_MS}.
+   */
+  readonly standingDelayMs?: number;
   /**
    * False: measure and report only (metrics, status), never shed (PORTICO_OVERLOAD_SHEDDING=false),
    * so an operator sees what shedding would act on before turning it on. Default true.
@@ -77,7 +92,12 @@ export function createOverloadGate(options: OverloadGateOptions, deps: OverloadG
   const order = options.tierOrder ?? DEFAULT_OVERLOAD_TIER_ORDER;
   const enabled = options.enabled ?? true;
   const thresholds: OverloadThresholds = { eventLoopDelayMs: options.eventLoopDelayMs, maxInFlight: options.maxInFlight };
-  const monitor = deps.monitor ?? createOverloadMonitor({ sampleWindowMs: options.sampleWindowMs });
+  const monitor =
+    deps.monitor ??
+    createOverloadMonitor({
+      sampleWindowMs: options.sampleWindowMs,
+      standingDelayTargetMs: options.standingDelayMs ?? DEFAULT_OVERLOAD_STANDING_DELAY_MS,
+    });
   let state: ShedState = NO_SHEDDING;
   // When each rank last sent a request: a tier is shed only in favour of a higher one present.
   const lastSeenMs = order.map(() => Number.NEGATIVE_INFINITY);

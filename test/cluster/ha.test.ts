@@ -15,6 +15,11 @@
  * of HAProxy's 503 "no server is available", the failure that needed a retry). So every new
  * process answers a closed-loop warm-up before its start resolves: before HAProxy exists at the
  * cluster's start, before the next drain in a restart.
+ *
+ * The cluster files run one at a time (`npm test`: `vitest run test/cluster --no-file-parallelism`).
+ * In parallel, cli.test.ts started its own three gateways and HAProxy on the same two cores while
+ * this file's rolling restart ran at 150 req/s: p99 rose to 3.2 s, HAProxy's 1 s checks timed out
+ * on both instances left in rotation, and 142 requests got HAProxy's 503 (CI, 2026-12-06).
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';

@@ -362,6 +362,9 @@ describe('the runbook, run', () => {
     const out = await ok('tier-starving');
     expect(out).toMatch(/^portico_overload_pressure \S+$/m);
     expect(out).toMatch(/^portico_overload_shed_tiers 0$/m);
+    expect(out).toMatch(/^portico_overload_standing_delay_seconds \S+$/m);
+    // No overload seen: no limit learned.
+    expect(out).toMatch(/^portico_overload_adaptive_limit 0$/m);
     expect(out).toMatch(/^portico_overload_shed_total\{tier="anonymous"\} 0$/m);
     expect(out).toMatch(/^portico_ratelimit_queued_total\{tier="premium"\} 0$/m);
   });

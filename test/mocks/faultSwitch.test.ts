@@ -6,6 +6,7 @@ describe('parseFaultInput', () => {
   it('merges a partial input onto the defaults', () => {
     expect(parseFaultInput({ latencyMs: 80 })).toEqual({ ...DEFAULT_FAULTS, latencyMs: 80 });
     expect(parseFaultInput({})).toEqual(DEFAULT_FAULTS);
+    expect(parseFaultInput({ cpuMs: 3 })).toEqual({ ...DEFAULT_FAULTS, cpuMs: 3 });
   });
 
   it('treats httpStatus without errorRate as "every request"', () => {
@@ -16,12 +17,12 @@ describe('parseFaultInput', () => {
 
   it('names every problem at once', () => {
     try {
-      parseFaultInput({ latencyMs: -5, errorRate: 2, httpStatus: 200, mode: 'broken', latency: 1 });
+      parseFaultInput({ latencyMs: -5, cpuMs: 5_000, errorRate: 2, httpStatus: 200, mode: 'broken', latency: 1 });
       expect.unreachable();
     } catch (err) {
       expect(err).toBeInstanceOf(FaultInputError);
       const problems = (err as FaultInputError).problems.join('\n');
-      for (const word of ['latencyMs', 'errorRate', 'httpStatus', 'mode', '"latency"']) expect(problems).toContain(word);
+      for (const word of ['latencyMs', 'cpuMs', 'errorRate', 'httpStatus', 'mode', '"latency"']) expect(problems).toContain(word);
     }
     expect(() => parseFaultInput([])).toThrow(FaultInputError);
     expect(() => parseFaultInput('x')).toThrow(FaultInputError);

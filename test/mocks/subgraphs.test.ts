@@ -3,7 +3,7 @@
  * same seeded data on every start.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MOCK_NAMES, PRODUCT_COUNT, buildCatalog, catalog, startAllMocks, startMock } from '../../subgraphs-mock/index.ts';
+import { MOCK_NAMES, PRODUCT_COUNT, buildCatalog, catalog, startAllMocks, startMock, useCatalogSize } from '../../subgraphs-mock/index.ts';
 import type { RunningMocks } from '../../subgraphs-mock/index.ts';
 import { control, gql, productReps } from '../helpers/mockHttp.ts';
 
@@ -160,6 +160,17 @@ describe('data', () => {
       }
     }
     expect(answers[1]).toEqual(answers[0]);
+  });
+
+  it('a longer catalogue (the cache benchmark\'s 10,000 products) starts with exactly the default one', () => {
+    const small = buildCatalog();
+    const large = buildCatalog(undefined, 10_000);
+    expect(large.products).toHaveLength(10_000);
+    expect(large.products.slice(0, PRODUCT_COUNT)).toEqual(small.products);
+    expect(large.reviews.slice(0, small.reviews.length)).toEqual(small.reviews);
+    expect(large.pricesById.get(String(PRODUCT_COUNT))).toEqual(small.pricesById.get(String(PRODUCT_COUNT)));
+    expect(large.pricesById.get('10000')?.price.currency).toBe('USD');
+    expect(() => useCatalogSize(0)).toThrow(/from 1 to/);
   });
 
   it('gives every product 2–6 reviews', () => {

@@ -8,7 +8,7 @@ import type { PorticoContext } from '../../../src/request/context.ts';
 
 const QUERY = 'query($representations:[_Any!]!){_entities(representations:$representations){...on Product{price{amount}}}}';
 const DOC = parse(QUERY);
-const noop: CacheObserver = { lookup() {}, staleIfError() {}, revalidation() {}, stored() {}, sharedError() {} };
+const noop: CacheObserver = { lookup() {}, staleIfError() {}, revalidation() {}, stored() {}, sharedError() {}, response() {} };
 const rep = (id: string) => ({ __typename: 'Product', id });
 const fetchOf = (ids: string[]) => ({ subgraph: 'pricing', key: 'pricing:Product', group: 'Product', kind: 'entity' as const, operationType: 'query' as const, document: DOC, query: QUERY, variables: { representations: ids.map(rep) } });
 const ctxOf = (subject?: string) =>
@@ -79,5 +79,20 @@ describe('per-fetch cache', () => {
     expect(b).toEqual(a);
     await new Promise((r) => setImmediate(r));
     expect(sent).toEqual([['1'], ['1']]);
+  });
+
+  it('refreshes asked for by several requests in one turn of the event loop go out as one call', async () => {
+    let t = 1_000_000;
+    const { cache, send, sent } = setup(() => t);
+    await cache.fetch(fetchOf(['1', '2', '3']), ctxOf(), {}, '{}', send);
+    t += 61_000;
+    await Promise.all([cache.fetch(fetchOf(['1', '2']), ctxOf(), {}, '{}', send), cache.fetch(fetchOf(['3', '1']), ctxOf(), {}, '{}', send)]);
+    expect(sent).toHaveLength(1);
+    await new Promise((r) => setImmediate(r));
+    expect(sent).toEqual([['1', '2', '3'], ['1', '2', '3']]);
+    // Refreshed: fresh again, nothing more to send.
+    await new Promise((r) => setImmediate(r));
+    await cache.fetch(fetchOf(['1', '2', '3']), ctxOf(), {}, '{}', send);
+    expect(sent).toHaveLength(2);
   });
 });

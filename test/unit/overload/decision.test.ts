@@ -4,11 +4,21 @@ import { ACTIVE_WINDOW_MS, HOLD_MS, HYSTERESIS, isShed, nextShedState, NO_SHEDDI
 const ORDER = ['anonymous', 'free', 'premium'];
 
 describe('overload pressure', () => {
-  it('is the worse signal as a fraction of its threshold, and 0 for a signal that is off', () => {
-    expect(pressureOf({ eventLoopDelayMs: 50, inFlight: 10 }, { eventLoopDelayMs: 100, maxInFlight: 40 })).toBe(0.5);
-    expect(pressureOf({ eventLoopDelayMs: 50, inFlight: 60 }, { eventLoopDelayMs: 100, maxInFlight: 40 })).toBe(1.5);
-    expect(pressureOf({ eventLoopDelayMs: 5_000, inFlight: 5_000 }, { eventLoopDelayMs: 0, maxInFlight: 0 })).toBe(0);
-    expect(pressureOf({ eventLoopDelayMs: 0, inFlight: 80 }, { eventLoopDelayMs: 100, maxInFlight: 0 })).toBe(0);
+  // No adaptive limit learned: the fixed thresholds alone.
+  const noLimit = { standingDelayMs: 0, adaptiveLimit: Number.POSITIVE_INFINITY };
+
+  it('is the worst signal as a fraction of its threshold, and 0 for a signal that is off', () => {
+    expect(pressureOf({ eventLoopDelayMs: 50, inFlight: 10, ...noLimit }, { eventLoopDelayMs: 100, maxInFlight: 40 })).toBe(0.5);
+    expect(pressureOf({ eventLoopDelayMs: 50, inFlight: 60, ...noLimit }, { eventLoopDelayMs: 100, maxInFlight: 40 })).toBe(1.5);
+    expect(pressureOf({ eventLoopDelayMs: 5_000, inFlight: 5_000, ...noLimit }, { eventLoopDelayMs: 0, maxInFlight: 0 })).toBe(0);
+    expect(pressureOf({ eventLoopDelayMs: 0, inFlight: 80, ...noLimit }, { eventLoopDelayMs: 100, maxInFlight: 0 })).toBe(0);
+  });
+
+  it('counts the in-flight requests against the adaptive limit once one is learned', () => {
+    const off = { eventLoopDelayMs: 0, maxInFlight: 0 };
+    expect(pressureOf({ eventLoopDelayMs: 0, inFlight: 30, standingDelayMs: 0, adaptiveLimit: 20 }, off)).toBe(1.5);
+    // The worst signal wins: a fixed in-flight limit below the learned one.
+    expect(pressureOf({ eventLoopDelayMs: 0, inFlight: 30, standingDelayMs: 0, adaptiveLimit: 60 }, { eventLoopDelayMs: 0, maxInFlight: 15 })).toBe(2);
   });
 });
 
