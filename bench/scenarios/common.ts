@@ -30,9 +30,10 @@ export interface Bench {
   /**
    * Starts Portico (production mode, quiet logs, a limit never reached) with extra env.
    * `profile`: write a V8 CPU profile of its whole life into `$BENCH_CPU_PROF_DIR/<name>/` when
-   * that is set (summarised by `npm run bench:profile`).
+   * that is set (summarised by `npm run bench:profile`). `root`: another checkout's Portico
+   * (default this one), to compare before / after a change in one run.
    */
-  startPortico(name: string, env: Record<string, string>, options?: { profile?: boolean; nodeFlags?: readonly string[] }): Promise<{ child: ManagedProcess; url: string; port: number; opsUrl: string }>;
+  startPortico(name: string, env: Record<string, string>, options?: { profile?: boolean; nodeFlags?: readonly string[]; root?: string }): Promise<{ child: ManagedProcess; url: string; port: number; opsUrl: string }>;
 }
 
 /** Pins this process (load generator) to core 0, starts the demo subgraphs there. */
@@ -58,7 +59,7 @@ export async function setUp(tag: string): Promise<Bench> {
       const child = spawnTsx({
         name,
         // BENCH_NODE_FLAGS: extra node flags for every Portico (e.g. `--trace-gc`, which NODE_OPTIONS refuses).
-        args: [...(options?.nodeFlags ?? []), ...(process.env['BENCH_NODE_FLAGS'] ?? '').split(' ').filter(Boolean), ...(profDir ? ['--cpu-prof', `--cpu-prof-dir=${resolve(profDir, name)}`] : []), join(PROJECT_ROOT, 'src/main.ts')],
+        args: [...(options?.nodeFlags ?? []), ...(process.env['BENCH_NODE_FLAGS'] ?? '').split(' ').filter(Boolean), ...(profDir ? ['--cpu-prof', `--cpu-prof-dir=${resolve(profDir, name)}`] : []), join(options?.root ?? PROJECT_ROOT, 'src/main.ts')],
         env: {
           ...process.env,
           NODE_ENV: 'production',

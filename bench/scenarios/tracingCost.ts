@@ -2,8 +2,8 @@
  * `npx tsx bench/scenarios/tracingCost.ts` — issue 19: what tracing adds per request, measured
  * where it runs (no HTTP, no subgraphs), so a busy shared machine blurs it least. Per request:
  * the request's state, the request span, parse / validate / plan spans, four subgraph fetch
- * spans with their attributes, the finish; tracing off (no `state.trace`), on at 10 % and on at
- * 100 %, exporting over OTLP/HTTP to a receiver in this process. CPU µs per request from
+ * spans with their attributes, the finish; tracing off (no `state.trace`), on at 0 %, 10 % (with
+ * degraded and failed requests kept, and without) and 100 %, exporting over OTLP/HTTP to a receiver in this process. CPU µs per request from
  * `process.cpuUsage()` (exporter included: it runs in this process), alternating A B C per round.
  *
  * Flags: --requests=N (default 100000) --rounds=N (default 3).
@@ -62,15 +62,17 @@ async function main() {
     return (used.user + used.system) / REQUESTS;
   }
 
-  const variants: [string, number | undefined][] = [
-    ['tracing off', undefined],
-    ['tracing on, 10 % sampled', 0.1],
-    ['tracing on, 100 % sampled', 1],
+  const variants: [string, number | undefined, boolean][] = [
+    ['tracing off', undefined, true],
+    ['tracing on, 0 % sampled', 0, true],
+    ['tracing on, 10 % sampled', 0.1, true],
+    ['tracing on, 10 % sampled, failures not kept', 0.1, false],
+    ['tracing on, 100 % sampled', 1, true],
   ];
   const results = new Map<string, number[]>();
   for (let round = 0; round < ROUNDS; round++) {
-    for (const [name, ratio] of variants) {
-      const tracing = ratio === undefined ? undefined : createTracing({ sampleRatio: ratio, keepFailed: true, endpoint, headers: {}, serviceName: 'bench' }, { logger });
+    for (const [name, ratio, keepFailed] of variants) {
+      const tracing = ratio === undefined ? undefined : createTracing({ sampleRatio: ratio, keepFailed, endpoint, headers: {}, serviceName: 'bench' }, { logger });
       const us = await phase(tracing);
       await tracing?.shutdown();
       results.set(name, [...(results.get(name) ?? []), us]);
@@ -81,7 +83,7 @@ async function main() {
   const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
   const off = mean(results.get('tracing off')!);
   const lines = [
-    `Tracing cost per request — ${new Date().toISOString()} — ${REQUESTS} requests × ${ROUNDS} rounds per variant (A B C, repeated); OTLP receiver got ${spans} spans`,
+    `Tracing cost per request — ${new Date().toISOString()} — ${REQUESTS} requests × ${ROUNDS} rounds per variant (variants in turn, repeated); OTLP receiver got ${spans} spans`,
     '',
     '| variant | CPU µs / request | added µs / request |',
     '|---|---:|---:|',

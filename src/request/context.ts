@@ -111,6 +111,8 @@ export interface TraceSpan {
   /** W3C `traceparent` naming this span as the parent, for the call it makes. */
   readonly traceparent: string;
   set(key: string, value: string | number | boolean | undefined): void;
+  /** Links the span named by this `traceparent` (a dedup follower: the leader's call it waited on). */
+  link?(traceparent: string): void;
   /** Ends the span; `errorCode` marks it failed with that code. Idempotent. */
   end(errorCode?: string): void;
 }

@@ -203,7 +203,7 @@ export class SubgraphDataSource implements GraphQLDataSource<PorticoContext & Re
       if (!this.bulkhead.tryAcquire()) throw new SubgraphFailure('bulkhead_full', 'too many concurrent requests to this subgraph');
       try {
         const raw = await this.send(body, headers, timeoutMs, isDeadline, signal, canRetry, span);
-        return { raw, parsed: checkResponse(raw) };
+        return { raw, parsed: checkResponse(raw), traceparent: headers['traceparent'] };
       } finally {
         this.bulkhead.release();
       }
@@ -223,7 +223,8 @@ export class SubgraphDataSource implements GraphQLDataSource<PorticoContext & Re
         }
         // Identity headers are part of the key: two principals never share an answer.
         const { promise, shared } = this.deps.inflight.run(`${this.name}\u0000${identityKey}`, body, exec, { signal: ctx.signal, onAbort: clientGone });
-        // A follower's subgraph span is the leader's: it waited on that call, it sent none.
+        // Only the leader's call reaches the subgraph, carrying the leader's fetch span as parent;
+        // a follower's span says it sent nothing and links that span once the answer is shared.
         span?.set('portico.dedup', shared ? 'follower' : 'leader');
         if (!shared) {
           const value = await promise;
@@ -237,6 +238,7 @@ export class SubgraphDataSource implements GraphQLDataSource<PorticoContext & Re
           throw err;
         }
         this.deps.observer?.deduplicated?.(this.name, 'success');
+        if (value.traceparent !== undefined) span?.link?.(value.traceparent);
         // The leader's parsed object belongs to the leader's plan; parse our own copy.
         return { response: checkResponse(value.raw), raw: value.raw };
       },

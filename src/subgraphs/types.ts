@@ -44,4 +44,6 @@ export interface RawResponse {
 export interface SharedCall {
   raw: RawResponse;
   parsed?: GatewayGraphQLResponse;
+  /** The `traceparent` the call carried: the leader's fetch span, which a follower's span links to. */
+  traceparent?: string | undefined;
 }

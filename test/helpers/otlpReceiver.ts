@@ -18,6 +18,8 @@ export interface ReceivedSpan {
   startTimeUnixNano: string;
   endTimeUnixNano: string;
   serviceName: string | undefined;
+  /** Linked spans (a dedup follower's link to the leader's fetch). */
+  links: { traceId: string; spanId: string }[];
 }
 
 interface AnyValue { stringValue?: string; intValue?: string | number; boolValue?: boolean; doubleValue?: number }
@@ -69,6 +71,7 @@ export async function startOtlpReceiver(): Promise<OtlpReceiver> {
               startTimeUnixNano: String(s.startTimeUnixNano),
               endTimeUnixNano: String(s.endTimeUnixNano),
               serviceName,
+              links: ((s.links ?? []) as { traceId: string; spanId: string }[]).map((l) => ({ traceId: l.traceId, spanId: l.spanId })),
             });
           }
         }
