@@ -144,7 +144,10 @@ export function buildLane(schema: string | SupergraphManager, lane: 'stable' | '
   return { apollo };
 }
 
-/** Correlation headers every subgraph call carries: request id and trace context. */
+/**
+ * Correlation headers every subgraph call carries: request id and trace context (with tracing
+ * on, the request span's and its sampled flag; a recorded fetch span replaces it with its own).
+ */
 export function traceHeaders(ctx: PorticoContext): Record<string, string> {
-  return { 'x-request-id': ctx.requestId, traceparent: ctx.traceparent };
+  return { 'x-request-id': ctx.requestId, traceparent: ctx.trace?.traceparent ?? ctx.traceparent };
 }

@@ -101,6 +101,13 @@ export type TraceAttributes = Record<string, string | number | boolean | undefin
  * learn whether the request is sampled. Made by src/tracing/.
  */
 export interface RequestTrace {
+  /**
+   * False for a request whose spans are not recorded (not sampled): steps skip making spans and
+   * their attributes, and their calls carry {@link traceparent}.
+   */
+  readonly recording: boolean;
+  /** What a call made outside a recorded span carries: the request span, with its sampled flag. */
+  readonly traceparent: string;
   /** Starts a child span of the request span (a stage or a subgraph fetch). Never throws. */
   child(name: string, attributes?: TraceAttributes): TraceSpan;
   /** The planning stage, opened when execution starts and closed when the plan is resolved. */

@@ -157,7 +157,8 @@ export class SubgraphDataSource implements GraphQLDataSource<PorticoContext & Re
     const started = performance.now();
     this.deps.observer?.started(this.name);
     // The fetch span (tracing on): the subgraph call names it as its parent in `traceparent`.
-    const span = ctx.trace?.child('subgraph fetch', { 'portico.subgraph': this.name, 'portico.breaker.key': key, 'portico.breaker.state': this.deps.breakers.state(key) });
+    // Not recorded (not sampled): no span, no attributes; the call carries the request's traceparent.
+    const span = ctx.trace?.recording ? ctx.trace.child('subgraph fetch', { 'portico.subgraph': this.name, 'portico.breaker.key': key, 'portico.breaker.state': this.deps.breakers.state(key) }) : undefined;
     try {
       const { response, raw } = await this.call(ctx, key, shape, body, policy, span);
       this.deps.observer?.finished(this.name, key, 'success', (performance.now() - started) / 1000);

@@ -27,10 +27,13 @@ import { ratioSampler } from './sampling.ts';
  * While a request runs, its spans are only noted on its state (./light.ts: a name, two clock
  * readings, attributes); when it ends, a sampled request's spans become `ReadableSpan`s for the
  * batch processor (./export.ts). Degraded and failed requests are kept whatever the ratio said
- * (when `keepFailed`) without a tail-sampling buffer: an unsampled request notes the same few
- * numbers, and they are exported only when its answer turns out degraded or failed, with the
- * ids its subgraph calls already carried ("not sampled": the subgraphs keep nothing of it).
- * With `keepFailed` off, an unsampled request notes nothing at all.
+ * (when `keepFailed`) without a tail-sampling buffer: an unsampled request notes nothing while it
+ * runs (every child is one shared span carrying the request's own id, marked "not sampled"), and
+ * when its answer turns out degraded or failed, its request span alone is exported, naming the
+ * degraded subgraphs, breaker keys and codes, with the id its subgraph calls already carried as
+ * their parent. Noting every stage and fetch of every unsampled request in case it failed cost
+ * more than the sampled 10 % (docs/benchmarks.md, "Tracing"); to see the whole tree of a failing
+ * path, sample it (a client's sampled `traceparent` is followed).
  */
 
 export interface TracingOptions {
@@ -70,8 +73,6 @@ export interface Tracing {
 export const KEPT_ATTRIBUTE = 'portico.trace.kept';
 /** Exporting must never hold a shutdown for long. */
 const EXPORT_TIMEOUT_MS = 5_000;
-/** Spans an unsampled request notes for a possible keep: a huge plan must not grow its state without bound. */
-const MAX_KEPT_SPANS = 64;
 
 const propagator = new W3CTraceContextPropagator();
 const headerGetter = {
@@ -85,6 +86,8 @@ const headerGetter = {
  * for every garbage collection.
  */
 class Recorder implements RequestTrace {
+  readonly recording = true;
+  readonly traceparent: string;
   planning: TraceSpan | undefined = undefined;
   readonly spans: LightSpan[] = [];
   /** Set once its spans were read (or dropped). */
@@ -100,17 +103,43 @@ class Recorder implements RequestTrace {
     readonly parent: SpanContext | undefined,
     readonly attributes: TraceAttributes,
     traceId: string,
+    requestSpanId: string,
   ) {
     this.prefix = `00-${traceId}-`;
     // The flag the subgraph calls carry: a sampled request's subgraphs join its trace.
     this.flags = sampled ? '01' : '00';
+    this.traceparent = `${this.prefix}${requestSpanId}-${this.flags}`;
   }
 
   child(name: string, attributes?: TraceAttributes): TraceSpan {
     const s = new LightSpan(name, this.prefix, this.flags, attributes);
     // A span opened after the request ended (a background cache refresh) is not exported.
-    if (!this.finished && (this.sampled || this.spans.length < MAX_KEPT_SPANS)) this.spans.push(s);
+    if (!this.finished) this.spans.push(s);
     return s;
+  }
+}
+
+/**
+ * An unsampled request's trace when failures are kept: every child is the one span below (the
+ * request's own id, "not sampled"); what the request span needs is noted once, on arrival.
+ */
+class Unrecorded implements RequestTrace {
+  readonly recording = false;
+  planning: TraceSpan | undefined = undefined;
+  finished = false;
+  private readonly span: TraceSpan;
+
+  constructor(
+    readonly owner: object,
+    readonly parent: SpanContext | undefined,
+    readonly attributes: TraceAttributes,
+    readonly traceparent: string,
+  ) {
+    this.span = unrecordedSpan(traceparent);
+  }
+
+  child(): TraceSpan {
+    return this.span;
   }
 }
 
@@ -129,12 +158,12 @@ export function createTracing(options: TracingOptions, deps: TracingDeps): Traci
   const traced = (url: string) => url === '/' || url.startsWith('/graphql') || url.startsWith('/?');
 
   /** Hands a request's spans to the batch processor; `kept` marks an unsampled request kept for failing. */
-  function exportRequest(state: PorticoContext, r: Recorder, status: number, degraded: number, kept: string | undefined): void {
+  function exportRequest(state: PorticoContext, r: Recorder | Unrecorded, status: number, degraded: number, kept: string | undefined): void {
     const failed = status >= 500;
     const requestSpanId = state.traceparent.slice(36, 52);
     const requestContext: SpanContext = { traceId: state.traceId, spanId: requestSpanId, traceFlags: TraceFlags.SAMPLED };
     const keptAttr = kept === undefined ? undefined : { [KEPT_ATTRIBUTE]: kept };
-    for (const l of r.spans) {
+    for (const l of r instanceof Recorder ? r.spans : []) {
       const span: FinishedSpan = {
         name: l.name,
         kind: kindOf(l.name),
@@ -158,6 +187,8 @@ export function createTracing(options: TracingOptions, deps: TracingDeps): Traci
       'http.response.status_code': status,
       'portico.degraded': degraded > 0,
       'portico.degraded_fetches': degraded || undefined,
+      // A request kept for failing has no fetch spans: what failed is said here.
+      ...(kept !== undefined && degraded > 0 && degradedAttributes(state)),
       'portico.probe': state.probe,
       ...keptAttr,
     };
@@ -186,19 +217,24 @@ export function createTracing(options: TracingOptions, deps: TracingDeps): Traci
       const sampled = parent ? (parent.traceFlags & TraceFlags.SAMPLED) !== 0 : sampleRoot(state.traceId);
       if (!sampled && !options.keepFailed) {
         // Nothing of this request can be exported: its children share one span that notes nothing.
-        const span = unrecordedSpan(`00-${state.traceId}-${state.traceparent.slice(36, 52)}-00`);
-        state.trace = { child: () => span };
+        const traceparent = `00-${state.traceId}-${state.traceparent.slice(36, 52)}-00`;
+        const span = unrecordedSpan(traceparent);
+        state.trace = { recording: false, traceparent, child: () => span };
         return;
       }
       const q = url.indexOf('?');
       const path = q < 0 ? url : url.slice(0, q);
-      state.trace = new Recorder(self, sampled, parent, { 'http.request.method': method, 'url.path': path, 'portico.request_id': state.requestId }, state.traceId);
+      const attributes = { 'http.request.method': method, 'url.path': path, 'portico.request_id': state.requestId };
+      state.trace = sampled
+        ? new Recorder(self, true, parent, attributes, state.traceId, state.traceparent.slice(36, 52))
+        : new Unrecorded(self, parent, attributes, `00-${state.traceId}-${state.traceparent.slice(36, 52)}-00`);
     },
 
     plugin: {
       async requestDidStart({ contextValue }) {
         const t = contextValue.trace;
-        if (!t) return;
+        // Stage spans only for recorded requests: an unrecorded one costs Apollo no listeners.
+        if (!t?.recording) return;
         return {
           async parsingDidStart() {
             const span = t.child('graphql.parse');
@@ -222,15 +258,19 @@ export function createTracing(options: TracingOptions, deps: TracingDeps): Traci
 
     onFinish({ state, status }) {
       const r = state.trace;
-      if (!(r instanceof Recorder) || r.owner !== self || r.finished) return;
+      if (!(r instanceof Recorder || r instanceof Unrecorded) || r.owner !== self || r.finished) return;
       r.finished = true;
       if (stopped) return;
       const degraded = state.degraded.length;
       const failed = status >= 500;
-      // Sampled, or kept for failing: the request span and what it noted become spans now, ids unchanged.
-      if (r.sampled || failed || degraded > 0) exportRequest(state, r, status, degraded, r.sampled ? undefined : failed ? 'error' : 'degraded');
-      // Whatever still holds the state (a background refresh) must not hold its spans too.
-      r.spans.length = 0;
+      if (r instanceof Recorder) {
+        // Sampled: the request span and what it noted become spans now, ids unchanged.
+        exportRequest(state, r, status, degraded, undefined);
+        // Whatever still holds the state (a background refresh) must not hold its spans too.
+        r.spans.length = 0;
+      } else if (failed || degraded > 0) {
+        exportRequest(state, r, status, degraded, failed ? 'error' : 'degraded');
+      }
     },
 
     async flush() {
@@ -244,4 +284,14 @@ export function createTracing(options: TracingOptions, deps: TracingDeps): Traci
     },
   };
   return self;
+}
+
+/** Which subgraphs, breaker keys and codes a degraded request lost, deduplicated, as span attributes. */
+function degradedAttributes(state: PorticoContext): TraceAttributes {
+  const unique = (values: string[]) => [...new Set(values)].join(',');
+  return {
+    'portico.degraded.subgraphs': unique(state.degraded.map((d) => d.service)),
+    'portico.degraded.breaker_keys': unique(state.degraded.map((d) => d.key)),
+    'portico.degraded.codes': unique(state.degraded.map((d) => d.code)),
+  };
 }

@@ -47,7 +47,7 @@ function request(t: Tracing, opts: { status?: number; degraded?: boolean; tracep
     span.set('portico.dedup', 'leader');
     span.end(opts.degraded && subgraph === 'pricing' ? 'SUBGRAPH_UNAVAILABLE' : undefined);
   }
-  if (opts.degraded) state.degraded.push({ code: 'SUBGRAPH_UNAVAILABLE' } as never);
+  if (opts.degraded) state.degraded.push({ service: 'pricing', key: 'pricing:Product', code: 'SUBGRAPH_UNAVAILABLE' } as never);
   t.onFinish({ state, method: 'POST', path: '/graphql', status: opts.status ?? 200, ms: 1 });
   return state;
 }
@@ -113,8 +113,13 @@ describe('unsampled requests', () => {
     expect(otlp.spans).toEqual([]);
   });
 
-  it('with failures kept: a healthy one exports nothing; a degraded or failed one its spans, the ids its subgraph calls carried', async () => {
+  it('with failures kept: nothing is noted while it runs; a healthy one exports nothing; a degraded or failed one its request span, naming what failed, with the id its subgraph calls carried', async () => {
     const t = tracing({ sampleRatio: 0, keepFailed: true });
+    const { state } = createRequestState(headers, logger);
+    t.startRequest(state, headers, 'POST', '/graphql');
+    // Every child is one shared span that notes nothing: the request's own id, "not sampled".
+    expect(state.trace!.child('graphql.plan')).toBe(state.trace!.child('subgraph fetch', { 'portico.subgraph': 'pricing' }));
+    expect(state.trace!.child('graphql.plan').traceparent).toBe(`00-${state.traceId}-${state.traceparent.slice(36, 52)}-00`);
     request(t);
     await t.flush();
     expect(otlp.spans).toEqual([]);
@@ -122,9 +127,15 @@ describe('unsampled requests', () => {
     const failed = request(t, { status: 503 });
     await t.flush();
     const d = otlp.spans.filter((s) => s.traceId === degraded.traceId);
-    expect(d).toHaveLength(6);
-    expect(d.every((s) => s.attributes['portico.trace.kept'] === 'degraded')).toBe(true);
-    expect(d.find((s) => s.attributes['portico.subgraph'] === 'pricing')!.status.code).toBe(2);
+    expect(d).toHaveLength(1);
+    expect(d[0]!.name).toBe('POST /graphql');
+    expect(d[0]!.spanId).toBe(degraded.traceparent.slice(36, 52));
+    expect(d[0]!.attributes).toMatchObject({
+      'portico.trace.kept': 'degraded',
+      'portico.degraded.subgraphs': 'pricing',
+      'portico.degraded.breaker_keys': 'pricing:Product',
+      'portico.degraded.codes': 'SUBGRAPH_UNAVAILABLE',
+    });
     const f = otlp.spans.find((s) => s.traceId === failed.traceId && s.name === 'POST /graphql')!;
     expect(f.attributes['portico.trace.kept']).toBe('error');
     expect(f.status).toMatchObject({ code: 2, message: 'HTTP 503' });
