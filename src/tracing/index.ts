@@ -93,12 +93,10 @@ class Recorder implements RequestTrace {
   /** Set once its spans were read (or dropped). */
   finished = false;
   private readonly prefix: string;
-  private readonly flags: string;
 
   constructor(
     /** The tracing it belongs to: several instances may share a process (tests). */
     readonly owner: object,
-    readonly sampled: boolean,
     /** The client's span, when it sent a valid `traceparent`. */
     readonly parent: SpanContext | undefined,
     readonly attributes: TraceAttributes,
@@ -106,13 +104,12 @@ class Recorder implements RequestTrace {
     requestSpanId: string,
   ) {
     this.prefix = `00-${traceId}-`;
-    // The flag the subgraph calls carry: a sampled request's subgraphs join its trace.
-    this.flags = sampled ? '01' : '00';
-    this.traceparent = `${this.prefix}${requestSpanId}-${this.flags}`;
+    // Only sampled requests are recorded: their subgraph calls say so, and the subgraphs join the trace.
+    this.traceparent = `${this.prefix}${requestSpanId}-01`;
   }
 
   child(name: string, attributes?: TraceAttributes): TraceSpan {
-    const s = new LightSpan(name, this.prefix, this.flags, attributes);
+    const s = new LightSpan(name, this.prefix, '01', attributes);
     // A span opened after the request ended (a background cache refresh) is not exported.
     if (!this.finished) this.spans.push(s);
     return s;
@@ -215,9 +212,10 @@ export function createTracing(options: TracingOptions, deps: TracingDeps): Traci
     startRequest(state, headers, method, url) {
       const parent = headers.traceparent === undefined ? undefined : trace.getSpanContext(propagator.extract(ROOT_CONTEXT, headers, headerGetter));
       const sampled = parent ? (parent.traceFlags & TraceFlags.SAMPLED) !== 0 : sampleRoot(state.traceId);
+      const requestSpanId = state.traceparent.slice(36, 52);
       if (!sampled && !options.keepFailed) {
         // Nothing of this request can be exported: its children share one span that notes nothing.
-        const traceparent = `00-${state.traceId}-${state.traceparent.slice(36, 52)}-00`;
+        const traceparent = `00-${state.traceId}-${requestSpanId}-00`;
         const span = unrecordedSpan(traceparent);
         state.trace = { recording: false, traceparent, child: () => span };
         return;
@@ -226,8 +224,8 @@ export function createTracing(options: TracingOptions, deps: TracingDeps): Traci
       const path = q < 0 ? url : url.slice(0, q);
       const attributes = { 'http.request.method': method, 'url.path': path, 'portico.request_id': state.requestId };
       state.trace = sampled
-        ? new Recorder(self, true, parent, attributes, state.traceId, state.traceparent.slice(36, 52))
-        : new Unrecorded(self, parent, attributes, `00-${state.traceId}-${state.traceparent.slice(36, 52)}-00`);
+        ? new Recorder(self, parent, attributes, state.traceId, requestSpanId)
+        : new Unrecorded(self, parent, attributes, `00-${state.traceId}-${requestSpanId}-00`);
     },
 
     plugin: {
