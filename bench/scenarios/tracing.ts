@@ -10,7 +10,14 @@
  * path from that of sampled requests and their export), --simultaneous (all variants run at the
  * same time, sharing the gateway core, instead of one after the other: on a machine others are
  * using, both then see the same neighbours, and CPU per request compares within each round),
- * --baseline=<checkout> (one more variant: that checkout's Portico, at the first ratio).
+ * --baseline=<checkout> (one more variant: that checkout's Portico, at the first ratio),
+ * --pages=identical|varied (default identical: one product page; varied: workload c's distinct
+ * pages, bench/workloads.ts. Identical pages under 50 connections share most subgraph calls
+ * (dedup), and how many depends on timing, so CPU per request moves with latency; varied pages
+ * send every fetch, and the figure is steadier), --rate=N (each gateway offered N requests/s
+ * instead of as many as 50 connections can send: CPU per request depends on the load level, since
+ * a busy event loop does more per turn, so variants compared at one fixed rate below saturation
+ * compare their own cost, not how busy each happened to be).
  * `BENCH_CPU_PROF_DIR=<dir>`: each gateway writes a V8 CPU profile into `<dir>/off/` and
  * `<dir>/on-<ratio>/`, for `npm run bench:profile -- --last-s=<duration> <dir>/on-0.1` (profiling
  * costs CPU: figures of such a run are not comparable with an unprofiled one).
@@ -22,6 +29,7 @@ import type { AddressInfo } from 'node:net';
 import { stopAllProcesses } from '../../devkit/processes.ts';
 import { processCpuSeconds } from '../lib/cpu.ts';
 import { runLoad, type LoadStats } from '../lib/load.ts';
+import { variedBodies } from '../workloads.ts';
 import { averaged, numberArg, PRODUCT_PAGE_BODY as PAGE, runScenario, setUp, report } from './common.ts';
 
 const WARMUP_S = numberArg('warmup', 5);
@@ -30,6 +38,9 @@ const ROUNDS = numberArg('rounds', 2);
 const PROFILE_DIR = process.env['BENCH_CPU_PROF_DIR'];
 /** `--simultaneous`: every variant's gateway at once on the gateway core, each loaded by its own connections. */
 const SIMULTANEOUS = process.argv.includes('--simultaneous');
+const PAGES = process.argv.find((a) => a.startsWith('--pages='))?.slice('--pages='.length) ?? 'identical';
+const RATE = numberArg('rate', 0);
+if (PAGES !== 'identical' && PAGES !== 'varied') throw new Error(`--pages must be identical or varied, not ${PAGES}`);
 
 /**
  * `--ratios=0,0.1,1`: the variants measured after "tracing off" (default 0.1 only). `off`: tracing
@@ -100,7 +111,13 @@ async function main() {
   /** Loads these gateways at once (each its own 50 connections): warm-up, then the measured phase. */
   const measure = async (round: number, gws: Awaited<ReturnType<typeof start>>[]) => {
     process.stderr.write(`[round ${round}] ${gws.map((g) => g.v).join(' + ')}: warm-up ${WARMUP_S} s, measure ${DURATION_S} s\n`);
-    const load = (url: string, durationS: number) => runLoad({ url, connections: 50, durationS, headers: { 'content-type': 'application/json' }, fixedBody: PAGE });
+    const load = (url: string, durationS: number) => {
+      const common = { url, connections: 50, durationS, headers: { 'content-type': 'application/json' }, ...(RATE > 0 && { rate: RATE }) };
+      if (PAGES === 'identical') return runLoad({ ...common, fixedBody: PAGE });
+      const bodies = variedBodies();
+      let i = 0;
+      return runLoad({ ...common, nextBody: () => bodies[i++ % bodies.length]! });
+    };
     await Promise.all(gws.map((g) => load(g.url, WARMUP_S)));
     const before = await Promise.all(gws.map(async (g) => ({ cpu: processCpuSeconds(g.child.pid), calls: await subgraphCalls(g.opsUrl) })));
     const stats = await Promise.all(gws.map((g) => load(g.url, DURATION_S)));
@@ -135,7 +152,7 @@ async function main() {
   const rows = VARIANTS.map((v) => ({ v, ...averaged(results.get(v)!), cpu: mean(cpuPerRequest.get(v)!) }));
   const off = rows[0]!;
   const out = [
-    `Tracing benchmark — ${new Date().toISOString()} — ${cores} cores, gateway pinned to CPU ${gwCpu ?? '-'}, 50 connections per gateway, ${WARMUP_S} s warm-up + ${DURATION_S} s per phase, ${ROUNDS} rounds (${SIMULTANEOUS ? 'variants at the same time' : 'variants one after the other'}), identical product pages; OTLP receiver got ${spans} spans in ${exports} exports`,
+    `Tracing benchmark — ${new Date().toISOString()} — ${cores} cores, gateway pinned to CPU ${gwCpu ?? '-'}, 50 connections per gateway${RATE > 0 ? ` offered ${RATE} req/s each` : ''}, ${WARMUP_S} s warm-up + ${DURATION_S} s per phase, ${ROUNDS} rounds (${SIMULTANEOUS ? 'variants at the same time' : 'variants one after the other'}), ${PAGES} product pages; OTLP receiver got ${spans} spans in ${exports} exports`,
     '',
     '| variant | req/s | vs tracing off | gateway CPU ms / request | vs tracing off | p50 ms | p99 ms | non-2xx | socket errors |',
     '|---|---:|---:|---:|---:|---:|---:|---:|---:|',

@@ -1,22 +1,20 @@
-import { ROOT_CONTEXT, SpanKind, trace, TraceFlags, type SpanContext } from '@opentelemetry/api';
+import { ROOT_CONTEXT, trace, TraceFlags, type SpanContext } from '@opentelemetry/api';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
-import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
-import { resourceFromAttributes } from '@opentelemetry/resources';
-import { BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import type { ApolloServerPlugin } from '@apollo/server';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify';
 import { requestState } from '../request/state.ts';
 import type { FinishedRequest, PorticoContext, RequestTrace, TraceAttributes, TraceSpan } from '../request/context.ts';
 import type { Logger } from '../logging/index.ts';
-import { readableSpan, type FinishedSpan } from './export.ts';
+import { createSpanBatcher } from './batch.ts';
+import { OtlpSpanKind, otlpSpan, spanItems, type OtlpSpan } from './export.ts';
 import { LightSpan, unrecordedSpan } from './light.ts';
 import { ratioSampler } from './sampling.ts';
 
 /**
  * OpenTelemetry traces of the gateway (issue 19): a span per request, one per stage (parse,
- * validate, plan) and one per subgraph fetch, exported over OTLP/HTTP (JSON) by the SDK's batch
- * processor. No global provider, no context manager and no `Tracer`: spans are parented
+ * validate, plan) and one per subgraph fetch, exported over OTLP/HTTP (JSON) by the official
+ * export delegate in batches (./batch.ts). No global provider, no context manager and no `Tracer`: spans are parented
  * explicitly through the request's state, so several instances in one process (tests) never
  * share anything, no async hop of any request pays for context propagation, and Apollo's own
  * instrumentation stays a no-op.
@@ -25,8 +23,8 @@ import { ratioSampler } from './sampling.ts';
  * is followed; traces Portico starts are kept at `sampleRatio` (the SDK's trace-id ratio rule,
  * ./sampling.ts, so the same trace id gets the same answer as in other OpenTelemetry services).
  * While a request runs, its spans are only noted on its state (./light.ts: a name, two clock
- * readings, attributes); when it ends, a sampled request's spans become `ReadableSpan`s for the
- * batch processor (./export.ts). Degraded and failed requests are kept whatever the ratio said
+ * readings, attributes); when it ends, a sampled request's spans are written as OTLP JSON at once
+ * (./export.ts) and wait for their batch as one buffer. Degraded and failed requests are kept whatever the ratio said
  * (when `keepFailed`) without a tail-sampling buffer: an unsampled request notes nothing while it
  * runs (every child is one shared span carrying the request's own id, marked "not sampled"), and
  * when its answer turns out degraded or failed, its request span alone is exported, naming the
@@ -140,13 +138,11 @@ class Unrecorded implements RequestTrace {
   }
 }
 
-const kindOf = (name: string) => (name === 'subgraph fetch' ? SpanKind.CLIENT : SpanKind.INTERNAL);
+const kindOf = (name: string) => (name === 'subgraph fetch' ? OtlpSpanKind.CLIENT : OtlpSpanKind.INTERNAL);
 
 export function createTracing(options: TracingOptions, deps: TracingDeps): Tracing {
   const log = deps.logger.child({ component: 'tracing' });
-  const exporter = new OTLPTraceExporter({ url: options.endpoint, headers: { ...options.headers }, timeoutMillis: EXPORT_TIMEOUT_MS });
-  const processor = new BatchSpanProcessor(exporter);
-  const resource = resourceFromAttributes({ 'service.name': options.serviceName });
+  const batcher = createSpanBatcher({ endpoint: options.endpoint, headers: options.headers, resource: { 'service.name': options.serviceName }, timeoutMs: EXPORT_TIMEOUT_MS }, log);
   const sampleRoot = ratioSampler(options.sampleRatio);
   let stopped = false;
   log.info({ event: 'tracing_on', endpoint: options.endpoint, sampleRatio: options.sampleRatio, keepFailed: options.keepFailed }, `tracing on: OTLP/HTTP to ${options.endpoint}, ${options.sampleRatio * 100} % of new traces${options.keepFailed ? ', degraded and failed requests always' : ''}`);
@@ -154,26 +150,26 @@ export function createTracing(options: TracingOptions, deps: TracingDeps): Traci
   /** Health checks and the ops routes are never traced: only what executes GraphQL. */
   const traced = (url: string) => url === '/' || url.startsWith('/graphql') || url.startsWith('/?');
 
-  /** Hands a request's spans to the batch processor; `kept` marks an unsampled request kept for failing. */
+  /** Writes a request's spans and queues them for export; `kept` marks an unsampled request kept for failing. */
   function exportRequest(state: PorticoContext, r: Recorder | Unrecorded, status: number, degraded: number, kept: string | undefined): void {
     const failed = status >= 500;
     const requestSpanId = state.traceparent.slice(36, 52);
-    const requestContext: SpanContext = { traceId: state.traceId, spanId: requestSpanId, traceFlags: TraceFlags.SAMPLED };
     const keptAttr = kept === undefined ? undefined : { [KEPT_ATTRIBUTE]: kept };
+    const now = performance.now();
+    const spans: OtlpSpan[] = [];
     for (const l of r instanceof Recorder ? r.spans : []) {
-      const span: FinishedSpan = {
+      spans.push(otlpSpan({
         name: l.name,
         kind: kindOf(l.name),
         traceId: state.traceId,
         spanId: l.spanId,
-        parent: requestContext,
+        parentSpanId: requestSpanId,
         startedAt: l.startedAt,
-        endedAt: l.endedAt ?? performance.now(),
+        endedAt: l.endedAt ?? now,
         attributes: keptAttr ? { ...l.attributes, ...keptAttr } : l.attributes,
         error: l.errorCode,
         links: l.links,
-      };
-      processor.onEnd(readableSpan(span, resource));
+      }));
     }
     const method = String(r.attributes['http.request.method']);
     const attributes: TraceAttributes = {
@@ -189,19 +185,19 @@ export function createTracing(options: TracingOptions, deps: TracingDeps): Traci
       'portico.probe': state.probe,
       ...keptAttr,
     };
-    const request: FinishedSpan = {
+    spans.push(otlpSpan({
       name: `${method} ${String(r.attributes['url.path'])}`,
-      kind: SpanKind.SERVER,
+      kind: OtlpSpanKind.SERVER,
       traceId: state.traceId,
       spanId: requestSpanId,
-      parent: r.parent,
+      parentSpanId: r.parent?.spanId,
       startedAt: state.startedAt,
-      endedAt: performance.now(),
+      endedAt: now,
       attributes,
       error: failed ? `HTTP ${status}` : undefined,
       links: undefined,
-    };
-    processor.onEnd(readableSpan(request, resource));
+    }));
+    batcher.add(spanItems(spans), spans.length);
   }
 
   const self: Tracing = {
@@ -272,13 +268,13 @@ export function createTracing(options: TracingOptions, deps: TracingDeps): Traci
     },
 
     async flush() {
-      await processor.forceFlush().catch((err: unknown) => log.warn({ err }, 'trace export failed'));
+      await batcher.flush().catch((err: unknown) => log.warn({ err }, 'trace export failed'));
     },
 
     async shutdown() {
       if (stopped) return;
       stopped = true;
-      await processor.shutdown().catch((err: unknown) => log.warn({ err }, 'trace export at shutdown failed'));
+      await batcher.shutdown().catch((err: unknown) => log.warn({ err }, 'trace export at shutdown failed'));
     },
   };
   return self;
