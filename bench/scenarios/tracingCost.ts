@@ -54,7 +54,7 @@ async function main() {
         }
       }
       tracing?.onFinish({ state, method: 'POST', path: '/graphql', status: 200, ms: 1 });
-      // Let the batch processor's timer and the exporter run, as they would between requests.
+      // Let the batcher's timer and the exporter run, as they would between requests.
       if (i % 1_000 === 999) await new Promise((r) => setImmediate(r));
     }
     await tracing?.flush();
