@@ -224,7 +224,6 @@ export async function startSentinelGroup(options: SentinelGroupOptions = {}): Pr
         spw,
       );
     }
-    let stopped = false;
     return {
       primary,
       replica,
@@ -244,11 +243,7 @@ export async function startSentinelGroup(options: SentinelGroupOptions = {}): Pr
         }
         throw new Error('no sentinel answers');
       },
-      async stop() {
-        if (stopped) return;
-        stopped = true;
-        await stopAll();
-      },
+      stop: once(stopAll),
     };
   } catch (error) {
     await stopAll();
@@ -316,20 +311,21 @@ export async function startRedisCluster(options: { reaper?: Reaper } = {}): Prom
         until(`cluster node :${n.port} to report cluster_state:ok`, async () => /cluster_state:ok/.test((await c.call('CLUSTER', 'INFO')) as string), HA_START_TIMEOUT_MS, 50),
       );
     }
-    let stopped = false;
     return {
       nodes,
       url: `redis+cluster://${nodes.map((n) => `127.0.0.1:${n.port}`).join(',')}`,
-      async stop() {
-        if (stopped) return;
-        stopped = true;
-        await stopAll();
-      },
+      stop: once(stopAll),
     };
   } catch (error) {
     await stopAll();
     throw error;
   }
+}
+
+/** `fn` at most once: later calls share the first call's promise (stop() is idempotent). */
+function once(fn: () => Promise<void>): () => Promise<void> {
+  let done: Promise<void> | undefined;
+  return () => (done ??= fn());
 }
 
 /** Runs `fn` with a short-lived plain client on a loopback port, then disconnects it. */

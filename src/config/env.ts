@@ -37,18 +37,7 @@ function integerIn(raw: string, min: number, max: number, ctx: z.RefinementCtx):
 
 /** A number in [min, max]. */
 export function num(def: number, min: number, max: number) {
-  return z
-    .string()
-    .optional()
-    .transform((raw, ctx) => {
-      if (raw === undefined || raw.trim() === '') return def;
-      const n = Number(raw);
-      if (!Number.isFinite(n) || n < min || n > max) {
-        ctx.addIssue({ code: 'custom', message: `expected a number from ${min} to ${max}, got ${JSON.stringify(raw)}` });
-        return z.NEVER;
-      }
-      return n;
-    });
+  return optionalNum(min, max).transform((n) => n ?? def);
 }
 
 /** A number in [min, max], or `undefined` when unset or ''. */
