@@ -30,7 +30,7 @@ import { PORTICO_NODE_FLAGS } from '../../src/runtime/nodeFlags.ts';
 import { mulberry32 } from '../../subgraphs-mock/data.ts';
 import { postJson } from '../lib/http.ts';
 import { runLoad, type LoadStats } from '../lib/load.ts';
-import { numberArg, report, runScenario, setUp } from './common.ts';
+import { numberArg, report, runScenario, setUp, stringArg } from './common.ts';
 
 const WARMUP_S = numberArg('warmup', 3);
 const DURATION_S = numberArg('duration', 8);
@@ -38,7 +38,7 @@ const ROUNDS = numberArg('rounds', 1);
 /** Issue 17 point 8: "Zipf over 10,000 products". */
 const N = numberArg('products', 10_000);
 const ZIPF_S = numberArg('zipf', 1.15);
-const PHASES = new Set((process.argv.find((a) => a.startsWith('--phases='))?.slice('--phases='.length) ?? 'off,cold,warm,down,rate').split(','));
+const PHASES = new Set(stringArg('phases', 'off,cold,warm,down,rate').split(','));
 const PER_PAGE = 5;
 const SUBGRAPHS = ['product', 'pricing', 'inventory', 'review'] as const;
 const CONNECTIONS = numberArg('connections', 20);

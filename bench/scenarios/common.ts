@@ -16,9 +16,14 @@ import { formatUrlOverrides } from '../lib/supergraph.ts';
 
 process.env.APOLLO_TELEMETRY_DISABLED = 'true';
 
+/** `--name=value`'s value, or the default. */
+export function stringArg(name: string, def: string): string {
+  return process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3) ?? def;
+}
+
 /** `--name=value` as a number, or the default. */
 export function numberArg(name: string, def: number): number {
-  return Number(process.argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1] ?? def);
+  return Number(stringArg(name, String(def)));
 }
 
 export interface Bench {

@@ -30,7 +30,7 @@ import { stopAllProcesses } from '../../devkit/processes.ts';
 import { processCpuSeconds } from '../lib/cpu.ts';
 import { runLoad, type LoadStats } from '../lib/load.ts';
 import { variedBodies } from '../workloads.ts';
-import { averaged, numberArg, PRODUCT_PAGE_BODY as PAGE, runScenario, setUp, report } from './common.ts';
+import { averaged, numberArg, stringArg, PRODUCT_PAGE_BODY as PAGE, runScenario, setUp, report } from './common.ts';
 
 const WARMUP_S = numberArg('warmup', 5);
 const DURATION_S = numberArg('duration', 10);
@@ -38,7 +38,7 @@ const ROUNDS = numberArg('rounds', 2);
 const PROFILE_DIR = process.env['BENCH_CPU_PROF_DIR'];
 /** `--simultaneous`: every variant's gateway at once on the gateway core, each loaded by its own connections. */
 const SIMULTANEOUS = process.argv.includes('--simultaneous');
-const PAGES = process.argv.find((a) => a.startsWith('--pages='))?.slice('--pages='.length) ?? 'identical';
+const PAGES = stringArg('pages', 'identical');
 const RATE = numberArg('rate', 0);
 if (PAGES !== 'identical' && PAGES !== 'varied') throw new Error(`--pages must be identical or varied, not ${PAGES}`);
 
@@ -47,7 +47,7 @@ if (PAGES !== 'identical' && PAGES !== 'varied') throw new Error(`--pages must b
  * off a second time (an A/A check of the bench itself); `0.1-nokeep`: degraded and failed
  * requests not kept (PORTICO_OTEL_KEEP_FAILED=false), so unsampled requests note nothing.
  */
-const TOKENS = (process.argv.find((a) => a.startsWith('--ratios='))?.slice('--ratios='.length) ?? '0.1').split(',');
+const TOKENS = stringArg('ratios', '0.1').split(',');
 type Variant = string;
 interface Spec {
   readonly on: boolean;
