@@ -79,6 +79,9 @@ export function createInflightDedup<T>(): InflightDedup<T> {
       let inflight = scopes.get(scope);
       const existing = inflight?.get(key);
       if (existing) return { promise: wait(existing, caller), shared: true };
+      // A caller whose client is already gone starts nothing: the call would be aborted at once,
+      // and its rejection would reach no handler (an unhandled rejection ends the process).
+      if (caller?.signal?.aborted) return { promise: Promise.reject(caller.onAbort()), shared: false };
       if (!inflight) scopes.set(scope, (inflight = new Map()));
       const calls = inflight;
       const controller = caller?.signal ? new AbortController() : undefined;

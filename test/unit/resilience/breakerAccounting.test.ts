@@ -189,4 +189,29 @@ describe('in-flight dedup', () => {
     await expect(d.promise).rejects.toThrow('gone');
     expect(callSignal?.aborted).toBe(true);
   });
+
+  it('a caller whose client is already gone starts no call and leaves no rejection unhandled', async () => {
+    const dedup = createInflightDedup<string>();
+    const gone = new AbortController();
+    gone.abort();
+    let started = false;
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      // The call rejects when aborted, as the HTTP client does: before the fix nobody handled it.
+      const call = (signal: AbortSignal | undefined) => {
+        started = true;
+        return new Promise<string>((_, rej) => signal?.addEventListener('abort', () => rej(signal.reason as Error)));
+      };
+      const a = dedup.run('s', 'k', call, { signal: gone.signal, onAbort: () => new Error('gone') });
+      await expect(a.promise).rejects.toThrow('gone');
+      await new Promise((r) => setImmediate(r));
+      expect(started).toBe(false);
+      expect(dedup.size).toBe(0);
+      expect(unhandled).toEqual([]);
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
+  });
 });
