@@ -23,6 +23,14 @@ export const CACHE_KEY_PREFIX = 'portico:cache:';
 export const REVALIDATION_LOCK_MS = 10_000;
 /** Key prefixes remembered per fetch scope and audience; past this the memo starts again (a bound, not a tuning knob). */
 const MAX_MEMOISED_PREFIXES = 10_000;
+/**
+ * Clean answers in a row (data, no errors) that no TTL applied to, after which a fetch document's
+ * lookups are skipped: nothing was stored for it, so L1 and Redis can only miss, and the MGET
+ * per fetch was ~7 % of the gateway's CPU on subgraphs that send no hints. The first answer with
+ * a TTL turns lookups back on; failed fetches and error answers never count, so a failing
+ * subgraph still finds its stale-if-error values.
+ */
+export const UNCACHEABLE_STREAK = 8;
 
 /** The facts of one fetch the cache needs, as the data source knows them. */
 export interface CacheableFetch {
@@ -104,6 +112,8 @@ export function createFetchCache(options: FetchCacheOptions, deps: FetchCacheDep
    * hashed once per distinct fetch rather than once per entity per request.
    */
   const prefixes = new Map<string, string>();
+  /** Clean answers in a row without a TTL, per fetch document (the plan's, so it goes with the plan). */
+  const uncacheable = new WeakMap<DocumentNode, number>();
   function prefixOf(f: CacheableFetch, scope: string, audience: Audience, kind: 'PUBLIC' | 'PRIVATE'): string {
     const memoKey = `${kind === 'PRIVATE' ? audience.privateId : ''}\u0000${audience.vary}\u0000${kind}\u0000${scope}`;
     let p = prefixes.get(memoKey);
@@ -188,7 +198,11 @@ export function createFetchCache(options: FetchCacheOptions, deps: FetchCacheDep
     // Keyed by what this very answer says it varies on, never by what was known before it.
     const audience = audienceNow();
     const policy = freshnessOf(parseCacheControl(outcome.cacheControl), options.policy, f.subgraph, f.group);
-    if (!policy) return undefined;
+    if (!policy) {
+      if (!outcome.response.errors?.length && outcome.response.data) uncacheable.set(f.document, (uncacheable.get(f.document) ?? 0) + 1);
+      return undefined;
+    }
+    uncacheable.delete(f.document);
     // A private answer for nobody in particular is never kept: it would have no owner to go back to.
     if (policy.scope === 'PRIVATE' && audience.privateId === undefined) return policy;
     const response = outcome.response;
@@ -287,7 +301,8 @@ export function createFetchCache(options: FetchCacheOptions, deps: FetchCacheDep
       const items = f.kind === 'entity' ? reps.map(itemKeyPart) : [''];
       const typeOf = (i: number) => (f.kind === 'entity' ? String((reps[i] as { __typename?: unknown })?.__typename ?? f.group) : f.group);
       const audience = () => audienceOf(f, ctx, headers, identityKey);
-      const slots = await lookup(f, scope, items, audience(), reps);
+      const skip = (uncacheable.get(f.document) ?? 0) >= UNCACHEABLE_STREAK;
+      const slots = skip ? items.map((): Slot => ({ entry: undefined, key: undefined })) : await lookup(f, scope, items, audience(), reps);
       const t = now();
 
       const hits: number[] = [];
