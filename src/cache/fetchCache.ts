@@ -192,8 +192,11 @@ export function createFetchCache(options: FetchCacheOptions, deps: FetchCacheDep
     return slots;
   }
 
-  /** Keeps good values of a fetch answered by the subgraph; returns the part it adds to the response. */
-  function store(f: CacheableFetch, scope: string, outcome: FetchOutcome, items: readonly string[], audienceNow: () => Audience, sentAt: number, typeOf: (i: number) => string): { maxAgeS: number; scope: 'PUBLIC' | 'PRIVATE' } | undefined {
+  /**
+   * Keeps good values of a fetch answered by the subgraph; returns the part it adds to the
+   * response. `scope` and `items` are asked for only when the answer is kept.
+   */
+  function store(f: CacheableFetch, scopeOf: () => string, outcome: FetchOutcome, itemsOf: () => readonly string[], audienceNow: () => Audience, sentAt: number, typeOf: (i: number) => string): { maxAgeS: number; scope: 'PUBLIC' | 'PRIVATE' } | undefined {
     learnVary(f, outcome.vary);
     // Keyed by what this very answer says it varies on, never by what was known before it.
     const audience = audienceNow();
@@ -208,6 +211,8 @@ export function createFetchCache(options: FetchCacheOptions, deps: FetchCacheDep
     const response = outcome.response;
     if (response.errors?.length || !response.data) return undefined;
     const values: (unknown | null)[] = f.kind === 'entity' ? ((response.data as { _entities?: unknown[] })._entities ?? []) : [response.data];
+    const items = itemsOf();
+    const scope = scopeOf();
     const writes: [string, CacheEntry][] = [];
     const t = now();
     const prefix = prefixOf(f, scope, audience, policy.scope);
@@ -285,7 +290,7 @@ export function createFetchCache(options: FetchCacheOptions, deps: FetchCacheDep
         observer.revalidation(f.subgraph, b.types[won[0]!]!, 'failure');
         return;
       }
-      store(f, b.scope, outcome, won.map((j) => b.items[j]!), b.audience, sentAt, (k) => b.types[won[k]!]!);
+      store(f, () => b.scope, outcome, () => won.map((j) => b.items[j]!), b.audience, sentAt, (k) => b.types[won[k]!]!);
       observer.revalidation(f.subgraph, b.types[won[0]!]!, 'success');
     } catch {
       observer.revalidation(f.subgraph, b.types[won[0]!]!, 'failure');
@@ -296,13 +301,16 @@ export function createFetchCache(options: FetchCacheOptions, deps: FetchCacheDep
     async fetch(f, ctx, headers, identityKey, send) {
       const note = ctx.cacheNote;
       const reps: unknown[] = f.kind === 'entity' ? ((f.variables?.representations ?? []) as unknown[]) : [];
-      const scope = staleScope(f.key, f.document, f.query, f.variables);
+      // Made when first needed: a fetch whose lookups are skipped needs neither unless its answer is kept.
+      let scopeMemo: string | undefined;
+      const scopeOf = () => (scopeMemo ??= staleScope(f.key, f.document, f.query, f.variables));
       // Per entity only its representation; the rest of the key is the fetch's shared prefix.
-      const items = f.kind === 'entity' ? reps.map(itemKeyPart) : [''];
+      let itemsMemo: string[] | undefined;
+      const itemsOf = () => (itemsMemo ??= f.kind === 'entity' ? reps.map(itemKeyPart) : ['']);
       const typeOf = (i: number) => (f.kind === 'entity' ? String((reps[i] as { __typename?: unknown })?.__typename ?? f.group) : f.group);
       const audience = () => audienceOf(f, ctx, headers, identityKey);
       const skip = (uncacheable.get(f.document) ?? 0) >= UNCACHEABLE_STREAK;
-      const slots = skip ? items.map((): Slot => ({ entry: undefined, key: undefined })) : await lookup(f, scope, items, audience(), reps);
+      const slots = skip ? emptySlots(f.kind === 'entity' ? reps.length : 1) : await lookup(f, scopeOf(), itemsOf(), audience(), reps);
       const t = now();
 
       const hits: number[] = [];
@@ -336,7 +344,7 @@ export function createFetchCache(options: FetchCacheOptions, deps: FetchCacheDep
         const e = slots[i]!.entry!;
         if (note) notePart(note, { maxAgeS: Math.max(0, Math.floor((e.freshUntil - t) / 1_000)), scope: e.scope });
       }
-      if (toRefresh.length) revalidate(f, scope, identityKey, slots, toRefresh, reps, items, audience, send, typeOf);
+      if (toRefresh.length) revalidate(f, scopeOf(), identityKey, slots, toRefresh, reps, itemsOf(), audience, send, typeOf);
 
       if (misses.length === 0) {
         if (f.kind === 'root') return { data: JSON.parse(slots[0]!.entry!.value) as Record<string, unknown> };
@@ -352,13 +360,20 @@ export function createFetchCache(options: FetchCacheOptions, deps: FetchCacheDep
         if (note) notePart(note, undefined);
         fallback.forEach((v, j) => v !== undefined && observer.staleIfError(f.subgraph, typeOf(misses[j]!)));
       } else {
-        const part = store(f, scope, outcome, misses.map((i) => items[i]!), audience, sentAt, (j) => typeOf(misses[j]!));
+        const part = store(f, scopeOf, outcome, () => misses.map((i) => itemsOf()[i]!), audience, sentAt, (j) => typeOf(misses[j]!));
         if (note) notePart(note, part);
       }
       if (hits.length === 0 || f.kind === 'root') return outcome.response;
       return merge(slots, misses, outcome.response);
     },
   };
+}
+
+/** `n` slots that found nothing: every position a miss. */
+function emptySlots(n: number): Slot[] {
+  const slots = new Array<Slot>(n);
+  for (let i = 0; i < n; i++) slots[i] = { entry: undefined, key: undefined };
+  return slots;
 }
 
 function pickNewest(slots: readonly Slot[]): Slot {

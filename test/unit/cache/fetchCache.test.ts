@@ -105,7 +105,7 @@ describe('per-fetch cache', () => {
     };
     const misses: number[] = [];
     const observer: CacheObserver = { ...noop, lookup: (_s, _t, result, n) => void (result === 'miss' && misses.push(n)) };
-    let cacheControl: string | undefined;
+    let cacheControl: string | undefined = undefined;
     let errors = false;
     const sent: string[][] = [];
     const send = async (variables: Record<string, any> | undefined): Promise<FetchOutcome> => {
