@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createLogger } from '../../../src/logging/index.ts';
 import { createBreakerRegistry, SLOW_CALL_SWEEP_MS, type BreakerRegistry, type BreakerTransitionListener } from '../../../src/resilience/breakers.ts';
-import { createInflightDedup } from '../../../src/resilience/dedup.ts';
+import { createInflightDedup, type CallSignal } from '../../../src/resilience/dedup.ts';
 import { SubgraphFailure, TimeoutReason } from '../../../src/resilience/failures.ts';
 import { SlowCallWindow, slowRateExceeded } from '../../../src/resilience/slowCalls.ts';
 
@@ -158,7 +158,7 @@ describe('in-flight dedup', () => {
 
   it('a departing client stops waiting; the shared call is aborted only when every caller has gone', async () => {
     const dedup = createInflightDedup<string>();
-    let callSignal: AbortSignal | undefined;
+    let callSignal: CallSignal | undefined;
     let finish!: (v: string) => void;
     const gone = () => new Error('gone');
     const leader = new AbortController();
@@ -200,7 +200,7 @@ describe('in-flight dedup', () => {
     process.on('unhandledRejection', onUnhandled);
     try {
       // The call rejects when aborted, as the HTTP client does: before the fix nobody handled it.
-      const call = (signal: AbortSignal | undefined) => {
+      const call = (signal: CallSignal | undefined) => {
         started = true;
         return new Promise<string>((_, rej) => signal?.addEventListener('abort', () => rej(signal.reason as Error)));
       };
