@@ -133,6 +133,8 @@ export function createFetchCache(options: FetchCacheOptions, deps: FetchCacheDep
   }
 
   function learnVary(f: CacheableFetch, header: string | undefined): void {
+    // Nothing said and nothing known (the common case): done without splitting and sorting.
+    if (!header && !varyBy.has(f.key)) return;
     const names = (header ?? '')
       .split(',')
       .map((n) => n.trim().toLowerCase())
