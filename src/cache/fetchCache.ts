@@ -6,7 +6,9 @@ import { itemKeyPart, keyPrefix, makeEntry, type Audience, type CacheEntry } fro
 import type { InvalidationMarks } from './invalidation.ts';
 import { freshnessAt, freshnessOf, notePart, parseCacheControl, type PolicySettings } from './policy.ts';
 import type { MemoryTier, SharedTier } from './tiers.ts';
-import type { CacheObserver } from './types.ts';
+import type { CacheableFetch, CacheObserver, Fetcher, FetchOutcome } from './types.ts';
+
+export type { CacheableFetch, Fetcher, FetchOutcome } from './types.ts';
 
 /**
  * The per-fetch cache: an `_entities` fetch is split per representation into hits and misses,
@@ -31,37 +33,6 @@ const MAX_MEMOISED_PREFIXES = 10_000;
  * subgraph still finds its stale-if-error values.
  */
 export const UNCACHEABLE_STREAK = 8;
-
-/** The facts of one fetch the cache needs, as the data source knows them. */
-export interface CacheableFetch {
-  readonly subgraph: string;
-  /** Breaker key: `pricing:Product`. */
-  readonly key: string;
-  /** Field group without the subgraph: `Product`, `Query.products`. */
-  readonly group: string;
-  readonly kind: 'entity' | 'root';
-  readonly operationType: 'query' | 'mutation' | 'subscription';
-  readonly document: DocumentNode;
-  readonly query: string;
-  readonly variables: Record<string, any> | undefined;
-}
-
-/** What the data source answers for the variables it was handed. */
-export interface FetchOutcome {
-  readonly response: GatewayGraphQLResponse;
-  /** The subgraph's `Cache-Control` and `Vary` headers (absent when it failed). */
-  readonly cacheControl?: string | undefined;
-  readonly vary?: string | undefined;
-  /** True when the subgraph failed and the response is the degraded stand-in. */
-  readonly failed: boolean;
-}
-
-/**
- * Sends the fetch with these variables. `fallback`: per representation (one value for a root
- * fetch), the last good value to serve if the subgraph fails. `background`: a refresh nobody
- * waits for; its failure must not be reported in the request's answer.
- */
-export type Fetcher = (variables: Record<string, any> | undefined, options: { fallback: readonly (string | undefined)[]; background: boolean }) => Promise<FetchOutcome>;
 
 export interface FetchCacheOptions {
   readonly policy: PolicySettings;
@@ -238,6 +209,14 @@ export function createFetchCache(options: FetchCacheOptions, deps: FetchCacheDep
     return policy;
   }
 
+  /** One miss per position, counted per type (a fetch's entities are nearly always of one). */
+  function countMisses(f: CacheableFetch, entities: number, typeOf: (i: number) => string): void {
+    if (f.kind === 'root') return observer.lookup(f.subgraph, f.group, 'miss', 1);
+    const counts = new Map<string, number>();
+    for (let i = 0; i < entities; i++) counts.set(typeOf(i), (counts.get(typeOf(i)) ?? 0) + 1);
+    for (const [type, n] of counts) observer.lookup(f.subgraph, type, 'miss', n);
+  }
+
   /** Refreshes waiting for the next turn of the event loop, by what their request would be. */
   const batches = new Map<string, RefreshBatch>();
 
@@ -311,8 +290,16 @@ export function createFetchCache(options: FetchCacheOptions, deps: FetchCacheDep
       const itemsOf = () => (itemsMemo ??= f.kind === 'entity' ? reps.map(itemKeyPart) : ['']);
       const typeOf = (i: number) => (f.kind === 'entity' ? String((reps[i] as { __typename?: unknown })?.__typename ?? f.group) : f.group);
       const audience = () => audienceOf(f, ctx, headers, identityKey);
-      const skip = (uncacheable.get(f.document) ?? 0) >= UNCACHEABLE_STREAK;
-      const slots = skip ? emptySlots(f.kind === 'entity' ? reps.length : 1) : await lookup(f, scopeOf(), itemsOf(), audience(), reps);
+      if ((uncacheable.get(f.document) ?? 0) >= UNCACHEABLE_STREAK && (f.kind === 'root' || reps.length > 0)) {
+        // Nothing can be found: every position is a miss, and no value stands by for a failure.
+        countMisses(f, reps.length, typeOf);
+        const sentAt = now();
+        const outcome = await send(f.variables, { fallback: [], background: false });
+        const part = outcome.failed ? undefined : store(f, scopeOf, outcome, itemsOf, audience, sentAt, typeOf);
+        if (note) notePart(note, part);
+        return outcome.response;
+      }
+      const slots = await lookup(f, scopeOf(), itemsOf(), audience(), reps);
       const t = now();
 
       const hits: number[] = [];
@@ -369,13 +356,6 @@ export function createFetchCache(options: FetchCacheOptions, deps: FetchCacheDep
       return merge(slots, misses, outcome.response);
     },
   };
-}
-
-/** `n` slots that found nothing: every position a miss. */
-function emptySlots(n: number): Slot[] {
-  const slots = new Array<Slot>(n);
-  for (let i = 0; i < n; i++) slots[i] = { entry: undefined, key: undefined };
-  return slots;
 }
 
 function pickNewest(slots: readonly Slot[]): Slot {
