@@ -34,7 +34,12 @@ export function graphqlHandler(
     for (const [name, value] of res.headers) reply.header(name, value);
     reply.code(res.status ?? 200);
     if (res.body.kind === 'complete') {
-      await reply.send(res.body.string);
+      // Encoded to UTF-8 once, here. Sent as a string, Fastify measures its UTF-8 length for
+      // content-length and Node encodes it again to write it; on Node 20 both passes cost ~9 ns
+      // a character for an answer holding any character beyond Latin-1 (0.7 ms each for the
+      // public benchmark's 87 KB answer). Without a content-type from Apollo the string goes as
+      // before, so Fastify's default for it (text/plain) is unchanged.
+      await reply.send(res.headers.has('content-type') ? Buffer.from(res.body.string, 'utf8') : res.body.string);
       return;
     }
     // Incremental delivery (@defer): stream the chunks as they come.
