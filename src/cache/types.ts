@@ -1,6 +1,9 @@
+import type { GatewayGraphQLResponse } from '@apollo/server-gateway-interface';
+import type { DocumentNode } from 'graphql';
+
 /**
  * What the cache reports and exposes: the observer metrics implement, and the per-subgraph view
- * the health report shows. Types only.
+ * the health report shows; the facts of a fetch the data source hands it. Types only.
  */
 
 /** `type` is an entity type name or a root field group (`Query.products`): bounded by the schema. */
@@ -39,3 +42,34 @@ export interface CacheStatus {
   redis: 'connected' | 'unavailable' | null;
   subgraphs: Record<string, CacheSubgraphStats>;
 }
+
+/** The facts of one fetch the cache needs, as the data source knows them. */
+export interface CacheableFetch {
+  readonly subgraph: string;
+  /** Breaker key: `pricing:Product`. */
+  readonly key: string;
+  /** Field group without the subgraph: `Product`, `Query.products`. */
+  readonly group: string;
+  readonly kind: 'entity' | 'root';
+  readonly operationType: 'query' | 'mutation' | 'subscription';
+  readonly document: DocumentNode;
+  readonly query: string;
+  readonly variables: Record<string, any> | undefined;
+}
+
+/** What the data source answers for the variables it was handed. */
+export interface FetchOutcome {
+  readonly response: GatewayGraphQLResponse;
+  /** The subgraph's `Cache-Control` and `Vary` headers (absent when it failed). */
+  readonly cacheControl?: string | undefined;
+  readonly vary?: string | undefined;
+  /** True when the subgraph failed and the response is the degraded stand-in. */
+  readonly failed: boolean;
+}
+
+/**
+ * Sends the fetch with these variables. `fallback`: per representation (one value for a root
+ * fetch), the last good value to serve if the subgraph fails. `background`: a refresh nobody
+ * waits for; its failure must not be reported in the request's answer.
+ */
+export type Fetcher = (variables: Record<string, any> | undefined, options: { fallback: readonly (string | undefined)[]; background: boolean }) => Promise<FetchOutcome>;

@@ -12,6 +12,23 @@ import { GraphQLError, isAbstractType, isInterfaceType, isObjectType, type Graph
 
 export type ResponsePath = (string | number)[];
 
+/**
+ * The prototype of the objects the executor builds (response data, representations, a fetch's
+ * variables): empty, frozen, and itself without a prototype, so a response name such as
+ * `__proto__` or `constructor` stays a plain own property, exactly as with `Object.create(null)`.
+ * Unlike `Object.create(null)`, whose objects V8 keeps in dictionary mode, objects made by one
+ * constructor share hidden classes: a product page's data builds ~2× faster, is smaller, and
+ * `JSON.stringify` (the response, every representation sent) takes its fast path (~2×).
+ */
+function ExecutorObject(): void {}
+ExecutorObject.prototype = Object.freeze(Object.create(null));
+const Plain = ExecutorObject as unknown as new () => Record<string, any>;
+
+/** A new empty object with no `Object.prototype` behind it (see {@link ExecutorObject}). */
+export function plainObject(): Record<string, any> {
+  return new Plain();
+}
+
 const hasOwnProperty = Object.prototype.hasOwnProperty;
 export function hasOwn(obj: object, prop: string): boolean {
   return hasOwnProperty.call(obj, prop);
@@ -100,7 +117,7 @@ export function compileRequires(selections: readonly QueryPlanSelectionNode[], i
   const n = steps.length;
   return (source) => {
     if (source === null) return null;
-    const result = Object.create(null);
+    const result = plainObject();
     for (let i = 0; i < n; i++) if (!steps[i]!(source, result)) return null;
     return result;
   };
@@ -162,10 +179,38 @@ export function flattenResultsAtPath(value: any, path: readonly (string | number
   if (from === path.length) return value;
   if (value === undefined || value === null) return value;
   const current = path[from]!;
-  if (current === '@') return (value as any[]).flatMap((element) => flattenResultsAtPath(element, path, from + 1));
+  if (current === '@') {
+    // Not an array: fail as the original's `value.flatMap` does.
+    if (!Array.isArray(value)) return (value as any[]).flatMap(() => []);
+    const out: any[] = [];
+    for (const element of value) appendFlattened(out, element, path, from + 1);
+    return out;
+  }
   if (typeof current !== 'string') throw new Error(`Unexpected ${typeof current} found in path`);
   if (Array.isArray(value)) throw new Error(`Unexpected array in result for path element ${current}`);
   return flattenResultsAtPath(getOwn(value, current), path, from + 1);
+}
+
+/**
+ * Appends what `flattenResultsAtPath(value, path, from)` returns to `out` as `flatMap` would (an
+ * array's elements, anything else itself), without building that array: nested `@` levels of a
+ * large answer made one array per element per level (~6 % of the CPU of the public benchmark).
+ */
+function appendFlattened(out: any[], value: any, path: readonly (string | number)[], from: number): void {
+  if (from === path.length || value === undefined || value === null) {
+    if (Array.isArray(value)) for (const element of value) out.push(element);
+    else out.push(value);
+    return;
+  }
+  const current = path[from]!;
+  if (current === '@') {
+    if (!Array.isArray(value)) (value as any[]).flatMap(() => []);
+    for (const element of value) appendFlattened(out, element, path, from + 1);
+    return;
+  }
+  if (typeof current !== 'string') throw new Error(`Unexpected ${typeof current} found in path`);
+  if (Array.isArray(value)) throw new Error(`Unexpected array in result for path element ${current}`);
+  appendFlattened(out, getOwn(value, current), path, from + 1);
 }
 
 /** executeQueryPlan.js's `generateHydratedPaths`: the concrete response path of every entity of a flattened fetch. */

@@ -36,6 +36,7 @@ import {
   getOwn,
   hasOwn,
   objectOfTypeTester,
+  plainObject,
   type RepresentationFn,
   type ResponsePath,
   type RewriteFn,
@@ -162,7 +163,7 @@ export async function executePlan(
 ): Promise<GatewayExecutionResult> {
   const errors: GraphQLError[] = [];
   const execution: Execution = { compiled, serviceMap, requestContext, errors };
-  const unfilteredData = Object.create(null);
+  const unfilteredData = plainObject();
   if (plan.node && plan.node.kind !== 'Subscription') await executeNode(execution, plan.node, { path: [], data: unfilteredData, fullResult: unfilteredData });
   const variables = requestContext.request.variables;
   let data: unknown;
@@ -221,7 +222,7 @@ async function executeFetch(execution: Execution, fetch: FetchNode, cursor: Curs
   if (entities.length < 1) return;
   const compiled = execution.compiled.fetches.get(fetch)!;
   const provided = execution.requestContext.request.variables;
-  const variables: Record<string, unknown> = Object.create(null);
+  const variables: Record<string, unknown> = plainObject();
   if (fetch.variableUsages && provided) {
     for (const name of fetch.variableUsages) if (hasOwn(provided, name) && typeof provided[name] !== 'undefined') variables[name] = provided[name];
   }

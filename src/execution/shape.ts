@@ -29,6 +29,7 @@ import {
   type Type,
 } from '@apollo/federation-internals';
 import type { GraphQLError, SelectionNode } from 'graphql';
+import { plainObject } from './fetch.ts';
 
 /** What one shaping run carries: the request's variables (defaults applied) and its errors. */
 export interface ShapeRun {
@@ -68,7 +69,7 @@ export function compileShape(operation: Operation): CompiledShape {
   return {
     shape(input, variables, introspect) {
       const run: ShapeRun = { variables: { __proto__: null, ...defaults, ...variables }, errors: [], introspect, flags: 0 };
-      const data = Object.create(null);
+      const data = plainObject();
       const bubbled = root(input, data, [], rootType, run);
       return { data: bubbled ? null : data, errors: run.errors };
     },
@@ -271,7 +272,7 @@ function compileValue(type: Type, selectionSet: SelectionSet | undefined, schema
         }
         objType = named;
       }
-      const out = outputValue === undefined ? Object.create(null) : outputValue;
+      const out = outputValue === undefined ? plainObject() : outputValue;
       if (sub(inputValue, out, path, objType, run)) {
         run.flags = HAS_ERRORS;
         return null;

@@ -15,6 +15,31 @@ declare module 'fastify' {
   }
 }
 
+/** The instance's logger a state's child logger is made from, and that child once made. */
+const BASE_LOGGER = Symbol('portico.baseLogger');
+const CHILD_LOGGER = Symbol('portico.childLogger');
+interface LoggerSlots {
+  readonly requestId: string;
+  readonly traceId: string;
+  readonly [BASE_LOGGER]: Logger;
+  [CHILD_LOGGER]?: Logger;
+}
+
+/**
+ * The prototype of every request state: `log` is a getter here, not on the state. Apollo Server
+ * shallow-copies the context per operation (`Object.assign` onto an object of the same prototype),
+ * which reads an own getter and so made a child logger for every request; an inherited one is
+ * left alone, and the copy still finds it. The logger travels as symbol-keyed own properties,
+ * which the copy carries too.
+ */
+const STATE_PROTOTYPE = Object.freeze(
+  Object.defineProperty({}, 'log', {
+    get(this: LoggerSlots): Logger {
+      return (this[CHILD_LOGGER] ??= this[BASE_LOGGER].child({ requestId: this.requestId, traceId: this.traceId }));
+    },
+  }),
+);
+
 /**
  * Makes a request's state from what arrived: its correlation ids (accepted from the client when
  * well-formed, else new), an anonymous principal, an abort signal. Pure apart from id
@@ -26,14 +51,11 @@ export function createRequestState(headers: IncomingHttpHeaders, logger: Logger,
   const requestId = requestIdFrom(headers['x-request-id']);
   const traceId = traceIdOf(traceparent);
   const controller = new AbortController();
-  let log: Logger | undefined;
-  const state: PorticoContext = {
+  const fields: Omit<PorticoContext, 'log'> & LoggerSlots = {
+    [BASE_LOGGER]: logger,
     requestId,
     traceparent,
     traceId,
-    get log() {
-      return (log ??= logger.child({ requestId, traceId }));
-    },
     principal: ANONYMOUS,
     startedAt: now,
     deadlineAt: Infinity,
@@ -46,6 +68,7 @@ export function createRequestState(headers: IncomingHttpHeaders, logger: Logger,
     trustedDocument: { outcome: undefined },
     cacheNote: { maxAgeS: undefined, private: false, noStore: false },
   };
+  const state = Object.assign(Object.create(STATE_PROTOTYPE) as object, fields) as unknown as PorticoContext;
   return { state, abort: () => controller.abort(), finished: false };
 }
 

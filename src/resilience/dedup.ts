@@ -17,7 +17,7 @@ export interface InflightDedup<T> {
    * Joins the identical call in flight, or starts `fn` as the first caller. `shared` tells, at
    * once, which of the two happened, so the caller can count the outcome either way.
    */
-  run(scope: string, key: string, fn: (signal: AbortSignal | undefined) => Promise<T>, caller?: CallerAbort): { promise: Promise<T>; shared: boolean };
+  run(scope: string, key: string, fn: (signal: CallSignal | undefined) => Promise<T>, caller?: CallerAbort): { promise: Promise<T>; shared: boolean };
   readonly size: number;
 }
 
@@ -27,12 +27,53 @@ export interface CallerAbort {
   readonly onAbort: () => Error;
 }
 
+/**
+ * The part of an `AbortSignal` a call reads (the subgraph HTTP client): an `AbortSignal` fits it,
+ * and so does the lighter signal a shared call gets here.
+ */
+export interface CallSignal {
+  readonly aborted: boolean;
+  readonly reason?: unknown;
+  addEventListener(type: 'abort', listener: () => void, options?: { once?: boolean }): void;
+  removeEventListener(type: 'abort', listener: () => void): void;
+}
+
+/**
+ * A shared call's abort signal. An `AbortController` per call (four per product page) and the
+ * EventTarget listeners on its signal were ~1.5 % of the gateway's CPU; a call has one listener
+ * (the HTTP client's), fired at most once, so a list does.
+ */
+class FlightSignal implements CallSignal {
+  aborted = false;
+  reason: unknown = undefined;
+  private listeners: (() => void)[] = [];
+
+  addEventListener(_type: 'abort', listener: () => void): void {
+    if (!this.aborted) this.listeners.push(listener);
+  }
+
+  removeEventListener(_type: 'abort', listener: () => void): void {
+    const i = this.listeners.indexOf(listener);
+    if (i >= 0) this.listeners.splice(i, 1);
+  }
+
+  abort(reason: unknown): void {
+    if (this.aborted) return;
+    this.aborted = true;
+    this.reason = reason;
+    // Every listener fires once, as with `{ once: true }` on an AbortSignal.
+    const listeners = this.listeners;
+    this.listeners = [];
+    for (const listener of listeners) listener();
+  }
+}
+
 interface Flight<T> {
   readonly promise: Promise<T>;
   /** Callers still waiting that could leave; the call is aborted when the last one does. */
   waiting: number;
   /** Set when the call was started with a caller that can leave. */
-  readonly controller: AbortController | undefined;
+  readonly signal: FlightSignal | undefined;
 }
 
 export function createInflightDedup<T>(): InflightDedup<T> {
@@ -49,7 +90,7 @@ export function createInflightDedup<T>(): InflightDedup<T> {
     flight.waiting++;
     const leave = () => {
       flight.waiting--;
-      if (flight.waiting === 0) flight.controller?.abort(caller.onAbort());
+      if (flight.waiting === 0) flight.signal?.abort(caller.onAbort());
     };
     if (signal.aborted) {
       leave();
@@ -79,15 +120,18 @@ export function createInflightDedup<T>(): InflightDedup<T> {
       let inflight = scopes.get(scope);
       const existing = inflight?.get(key);
       if (existing) return { promise: wait(existing, caller), shared: true };
+      // A caller whose client is already gone starts nothing: the call would be aborted at once,
+      // and its rejection would reach no handler (an unhandled rejection ends the process).
+      if (caller?.signal?.aborted) return { promise: Promise.reject(caller.onAbort()), shared: false };
       if (!inflight) scopes.set(scope, (inflight = new Map()));
       const calls = inflight;
-      const controller = caller?.signal ? new AbortController() : undefined;
-      const promise = fn(controller?.signal).finally(() => {
+      const signal = caller?.signal ? new FlightSignal() : undefined;
+      const promise = fn(signal).finally(() => {
         calls.delete(key);
         size -= 1;
         if (calls.size === 0 && scopes.get(scope) === calls) scopes.delete(scope);
       });
-      const flight: Flight<T> = { promise, waiting: 0, controller };
+      const flight: Flight<T> = { promise, waiting: 0, signal };
       calls.set(key, flight);
       size += 1;
       return { promise: wait(flight, caller), shared: false };

@@ -9,7 +9,7 @@ import type { FetchFacts } from '../degradation/types.ts';
 import type { Logger } from '../logging/index.ts';
 import type { BreakerRegistry } from '../resilience/breakers.ts';
 import { createBulkhead, type Bulkhead } from '../resilience/bulkhead.ts';
-import type { InflightDedup } from '../resilience/dedup.ts';
+import type { CallSignal, InflightDedup } from '../resilience/dedup.ts';
 import { classifyFetchError, SubgraphFailure, TimeoutReason } from '../resilience/failures.ts';
 import { createRetryBudget, type RetryBudget } from '../resilience/retryBudget.ts';
 import { fetchShape, type FetchShape } from './fetchShape.ts';
@@ -200,7 +200,7 @@ export class SubgraphDataSource implements GraphQLDataSource<PorticoContext & Re
     const headers = span ? { ...callHeaders.headers, traceparent: span.traceparent } : callHeaders.headers;
     const canRetry = this.options.retry && shape.operationType === 'query';
 
-    const exec = async (signal: AbortSignal | undefined): Promise<SharedCall> => {
+    const exec = async (signal: CallSignal | undefined): Promise<SharedCall> => {
       if (!this.bulkhead.tryAcquire()) throw new SubgraphFailure('bulkhead_full', 'too many concurrent requests to this subgraph');
       try {
         const raw = await this.send(body, headers, timeoutMs, isDeadline, signal, canRetry, span);
@@ -266,7 +266,7 @@ export class SubgraphDataSource implements GraphQLDataSource<PorticoContext & Re
    * One HTTP exchange (plus at most one budgeted retry on a connection failure), all within
    * `timeoutMs`, and given up when the client goes away.
    */
-  private async send(body: string, headers: Record<string, string>, timeoutMs: number, isDeadline: boolean | undefined, clientSignal: AbortSignal | undefined, canRetry: boolean, span?: TraceSpan): Promise<RawResponse> {
+  private async send(body: string, headers: Record<string, string>, timeoutMs: number, isDeadline: boolean | undefined, clientSignal: CallSignal | undefined, canRetry: boolean, span?: TraceSpan): Promise<RawResponse> {
     const endsAt = performance.now() + timeoutMs;
     const onTimeout = () => new TimeoutReason(isDeadline === true ? 'deadline' : 'timeout');
     if (canRetry) this.retryBudget.onRequest();

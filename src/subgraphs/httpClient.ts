@@ -1,4 +1,5 @@
 import { Agent, type Dispatcher } from 'undici';
+import type { CallSignal } from '../resilience/dedup.ts';
 import type { RawResponse } from './types.ts';
 
 /** Idle keep-alive connections to a subgraph live 30 s: well under a typical 60 s server idle timeout. */
@@ -12,7 +13,7 @@ export interface CallLimits {
   readonly timeoutMs: number;
   readonly onTimeout: () => Error;
   /** Aborted when this signal fires (the client went away), failing with `onAbort()`. */
-  readonly signal?: AbortSignal | undefined;
+  readonly signal?: CallSignal | undefined;
   readonly onAbort?: () => Error;
   /** An answer larger than this (declared or received) is cut off, failing with `onTooLarge()`, bytes. */
   readonly maxBytes?: number | undefined;

@@ -1,8 +1,8 @@
 import { parse } from 'graphql';
 import { describe, expect, it } from 'vitest';
-import { createFetchCache, type FetchOutcome } from '../../../src/cache/fetchCache.ts';
+import { createFetchCache, UNCACHEABLE_STREAK, type FetchOutcome } from '../../../src/cache/fetchCache.ts';
 import { InvalidationMarks } from '../../../src/cache/invalidation.ts';
-import { createMemoryTier } from '../../../src/cache/tiers.ts';
+import { createMemoryTier, type SharedTier } from '../../../src/cache/tiers.ts';
 import type { CacheObserver } from '../../../src/cache/types.ts';
 import type { PorticoContext } from '../../../src/request/context.ts';
 
@@ -94,5 +94,41 @@ describe('per-fetch cache', () => {
     await new Promise((r) => setImmediate(r));
     await cache.fetch(fetchOf(['1', '2', '3']), ctxOf(), {}, '{}', send);
     expect(sent).toHaveLength(2);
+  });
+
+  it('a fetch whose clean answers carry no TTL stops asking L1 and Redis (nothing is stored), until one does', async () => {
+    let mgets = 0;
+    const l2: SharedTier = {
+      getMany: async (keys) => (mgets++, { entries: keys.map(() => undefined), failed: false }),
+      setMany: async () => true,
+      lockMany: async (keys) => keys.map(() => true),
+    };
+    const misses: number[] = [];
+    const observer: CacheObserver = { ...noop, lookup: (_s, _t, result, n) => void (result === 'miss' && misses.push(n)) };
+    let cacheControl: string | undefined = undefined;
+    let errors = false;
+    const sent: string[][] = [];
+    const send = async (variables: Record<string, any> | undefined): Promise<FetchOutcome> => {
+      const ids = (variables!.representations as { id: string }[]).map((r) => r.id);
+      sent.push(ids);
+      return { response: { data: { _entities: ids.map((id) => ({ price: { amount: Number(id) } })) }, ...(errors ? { errors: [{ message: 'nope' }] } : {}) }, cacheControl, failed: false };
+    };
+    const cache = createFetchCache({ policy: { ttls: {}, swrS: 30, staleIfErrorS: 300 } }, { l1: createMemoryTier({ maxEntries: 100, ttlCapMs: undefined }), l2, marks: new InvalidationMarks(), observer });
+    // Answers with errors say nothing about cacheability: lookups go on.
+    errors = true;
+    for (let i = 0; i < UNCACHEABLE_STREAK + 2; i++) await cache.fetch(fetchOf(['1']), ctxOf(), {}, '{}', send);
+    expect(mgets).toBe(UNCACHEABLE_STREAK + 2);
+    errors = false;
+    for (let i = 0; i < UNCACHEABLE_STREAK + 3; i++) await cache.fetch(fetchOf(['1', '2']), ctxOf(), {}, '{}', send);
+    expect(mgets).toBe(2 * UNCACHEABLE_STREAK + 2); // the last three were not asked for
+    expect(sent).toHaveLength(2 * UNCACHEABLE_STREAK + 5);
+    expect(misses.slice(-3)).toEqual([2, 2, 2]); // still counted as misses
+    // The subgraph starts sending hints: that answer is kept, lookups are back, the next is a hit.
+    cacheControl = 'max-age=60, public';
+    await cache.fetch(fetchOf(['1', '2']), ctxOf(), {}, '{}', send);
+    const before = sent.length;
+    const r = await cache.fetch(fetchOf(['2', '1']), ctxOf(), {}, '{}', send);
+    expect(sent).toHaveLength(before);
+    expect((r.data as any)._entities.map((e: any) => e.price.amount)).toEqual([2, 1]);
   });
 });

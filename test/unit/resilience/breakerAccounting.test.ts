@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createLogger } from '../../../src/logging/index.ts';
 import { createBreakerRegistry, SLOW_CALL_SWEEP_MS, type BreakerRegistry, type BreakerTransitionListener } from '../../../src/resilience/breakers.ts';
-import { createInflightDedup } from '../../../src/resilience/dedup.ts';
+import { createInflightDedup, type CallSignal } from '../../../src/resilience/dedup.ts';
 import { SubgraphFailure, TimeoutReason } from '../../../src/resilience/failures.ts';
 import { SlowCallWindow, slowRateExceeded } from '../../../src/resilience/slowCalls.ts';
 
@@ -158,7 +158,7 @@ describe('in-flight dedup', () => {
 
   it('a departing client stops waiting; the shared call is aborted only when every caller has gone', async () => {
     const dedup = createInflightDedup<string>();
-    let callSignal: AbortSignal | undefined;
+    let callSignal: CallSignal | undefined;
     let finish!: (v: string) => void;
     const gone = () => new Error('gone');
     const leader = new AbortController();
@@ -188,5 +188,30 @@ describe('in-flight dedup', () => {
     await expect(c.promise).rejects.toThrow('gone');
     await expect(d.promise).rejects.toThrow('gone');
     expect(callSignal?.aborted).toBe(true);
+  });
+
+  it('a caller whose client is already gone starts no call and leaves no rejection unhandled', async () => {
+    const dedup = createInflightDedup<string>();
+    const gone = new AbortController();
+    gone.abort();
+    let started = false;
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      // The call rejects when aborted, as the HTTP client does: before the fix nobody handled it.
+      const call = (signal: CallSignal | undefined) => {
+        started = true;
+        return new Promise<string>((_, rej) => signal?.addEventListener('abort', () => rej(signal.reason as Error)));
+      };
+      const a = dedup.run('s', 'k', call, { signal: gone.signal, onAbort: () => new Error('gone') });
+      await expect(a.promise).rejects.toThrow('gone');
+      await new Promise((r) => setImmediate(r));
+      expect(started).toBe(false);
+      expect(dedup.size).toBe(0);
+      expect(unhandled).toEqual([]);
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
   });
 });
