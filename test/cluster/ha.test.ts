@@ -16,8 +16,9 @@
  * process answers a closed-loop warm-up before its start resolves: before HAProxy exists at the
  * cluster's start, before the next drain in a restart.
  *
- * The cluster files run one at a time (`npm test`: `vitest run test/cluster --no-file-parallelism`).
- * In parallel, cli.test.ts started its own three gateways and HAProxy on the same two cores while
+ * The cluster files run one at a time, after the other tests and before the chaos suite, however
+ * they are started (vitest.config.ts: projects in `groupOrder`, the cluster's without file
+ * parallelism). In parallel, cli.test.ts started its own three gateways and HAProxy on the same two cores while
  * this file's rolling restart ran at 150 req/s: p99 rose to 3.2 s, HAProxy's 1 s checks timed out
  * on both instances left in rotation, and 142 requests got HAProxy's 503 (CI, 2026-12-06).
  */
