@@ -68,18 +68,23 @@ export function createSpanBatcher(options: SpanBatcherOptions, logger: Logger): 
     queue = [];
     queued = 0;
     delegate.export(batch as never, (result: { code: number; error?: Error }) => {
-      if (result.code === 0) return;
-      const now = Date.now();
-      if (now - lastWarn < WARN_EVERY_MS) return;
-      lastWarn = now;
-      logger.warn({ event: 'trace_export_failed', spans, err: result.error?.message }, `trace export failed: ${result.error?.message ?? 'unknown'} (${spans} spans lost; said at most once a minute)`);
+      if (result.code !== 0) warn(`trace export failed: ${result.error?.message ?? 'unknown'} (${spans} spans lost)`, { event: 'trace_export_failed', spans, err: result.error?.message });
     });
+  }
+
+  /** A receiver that is away is said at most once a minute, however many batches it loses. */
+  function warn(message: string, fields: Record<string, unknown>): void {
+    const now = Date.now();
+    if (now - lastWarn < WARN_EVERY_MS) return;
+    lastWarn = now;
+    logger.warn({ ...fields, dropped }, `${message}; ${dropped} spans dropped so far for a full queue (said at most once a minute)`);
   }
 
   return {
     add(items, count) {
       if (queued + count > maxQueue) {
         dropped += count;
+        warn('trace export queue full', { event: 'trace_spans_dropped' });
         return;
       }
       queue.push(items);
