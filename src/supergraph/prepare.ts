@@ -1,3 +1,5 @@
+import { holdOneByteNames } from './names.ts';
+
 /**
  * Security features Portico enforces itself (src/authorization). `@apollo/gateway` refuses any
  * supergraph that links a `for: SECURITY` feature it does not implement, which these are; we
@@ -11,7 +13,11 @@ const LINK_RE = new RegExp(
   'g',
 );
 
-/** Pure: the SDL the gateway is given. */
+/**
+ * The SDL the gateway is given. Every path that hands a supergraph to the gateway comes through
+ * here, so this is also where its names are entered one byte a character (./names.ts).
+ */
 export function prepareForGateway(sdl: string): string {
+  holdOneByteNames(sdl);
   return sdl.replace(LINK_RE, '$1$2');
 }

@@ -176,6 +176,23 @@ describe('hostile tokens against the running gateway', () => {
     expect(JSON.parse(a.text)).toEqual({ data: { addReview: { author: 'alice' } } });
   });
 
+  it('an answer with characters beyond Latin-1, short or long, arrives byte for byte with its length', async () => {
+    // Both ways src/http/graphql.ts encodes an answer: Buffer.from under 4,096 characters, a
+    // TextEncoder from there; a character beyond Latin-1 makes V8 hold the whole answer two
+    // bytes a character, and an emoji is a surrogate pair (4 UTF-8 bytes).
+    const token = await sign(keys.ec, claims({ sub: 'alice', scope: 'review:write' }));
+    for (const body of ['caf\u00e9 \u2014 \u2603 \u{1F600}', 'na\u00efve \u2019quotes\u2019 \u{1F600} '.repeat(80).trim()]) {
+      // Three aliases of one body (at most 2,000 characters): the long answer is over 4,096.
+      const mutation = `mutation { addReview(productId: "1", rating: 4, body: ${JSON.stringify(body)}) { a: body b: body c: body author } }`;
+      const res = await fetch(s.gw.graphqlUrl, { method: 'POST', headers: { 'content-type': 'application/json', authorization: bearer(token) }, body: JSON.stringify({ query: mutation }) });
+      const bytes = Buffer.from(await res.arrayBuffer());
+      expect(res.status).toBe(200);
+      expect(res.headers.get('content-type')).toMatch(/^application\/(graphql-response\+)?json/);
+      expect(Number(res.headers.get('content-length'))).toBe(bytes.length);
+      expect(bytes.equals(Buffer.from(`${JSON.stringify({ data: { addReview: { a: body, b: body, c: body, author: 'alice' } } })}\n`, 'utf8'))).toBe(true);
+    }
+  });
+
   it('an anonymous request forwards no identity, whatever identity headers the client sends', async () => {
     for (const m of Object.values(s.mocks.mocks)) m.resetStats();
     const spoof = { 'x-portico-subject': 'mallory', 'x-portico-scopes': 'admin', 'x-portico-tier': 'enterprise', 'x-request-id': 'auth-anon-1' };
