@@ -1,6 +1,6 @@
 // The layering of src/, enforced in `npm run check` (see docs/architecture.md, "Layers").
 // From the bottom up:
-//   foundation  errors/, logging/index.ts, runtime/, request/ (state, correlation) — pure or types
+//   foundation  errors/, logging/index.ts, runtime/, request/ (state, correlation, signal) — pure or types
 //   config      config/ — reads the environment once; may use concerns' pure parsers
 //   concerns    cors/ auth/ authorization/ hardening/ rateLimit/ redis/ resilience/ degradation/
 //               subgraphs/ supergraph/ introspection/ trustedDocuments/ planning/ health/
@@ -9,7 +9,7 @@
 //   edge        http/, request/lifecycle.ts, ops/
 //   wiring      server.ts, lane.ts, main.ts
 // A layer imports only layers below it (and itself). The rules below say it as "never upward".
-const FOUNDATION = '^src/(errors/|runtime/|logging/index\\.ts$|request/(state|correlation|context)\\.ts$)';
+const FOUNDATION = '^src/(errors/|runtime/|logging/index\\.ts$|request/(state|correlation|context|signal)\\.ts$)';
 const CONFIG = '^src/config/';
 const CONCERNS = '^src/(cors|auth|authorization|hardening|rateLimit|redis|resilience|degradation|subgraphs|supergraph|introspection|trustedDocuments|planning|execution|health|cache|controlPlane|overload|tracing|probes)/';
 const OBSERVATION = '^src/(metrics/|logging/access\\.ts$)';

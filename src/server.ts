@@ -242,8 +242,9 @@ export function createPortico(config: Config, deps: PorticoDeps = {}): Portico {
   app.addHook('onRequest', createCorsHook({ origins: config.server.corsOrigins, credentials: config.server.corsCredentials }));
   // While draining, every answer asks the client (the load balancer) to reconnect, so keep-alive
   // connections move to the other instances instead of waiting for ours to close.
-  app.addHook('onSend', async (_req, reply) => {
+  app.addHook('onSend', (_req, reply, payload, done) => {
     if (lifecycle === 'draining') void reply.header('connection', 'close');
+    done(null, payload);
   });
 
   function limiterReasons(): string[] {

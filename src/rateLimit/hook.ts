@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { RateLimitNote } from '../request/context.ts';
 import { CLIENT_CLOSED_REQUEST } from '../request/context.ts';
+import { LightAbort } from '../request/signal.ts';
 import { requestState } from '../request/state.ts';
 import type { RateLimiter } from './limiter.ts';
 import { QUEUED_HEADER, rateLimitedBody, rateLimitHeaders, rateLimitStatus } from './http.ts';
@@ -63,7 +64,7 @@ export function createRateLimitHook(limiter: RateLimiter, queue: RateLimitQueue,
     const note = noteOf(req);
     const state = requestState(req);
     // The state's own signal follows the client only once GraphQL starts: listen here too.
-    const gone = new AbortController();
+    const gone = new LightAbort();
     const onClose = (): void => {
       if (!reply.raw.writableFinished) gone.abort();
     };
@@ -72,7 +73,7 @@ export function createRateLimitHook(limiter: RateLimiter, queue: RateLimitQueue,
       tier: limiter.tierOf(note.subject.tier),
       cost: 1,
       check: (maxDelayMs) => limiter.check(note.subject, 1, { maxDelayMs }),
-      signal: gone.signal,
+      signal: gone,
       budgetMs: deadlineMs - (performance.now() - state.startedAt),
     });
     reply.raw.off('close', onClose);

@@ -1,3 +1,4 @@
+import type { CallSignal } from '../request/signal.ts';
 import type { RateLimitResult } from './types.ts';
 
 /**
@@ -52,7 +53,7 @@ export interface AdmitRequest {
   /** Runs the check; `maxDelayMs` > 0 allows a reservation. Undefined: nothing to limit. */
   readonly check: (maxDelayMs: number) => Promise<RateLimitResult | undefined>;
   /** Aborted when the client goes away. */
-  readonly signal?: AbortSignal | undefined;
+  readonly signal?: CallSignal | undefined;
   /** Time left before the request's deadline, ms: no wait lasts longer. */
   readonly budgetMs: number;
 }
@@ -132,7 +133,7 @@ export function createRateLimitQueue(options: RateLimitQueueOptions, deps: RateL
 }
 
 /** Resolves true after `ms`, or false as soon as `signal` aborts. */
-function sleep(ms: number, signal: AbortSignal | undefined): Promise<boolean> {
+function sleep(ms: number, signal: CallSignal | undefined): Promise<boolean> {
   if (signal?.aborted) return Promise.resolve(false);
   return new Promise((resolve) => {
     const onAbort = (): void => {

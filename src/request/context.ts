@@ -1,6 +1,7 @@
 import type { Principal } from '../auth/principal.ts';
 import type { DegradedFetch } from '../degradation/types.ts';
 import type { Logger } from '../logging/index.ts';
+import type { CallSignal } from './signal.ts';
 
 /**
  * Per-request state, made once when the request arrives (./lifecycle.ts), carried on
@@ -32,7 +33,7 @@ export interface PorticoContext {
    */
   deadlineAt: number;
   /** Aborted when the client goes away; subgraph calls follow it. Only the HTTP edge aborts it. */
-  readonly signal: AbortSignal;
+  readonly signal: CallSignal;
   /** Subgraphs this request called (for the access log). */
   readonly subgraphsTouched: Set<string>;
   /** What the subgraph data source could not fetch; turned into errors and `extensions.degraded`. */

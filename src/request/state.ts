@@ -4,6 +4,7 @@ import { ANONYMOUS } from '../auth/principal.ts';
 import type { OperationType, PorticoContext, RequestStateControl } from './context.ts';
 import type { Logger } from '../logging/index.ts';
 import { requestIdFrom, traceIdOf, traceparentFrom } from './correlation.ts';
+import { LightAbort } from './signal.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -50,7 +51,7 @@ export function createRequestState(headers: IncomingHttpHeaders, logger: Logger,
   const traceparent = traceparentFrom(headers['traceparent']);
   const requestId = requestIdFrom(headers['x-request-id']);
   const traceId = traceIdOf(traceparent);
-  const controller = new AbortController();
+  const controller = new LightAbort();
   const fields: Omit<PorticoContext, 'log'> & LoggerSlots = {
     [BASE_LOGGER]: logger,
     requestId,
@@ -59,7 +60,7 @@ export function createRequestState(headers: IncomingHttpHeaders, logger: Logger,
     principal: ANONYMOUS,
     startedAt: now,
     deadlineAt: Infinity,
-    signal: controller.signal,
+    signal: controller,
     subgraphsTouched: new Set(),
     degraded: [],
     sharedResponse: false,

@@ -1,3 +1,7 @@
+import { LightAbort, type CallSignal } from '../request/signal.ts';
+
+export type { CallSignal } from '../request/signal.ts';
+
 /**
  * In-flight deduplication: identical concurrent calls share one execution. Callers get the
  * same resolved value, so it must be immutable (the data source shares the raw body text and
@@ -23,49 +27,8 @@ export interface InflightDedup<T> {
 
 /** A caller's way out: its signal, and the error it rejects with when the signal fires. */
 export interface CallerAbort {
-  readonly signal: AbortSignal | undefined;
+  readonly signal: CallSignal | undefined;
   readonly onAbort: () => Error;
-}
-
-/**
- * The part of an `AbortSignal` a call reads (the subgraph HTTP client): an `AbortSignal` fits it,
- * and so does the lighter signal a shared call gets here.
- */
-export interface CallSignal {
-  readonly aborted: boolean;
-  readonly reason?: unknown;
-  addEventListener(type: 'abort', listener: () => void, options?: { once?: boolean }): void;
-  removeEventListener(type: 'abort', listener: () => void): void;
-}
-
-/**
- * A shared call's abort signal. An `AbortController` per call (four per product page) and the
- * EventTarget listeners on its signal were ~1.5 % of the gateway's CPU; a call has one listener
- * (the HTTP client's), fired at most once, so a list does.
- */
-class FlightSignal implements CallSignal {
-  aborted = false;
-  reason: unknown = undefined;
-  private listeners: (() => void)[] = [];
-
-  addEventListener(_type: 'abort', listener: () => void): void {
-    if (!this.aborted) this.listeners.push(listener);
-  }
-
-  removeEventListener(_type: 'abort', listener: () => void): void {
-    const i = this.listeners.indexOf(listener);
-    if (i >= 0) this.listeners.splice(i, 1);
-  }
-
-  abort(reason: unknown): void {
-    if (this.aborted) return;
-    this.aborted = true;
-    this.reason = reason;
-    // Every listener fires once, as with `{ once: true }` on an AbortSignal.
-    const listeners = this.listeners;
-    this.listeners = [];
-    for (const listener of listeners) listener();
-  }
 }
 
 interface Flight<T> {
@@ -73,7 +36,7 @@ interface Flight<T> {
   /** Callers still waiting that could leave; the call is aborted when the last one does. */
   waiting: number;
   /** Set when the call was started with a caller that can leave. */
-  readonly signal: FlightSignal | undefined;
+  readonly signal: LightAbort | undefined;
 }
 
 export function createInflightDedup<T>(): InflightDedup<T> {
@@ -125,7 +88,7 @@ export function createInflightDedup<T>(): InflightDedup<T> {
       if (caller?.signal?.aborted) return { promise: Promise.reject(caller.onAbort()), shared: false };
       if (!inflight) scopes.set(scope, (inflight = new Map()));
       const calls = inflight;
-      const signal = caller?.signal ? new FlightSignal() : undefined;
+      const signal = caller?.signal ? new LightAbort() : undefined;
       const promise = fn(signal).finally(() => {
         calls.delete(key);
         size -= 1;

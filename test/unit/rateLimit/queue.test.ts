@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { createRateLimiter, createRateLimitQueue, type QueueDropReason, type RateLimiter } from '../../../src/rateLimit/index.ts';
+import { LightAbort, type CallSignal } from '../../../src/request/signal.ts';
 import { captureLogs } from '../../helpers/rateLimit.ts';
 
 // 10 per second: after the burst, one unit every 100 ms.
@@ -16,7 +17,7 @@ function setUp(queueSize = 10) {
       metrics: { onQueued: () => void events.queued++, onWaited: (_t, s) => void events.waited.push(s), onDropped: (_t, r) => void events.dropped.push(r), onDepth() {} },
     },
   );
-  const admit = (budgetMs = 10_000, signal?: AbortSignal) =>
+  const admit = (budgetMs = 10_000, signal?: CallSignal) =>
     queue.admit({ tier: 'premium', cost: 1, check: (maxDelayMs) => limiter.check(subject, 1, { maxDelayMs }), signal, budgetMs });
   return { limiter, queue, events, admit };
 }
@@ -52,8 +53,9 @@ describe('rate-limit queue (maxWait)', () => {
     const { limiter, admit, queue, events } = setUp(1);
     limiters.push(limiter);
     await exhaust(admit);
-    const gone = new AbortController();
-    const first = admit(10_000, gone.signal);
+    // The signal the rate-limit hook passes: Portico's light one, not an AbortController.
+    const gone = new LightAbort();
+    const first = admit(10_000, gone);
     await new Promise((r) => setImmediate(r));
     expect(queue.depth('premium')).toBe(1);
     // No room for a second.
