@@ -1,7 +1,5 @@
 import { LightAbort, type CallSignal } from '../request/signal.ts';
 
-export type { CallSignal } from '../request/signal.ts';
-
 /**
  * In-flight deduplication: identical concurrent calls share one execution. Callers get the
  * same resolved value, so it must be immutable (the data source shares the raw body text and

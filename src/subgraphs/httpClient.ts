@@ -1,5 +1,5 @@
 import { Agent, type Dispatcher } from 'undici';
-import type { CallSignal } from '../resilience/dedup.ts';
+import type { CallSignal } from '../request/signal.ts';
 import type { RawResponse } from './types.ts';
 
 /** Idle keep-alive connections to a subgraph live 30 s: well under a typical 60 s server idle timeout. */

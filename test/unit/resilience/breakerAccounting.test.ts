@@ -1,7 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createLogger } from '../../../src/logging/index.ts';
 import { createBreakerRegistry, SLOW_CALL_SWEEP_MS, type BreakerRegistry, type BreakerTransitionListener } from '../../../src/resilience/breakers.ts';
-import { createInflightDedup, type CallSignal } from '../../../src/resilience/dedup.ts';
+import type { CallSignal } from '../../../src/request/signal.ts';
+import { createInflightDedup } from '../../../src/resilience/dedup.ts';
 import { SubgraphFailure, TimeoutReason } from '../../../src/resilience/failures.ts';
 import { SlowCallWindow, slowRateExceeded } from '../../../src/resilience/slowCalls.ts';
 
