@@ -41,6 +41,7 @@ import { createStatusHistory, startSampling } from './health/history.ts';
 import type { PolicyEvaluator } from './authorization/index.ts';
 import { statusDataFor, type StatusSection } from './ops/statusData.ts';
 import { buildLane, traceHeaders, type Lane, type LaneParts } from './lane.ts';
+import { extend } from './runtime/objects.ts';
 
 export type LifecycleState = 'created' | 'starting' | 'ready' | 'draining' | 'stopped';
 
@@ -122,7 +123,7 @@ export function createPortico(config: Config, deps: PorticoDeps = {}): Portico {
   const tracing = config.tracing.enabled ? createTracing(config.tracing, { logger }) : undefined;
   // Synthetic probes: configured operations through this instance's own pipeline, every few seconds.
   const probes = config.probes.enabled
-    ? createProbes({ ...config.probes, probes: loadProbes(config.probes.file, config.probes.fileIsDefault) }, { logger, onResult: metrics.onProbeResult })
+    ? createProbes(extend(config.probes, { probes: loadProbes(config.probes.file, config.probes.fileIsDefault) }), { logger, onResult: metrics.onProbeResult })
     : undefined;
 
   // Resilience: shared by every subgraph data source of this instance.
@@ -149,14 +150,14 @@ export function createPortico(config: Config, deps: PorticoDeps = {}): Portico {
     : undefined;
   // Fair under overload: the request count charged at the edge (premium queues instead of a 429),
   // the cost charged once it is estimated, and each instance shedding its lowest tiers first.
-  const rateLimitOptions = { ...config.rateLimit, requestDeadlineMs: config.subgraphs.requestDeadlineMs };
+  const rateLimitOptions = extend(config.rateLimit, { requestDeadlineMs: config.subgraphs.requestDeadlineMs });
   const rateLimitEdge = limiter && createRateLimitEdge(limiter, rateLimitOptions, { metrics: metrics.rateLimitQueue });
   const rateLimitNoteOf = createRateLimitSubjectResolver(rateLimitOptions);
   // Always measured (metrics); sheds only when enabled.
   const overload = createOverloadGate(config.overload, { tierOf: (req) => limiter?.tierOf(rateLimitNoteOf(req).subject.tier) ?? rateLimitNoteOf(req).subject.tier, metrics: metrics.overload });
   // Entity and response cache: L1 in process, L2 in Redis when configured.
-  const cache = createCache({ ...config.cache, commandTimeoutMs: config.redis.commandTimeoutMs }, { logger, redis, observer: metrics.cache });
-  const policyFor = policyResolver({ ...config.subgraphs, slowCallMs: config.subgraphs.breaker.slowCallMs });
+  const cache = createCache(extend(config.cache, { commandTimeoutMs: config.redis.commandTimeoutMs }), { logger, redis, observer: metrics.cache });
+  const policyFor = policyResolver(extend(config.subgraphs, { slowCallMs: config.subgraphs.breaker.slowCallMs }));
   const dataSources = new Map<string, SubgraphDataSource>();
 
   // Authentication: one verifier per instance, holding the JWKS and verification caches.

@@ -15,6 +15,7 @@ import type { Logger } from 'pino';
 import { devKeysIn } from './devKeys.ts';
 import { AuthError } from './errors.ts';
 import { readBodyCapped } from '../runtime/body.ts';
+import { extend } from '../runtime/objects.ts';
 
 /** Outcome reported to `onJwksFetch`: a fetch succeeded, a fetch failed, or last-good keys were used. */
 export type JwksFetchOutcome = 'success' | 'failure' | 'stale';
@@ -97,7 +98,7 @@ export function createRemoteKeySource(options: RemoteKeySourceOptions, deps: Rem
     if (stopped.signal.aborted) throw new JwksFetchError('key source closed');
     if (Date.now() < lastFailureAt + cooldownMs) throw new JwksFetchError('JWKS fetch backing off after a failure');
     try {
-      const response = await fetch(href, { ...init, signal: AbortSignal.any([init.signal, stopped.signal]) });
+      const response = await fetch(href, extend(init, { signal: AbortSignal.any([init.signal, stopped.signal]) }));
       if (response.status !== 200) {
         await response.body?.cancel();
         throw new Error(`JWKS endpoint answered HTTP ${response.status}`);

@@ -3,6 +3,7 @@
  * collects every problem and throws them together, like the rest of Portico's config.
  */
 import type { TokenVerifierOptions } from './types.ts';
+import { extend } from '../runtime/objects.ts';
 
 /**
  * Asymmetric algorithms accepted when none are configured: what mainstream IdPs sign with
@@ -215,5 +216,5 @@ export function resolveTokenVerifierOptions(options: TokenVerifierOptions): Reso
   };
   if (typeof resolved.tierClaim !== 'string' || resolved.tierClaim === '') problems.push('tierClaim must be a non-empty claim name');
   if (problems.length > 0 || resolved.keySource === undefined) throw new TokenVerifierConfigError(problems);
-  return Object.freeze({ ...resolved, keySource: resolved.keySource });
+  return Object.freeze(extend(resolved, { keySource: resolved.keySource }));
 }

@@ -6,6 +6,7 @@ import { filterOperation } from './filter.ts';
 import type { AuthorizationIndex } from './requirementIndex.ts';
 import { evaluateRequirement, type Access, type Denial, type Requirement } from './requirements.ts';
 import type { AuthorizationMode, AuthorizationResult, PolicyEvaluator, RemovedField } from './types.ts';
+import { extend } from '../runtime/objects.ts';
 
 /** Permission key of a document that touches no requirement: everyone gets the same result. */
 export const PUBLIC_PERMISSION_KEY = 'public';
@@ -100,7 +101,7 @@ export function authorizeOperation(options: AuthorizeOperationOptions): Authoriz
       denials.size === 0
         ? { document, removed: NOTHING_REMOVED, nothingToExecute: false, overflow: false }
         : filterOperation(index, analysis, operation, document, denials);
-    outcome = { ...filtered, permissionKey: permissionKeyOf(analysis.touched, outcomes) };
+    outcome = extend(filtered, { permissionKey: permissionKeyOf(analysis.touched, outcomes) });
     if (analysis.results.size >= MAX_CACHED_RESULTS_PER_DOCUMENT) {
       const oldest = analysis.results.keys().next();
       if (oldest.done !== true) analysis.results.delete(oldest.value);

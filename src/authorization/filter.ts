@@ -17,6 +17,7 @@ import { rebuildDocument, type FilteredSelectionSet } from './rebuild.ts';
 import type { AuthorizationIndex } from './requirementIndex.ts';
 import type { Denial, Requirement } from './requirements.ts';
 import { AUTHORIZATION_TYPENAME_ALIAS, type FilterOutcome, type OperationAnalysis, type RemovedField } from './types.ts';
+import { extend } from '../runtime/objects.ts';
 
 /**
  * The principal-dependent half of authorization: removes the fields one set of denials forbids
@@ -137,10 +138,10 @@ export function filterOperation(
           continue;
         }
         changed = true;
-        selections.push({ ...selection, selectionSet: inner.selectionSet });
+        selections.push(extend(selection, { selectionSet: inner.selectionSet }));
         charge(inner.entries.length);
         for (const entry of inner.entries) {
-          entries.push({ ...entry, path: [responseName, ...entry.path], wrappers: [wrappers, ...entry.wrappers] });
+          entries.push(extend(entry, { path: [responseName, ...entry.path], wrappers: [wrappers, ...entry.wrappers] }));
         }
       } else if (selection.kind === Kind.INLINE_FRAGMENT) {
         const type = selection.typeCondition ? schema.getType(selection.typeCondition.name.value) : parentType;
@@ -154,7 +155,7 @@ export function filterOperation(
           continue;
         }
         changed = true;
-        selections.push({ ...selection, selectionSet: inner.selectionSet });
+        selections.push(extend(selection, { selectionSet: inner.selectionSet }));
         charge(inner.entries.length);
         entries.push(...inner.entries);
       } else {
@@ -169,7 +170,7 @@ export function filterOperation(
     }
     if (!changed) return { selectionSet, changed, entries };
     if (removedHere) selections.push(TYPENAME_ALIAS_FIELD);
-    return { selectionSet: { ...selectionSet, selections }, changed, entries };
+    return { selectionSet: extend(selectionSet, { selections }), changed, entries };
   };
 
   const rootType = schema.getRootType(operation.operation);

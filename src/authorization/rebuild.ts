@@ -1,5 +1,6 @@
 import { Kind, visit, type DocumentNode, type FragmentDefinitionNode, type OperationDefinitionNode, type SelectionSetNode } from 'graphql';
 import { AUTHORIZATION_TYPENAME_ALIAS } from './types.ts';
+import { extend } from '../runtime/objects.ts';
 
 /** A selection set after filtering; `changed` when anything was removed from it or below it. */
 export interface FilteredSelectionSet {
@@ -46,7 +47,7 @@ export function rebuildDocument(
   for (const definition of document.definitions) {
     if (definition.kind !== Kind.FRAGMENT_DEFINITION || !reachable.has(definition.name.value)) continue;
     const filtered = filteredFragments.get(definition.name.value);
-    fragmentDefinitions.push(filtered?.changed ? { ...definition, selectionSet: filtered.selectionSet } : definition);
+    fragmentDefinitions.push(filtered?.changed ? extend(definition, { selectionSet: filtered.selectionSet }) : definition);
   }
   const usedVariables = new Set<string>();
   const collectVariables = {
@@ -57,13 +58,12 @@ export function rebuildDocument(
   visit(root, collectVariables);
   for (const directive of operation.directives ?? []) visit(directive, collectVariables);
   for (const fragment of fragmentDefinitions) visit(fragment.selectionSet, collectVariables);
-  const filteredOperation: OperationDefinitionNode = {
-    ...operation,
+  const filteredOperation: OperationDefinitionNode = extend(operation, {
     selectionSet: root,
     variableDefinitions: operation.variableDefinitions?.filter((definition) =>
       usedVariables.has(definition.variable.name.value),
     ),
-  };
+  });
 
   const hasExecutableField = (selectionSet: SelectionSetNode, seen: Set<string>): boolean =>
     selectionSet.selections.some((selection) => {
@@ -76,7 +76,7 @@ export function rebuildDocument(
     });
 
   return {
-    document: { ...document, definitions: [filteredOperation, ...fragmentDefinitions] },
+    document: extend(document, { definitions: [filteredOperation, ...fragmentDefinitions] }),
     nothingToExecute: !hasExecutableField(root, new Set()),
   };
 }

@@ -9,6 +9,7 @@ import { responseCacheControl, type PolicySettings } from './policy.ts';
 import { createResponseCache } from './responseCache.ts';
 import { createMemoryTier, createRedisTier } from './tiers.ts';
 import type { CacheObserver, CacheStatus, CacheSubgraphStats } from './types.ts';
+import { extend } from '../runtime/objects.ts';
 
 export { DEFAULT_CACHE_STALE_IF_ERROR_S, DEFAULT_CACHE_SWR_S, parseCacheControl, freshnessOf, responseCacheControl } from './policy.ts';
 export { DEFAULT_CACHE_L1_MAX_ENTRIES, DEFAULT_CACHE_L1_TTL_MS } from './tiers.ts';
@@ -126,7 +127,7 @@ export function createCache(options: CacheOptions, deps: CacheDeps): Cache {
       const subgraphs: Record<string, CacheSubgraphStats> = {};
       for (const [name, c] of counters) {
         const lookups = c.hits + c.stale + c.misses;
-        subgraphs[name] = { ...c, hitRatio: lookups === 0 ? null : (c.hits + c.stale) / lookups };
+        subgraphs[name] = extend(c, { hitRatio: lookups === 0 ? null : (c.hits + c.stale) / lookups });
       }
       const redis = deps.redis ? (deps.redis.status === 'ready' ? 'connected' : 'unavailable') : null;
       return { enabled: options.enabled, levels: l2 ? 'memory+redis' : 'memory', l1Entries: l1.size, responses: { entries: responses.size, ...responseCounts }, redis, subgraphs };

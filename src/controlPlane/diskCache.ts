@@ -1,5 +1,6 @@
 import { mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { extend } from '../runtime/objects.ts';
 
 /**
  * The last good supergraph on local disk (PORTICO_SUPERGRAPH_CACHE_DIR), so an instance started
@@ -43,7 +44,7 @@ export function createSupergraphDiskCache(dir: string, hashOf: (sdl: string) => 
         () => (state = { lastWrite: new Date().toISOString(), lastError: null }),
         (err: NodeJS.ErrnoException) => {
           const reason = err.code ?? String(err);
-          state = { ...state, lastError: reason };
+          state = extend(state, { lastError: reason });
           onError(reason);
         },
       );

@@ -9,6 +9,7 @@ import { firstSupergraph } from './initial.ts';
 import { ANNOUNCE_EVERY_MS, announceServing, firstLine, followDeployment, overrideDecision, readDecision, readLatestPushed, recordDecision, withdrawServing } from './shared.ts';
 import { statusView } from './status.ts';
 import type { ControlPlane, ControlPlaneDeps, ControlPlaneOptions, Decision, RunningCanary, Serving, SupergraphVersion } from './types.ts';
+import { extend } from '../runtime/objects.ts';
 
 export { type Lane, type LaneSummary, type RequestOutcome, type CanaryPolicy } from './canary.ts';
 export { FETCH_OUTCOMES, SOURCE_KINDS, type FetchOutcome, type SourceKind, type SupergraphVersion } from './types.ts';
@@ -74,7 +75,7 @@ export function createControlPlane(options: ControlPlaneOptions, deps: ControlPl
     // The gateway validates and builds synchronously; a throw leaves the old schema serving.
     update!(prepareForGateway(v.sdl));
     previous = stable;
-    stable = { ...v, since };
+    stable = extend(v, { since });
     lastRejection = undefined;
     reloads.success++;
     deps.onReload?.('success');
@@ -293,7 +294,7 @@ export function createControlPlane(options: ControlPlaneOptions, deps: ControlPl
       const fileStart = file ? { manager: file, source: fileSource!, onChange: onFileChange } : undefined;
       const first = await firstSupergraph({ http, pushed, file: fileStart, cache }, { log, onFetch: deps.onFetch });
       fileCleanup = first.cleanup;
-      stable = { ...first.version, since: first.since ?? new Date() };
+      stable = extend(first.version, { since: first.since ?? new Date() });
       log.info({ event: 'supergraph_loaded', hash: stable.hash, source: stable.source }, `supergraph ${stable.hash} from ${stable.source}`);
       if (!first.version.source.startsWith('cache:')) persist();
       http?.start();

@@ -1,6 +1,7 @@
 import type { ApolloServerPlugin } from '@apollo/server';
 import type { PorticoContext } from '../request/context.ts';
 import { degradationReport } from './report.ts';
+import { extend } from '../runtime/objects.ts';
 
 /**
  * Turns what the subgraph data source recorded into response-shaped errors and an
@@ -15,7 +16,7 @@ export function degradationPlugin(): ApolloServerPlugin<PorticoContext> {
           const result = response.body.singleResult;
           const { errors, summary } = degradationReport(result.data, contextValue.degraded);
           result.errors = [...(result.errors ?? []), ...errors];
-          result.extensions = { ...result.extensions, degraded: summary };
+          result.extensions = extend(result.extensions, { degraded: summary });
         },
       };
     },

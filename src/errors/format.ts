@@ -3,6 +3,7 @@ import { GraphQLError, type GraphQLFormattedError } from 'graphql';
 import type { Logger } from '../logging/index.ts';
 import { boundClientMessage } from './clientText.ts';
 import { ErrorCode } from './catalogue.ts';
+import { extend } from '../runtime/objects.ts';
 
 /** Extensions a client may see; anything else (exception, stacktrace, internals) is dropped. */
 const SAFE_EXTENSIONS = new Set(['code', 'serviceName', 'breakerKey', 'affectedPaths', 'affectedPathCount', 'stale', 'measured', 'limit', 'retryAfter', 'tier', 'pathCount', 'http']);
@@ -27,7 +28,7 @@ export function formatErrorFor(options: { readonly isProduction: boolean }, logg
       logger.error({ err: original, path: formatted.path }, 'internal error in GraphQL execution');
       if (options.isProduction) return { message: 'Internal server error', ...(formatted.path ? { path: formatted.path } : {}), extensions };
     }
-    return { ...formatted, message: boundClientMessage(formatted.message), extensions };
+    return extend(formatted, { message: boundClientMessage(formatted.message), extensions });
   };
 }
 

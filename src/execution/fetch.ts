@@ -9,6 +9,7 @@
 import { ERRORS, errorCodeDef } from '@apollo/federation-internals';
 import type { FetchDataRewrite, QueryPlanSelectionNode } from '@apollo/query-planner';
 import { GraphQLError, isAbstractType, isInterfaceType, isObjectType, type GraphQLSchema } from 'graphql';
+import { extend } from '../runtime/objects.ts';
 
 export type ResponsePath = (string | number)[];
 
@@ -263,7 +264,7 @@ export function downstreamServiceError(original: any, serviceName: string, pathO
   let { message } = original;
   const { extensions } = original;
   if (!message) message = `Error while fetching subquery from service "${serviceName}"`;
-  const options = { originalError: original, path: pathOf(original.path), extensions: { ...extensions, serviceName } };
+  const options = { originalError: original, path: pathOf(original.path), extensions: extend(extensions, { serviceName }) };
   const codeDef = errorCodeDef(original);
   if (!codeDef && extensions?.code) return new GraphQLError(message, options);
   return (codeDef ?? ERRORS.DOWNSTREAM_SERVICE_ERROR).err(message, options);

@@ -203,6 +203,16 @@ interface CachedFigures {
 }
 
 /**
+ * One request's figures, written out field by field. Why not `{ ...cached, cost }`: on Node 20's
+ * V8 an object literal that starts with a spread and goes on gets a map outside the transition
+ * tree, so every call builds new maps, several times slower, and keeps young objects through
+ * scavenges (docs/benchmarks.md, issue 20, session 11). ESLint refuses the pattern in src/.
+ */
+function figuresOf(cached: CachedFigures, cost: number): OperationFigures {
+  return { bytes: cached.bytes, tokens: cached.tokens, depth: cached.depth, aliases: cached.aliases, rootFields: cached.rootFields, cost };
+}
+
+/**
  * Creates the operation limits for one supergraph: the cost index (weights, list sizes) is
  * built here, once.
  * @throws Error when an option is invalid (all problems in one message).
@@ -250,11 +260,11 @@ export function createOperationLimits(options: OperationLimitsOptions, deps: Ope
         rootFields = Math.max(rootFields, structure.rootFields);
       }
       const fixedCost = operations.every((operation) => (operation.variableDefinitions ?? []).length === 0);
-      cached = { ...text, depth, aliases, rootFields, cost: fixedCost ? maxCost(operations, fragments, undefined) : undefined };
+      cached = { bytes: text.bytes, tokens: text.tokens, depth, aliases, rootFields, cost: fixedCost ? maxCost(operations, fragments, undefined) : undefined };
       perOperation.set(key, cached);
     }
-    if (cached.cost !== undefined) return { ...cached, cost: cached.cost };
-    return { ...cached, cost: maxCost(operations, fragments ?? fragmentsOf(document), variables) };
+    // Field by field, not `{ ...cached, cost }`: see figuresOf.
+    return figuresOf(cached, cached.cost ?? maxCost(operations, fragments ?? fragmentsOf(document), variables));
   };
 
   return {

@@ -1,6 +1,7 @@
 import type { BreakerState, BreakerTransitionListener } from '../resilience/breakers.ts';
 import type { SubgraphCallObserver } from '../subgraphs/types.ts';
 import { bucketOf, LATENCY_BOUNDS_MS, quantile } from './subgraphStats.ts';
+import { extend } from '../runtime/objects.ts';
 
 /**
  * The status page's pictures: per subgraph, call rate, error rate and p99 over the last 15
@@ -189,7 +190,7 @@ export function timelineSegments(transitions: readonly BreakerTransitionRecord[]
     state = t.to;
   }
   segments.push({ x0: (start - from) / span, x1: 1, state: inWindow.length ? state : current });
-  return segments.map((s) => ({ ...s, x0: round4(s.x0), x1: round4(s.x1) }));
+  return segments.map((s) => (extend(s, { x0: round4(s.x0), x1: round4(s.x1) })));
 }
 
 function round2(n: number): number {

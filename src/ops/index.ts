@@ -16,6 +16,7 @@ import { registerSupergraphAdmin, type SupergraphAdmin } from './supergraphAdmin
 import { registerCacheAdmin, type CacheAdmin } from './cacheAdmin.ts';
 import { opsError } from './errors.ts';
 import { STATUS_PAGE_CSP, STATUS_PAGE_HTML } from './statusPage.ts';
+import { extend } from '../runtime/objects.ts';
 
 /**
  * The ops plane of one instance (ARCHITECTURE.md): a listener of its own, never routed through
@@ -181,7 +182,7 @@ export function createOpsServer(options: OpsServerOptions, deps: OpsServerDeps):
     const supergraph = state ? { hash: state.hash, loadedAt: state.loadedAt.toISOString() } : null;
     if (outcome === 'failure') {
       const reason = state?.lastRejection?.reason ?? 'rejected';
-      return reply.code(422).send({ ...opsError(ErrorCode.SUPERGRAPH_REJECTED, `new supergraph rejected, the last good one keeps serving: ${reason}`), outcome, supergraph });
+      return reply.code(422).send(extend(opsError(ErrorCode.SUPERGRAPH_REJECTED, `new supergraph rejected, the last good one keeps serving: ${reason}`), { outcome, supergraph }));
     }
     return reply.send({ outcome, supergraph });
   });

@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ControlPlane } from '../controlPlane/index.ts';
 import { ErrorCode } from '../errors/catalogue.ts';
 import { opsError } from './errors.ts';
+import { extend } from '../runtime/objects.ts';
 
 export type SupergraphAdmin = Pick<ControlPlane, 'status' | 'promote' | 'abort'>;
 
@@ -23,8 +24,8 @@ export function registerSupergraphAdmin(
       const result = await admin[action]();
       audit(req, `${action}_supergraph`, { ok: result.ok, message: result.message });
       const status = admin.status();
-      const body = { ...result, serving: status.serving, canary: status.canary && { hash: status.canary.hash, percent: status.canary.percent } };
-      if (!result.ok) return reply.code(409).send({ ...opsError(ErrorCode.NO_CANARY, result.message), ...body });
+      const body = extend(result, { serving: status.serving, canary: status.canary && { hash: status.canary.hash, percent: status.canary.percent } });
+      if (!result.ok) return reply.code(409).send(extend(opsError(ErrorCode.NO_CANARY, result.message), body));
       return reply.send(body);
     });
   }

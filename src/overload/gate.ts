@@ -4,6 +4,7 @@ import { refusalBody } from '../errors/refusal.ts';
 import { requestState } from '../request/state.ts';
 import { isShed, nextShedState, NO_SHEDDING, pressureOf, rankOf, type OverloadThresholds, type ShedState } from './decision.ts';
 import { createOverloadMonitor, type OverloadMonitor } from './monitor.ts';
+import { extend } from '../runtime/objects.ts';
 
 /**
  * Defaults (docs/overload.md, "How the default works"):
@@ -111,7 +112,7 @@ export function createOverloadGate(options: OverloadGateOptions, deps: OverloadG
   function snapshot(): OverloadSnapshot {
     const { pressure, level: shed } = current();
     const signals = monitor.signals();
-    return { ...signals, pressure, shedTiers: enabled ? order.slice(0, shed) : [] };
+    return extend(signals, { pressure, shedTiers: enabled ? order.slice(0, shed) : [] });
   }
   deps.metrics?.bind(snapshot);
   deps.metrics?.declareTiers?.(order);

@@ -69,9 +69,11 @@ export function loadProbes(path: string, missingIsEmpty: boolean): ProbeDefiniti
 
 /** The request body a probe sends. */
 export function probeBody(p: ProbeDefinition): string {
+  // Keys left undefined are not written.
   return JSON.stringify({
-    ...(p.query !== undefined ? { query: p.query } : { extensions: { persistedQuery: { version: 1, sha256Hash: p.id } } }),
-    ...(p.operationName ? { operationName: p.operationName } : {}),
-    ...(p.variables ? { variables: p.variables } : {}),
+    query: p.query,
+    extensions: p.query === undefined ? { persistedQuery: { version: 1, sha256Hash: p.id } } : undefined,
+    operationName: p.operationName || undefined,
+    variables: p.variables || undefined,
   });
 }

@@ -3,6 +3,7 @@ import type { RedisClient } from '../redis/client.ts';
 import { withDeadline } from '../redis/deadline.ts';
 import { initialMode, modeOf, transition, unavailableReason, type ModeMachine } from './mode.ts';
 import type { RateLimitFailMode, RateLimiterMode } from './types.ts';
+import { extend } from '../runtime/objects.ts';
 
 /**
  * How often a limiter in fallback checks that Redis answers again, ms. With ioredis reconnecting
@@ -59,7 +60,7 @@ export function createModeTracker(options: ModeTrackerOptions, deps: ModeTracker
     if (currentMode === 'redis') logger.info(fields, 'rate limiting is shared through Redis');
     else {
       const effect = failMode === 'open' ? 'fell back to per-instance limits' : 'is rejecting requests (failMode closed)';
-      logger.warn({ ...fields, err: error }, `rate limiting ${effect}: ${reason}`);
+      logger.warn(extend(fields, { err: error }), `rate limiting ${effect}: ${reason}`);
     }
     deps.onModeChange(currentMode);
   }

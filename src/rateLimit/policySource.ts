@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { RedisClient } from '../redis/client.ts';
 import { withDeadline } from '../redis/deadline.ts';
+import { extend } from '../runtime/objects.ts';
 import {
   DEFAULT_RATE_LIMIT_POLICIES,
   parsePoliciesDocument,
@@ -83,7 +84,7 @@ export interface PolicySource {
 export function createPolicySource(options: PolicySourceOptions, deps: PolicySourceDeps): PolicySource {
   const { logger, redis } = deps;
   const { fallbackTier, policiesKey } = options;
-  const configured = validatePolicies({ ...DEFAULT_RATE_LIMIT_POLICIES, ...options.policies });
+  const configured = validatePolicies(extend(DEFAULT_RATE_LIMIT_POLICIES, options.policies));
   if (!Object.hasOwn(configured, fallbackTier)) {
     const tiers = Object.keys(configured).join(', ');
     throw new Error(`rate-limit fallbackTier "${fallbackTier}" has no policy (tiers: ${tiers})`);
@@ -127,7 +128,7 @@ export function createPolicySource(options: PolicySourceOptions, deps: PolicySou
   }
 
   function applyOverrides(overrides: RateLimitPolicies, source: string): void {
-    effective = Object.freeze({ ...configured, ...overrides });
+    effective = Object.freeze(extend(configured, overrides));
     deps.onChange();
     logger.info({ event: 'rate_limit_policies', source, policies: effective }, 'rate-limit policies updated');
   }

@@ -1,6 +1,7 @@
 import { Cluster, Redis, type RedisOptions } from 'ioredis';
 import type { Logger } from 'pino';
 import { describeRedisTarget, parseRedisUrl, type RedisTarget } from './url.ts';
+import { extend } from '../runtime/objects.ts';
 
 /**
  * The one Redis client of a gateway process, shared by everything that keeps state across
@@ -121,8 +122,7 @@ function connect(target: RedisTarget, common: RedisOptions): RedisClient {
     case 'single':
       return new Redis(target.url, common);
     case 'sentinel':
-      return new Redis({
-        ...common,
+      return new Redis(extend(common, {
         sentinels: target.sentinels.map((s) => ({ host: s.host, port: s.port })),
         name: target.masterName,
         db: target.db,
@@ -136,7 +136,7 @@ function connect(target: RedisTarget, common: RedisOptions): RedisClient {
         // Subscribe to +switch-master on the sentinels: the client drops the old primary as soon
         // as a failover is decided, instead of waiting for its socket to time out.
         failoverDetector: true,
-      });
+      }));
     case 'cluster':
       return new Cluster(
         target.nodes.map((n) => ({ host: n.host, port: n.port })),
@@ -154,13 +154,13 @@ function connect(target: RedisTarget, common: RedisOptions): RedisClient {
           // first node did not run the command.
           retryDelayOnFailover: 0,
           retryDelayOnClusterDown: 0,
-          redisOptions: {
-            // The cluster's own offline queue and retry strategy (above) replace the per-node ones.
-            ...withoutClusterManaged(common),
-            ...(target.username ? { username: target.username } : {}),
-            ...(target.password ? { password: target.password } : {}),
-            ...(target.tls ? { tls: {} } : {}),
-          },
+          // The cluster's own offline queue and retry strategy (above) replace the per-node ones.
+          redisOptions: Object.assign(
+            withoutClusterManaged(common),
+            target.username ? { username: target.username } : {},
+            target.password ? { password: target.password } : {},
+            target.tls ? { tls: {} } : {},
+          ),
         },
       );
     default: {

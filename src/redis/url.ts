@@ -108,7 +108,7 @@ function parts(rest: string): { username?: string; password?: string; hosts: str
   const colon = creds.indexOf(':');
   const username = decode(colon >= 0 ? creds.slice(0, colon) : creds);
   const password = colon >= 0 ? decode(creds.slice(colon + 1)) : undefined;
-  return { ...(username ? { username } : {}), ...(password ? { password } : {}), hosts, path, query };
+  return { hosts, path, query, ...(username ? { username } : {}), ...(password ? { password } : {}) };
 }
 
 function decode(s: string): string {

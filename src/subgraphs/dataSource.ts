@@ -198,7 +198,7 @@ export class SubgraphDataSource implements GraphQLDataSource<PorticoContext & Re
     const timeoutMs = Math.max(1, Math.floor(Math.min(policy.timeoutMs, remaining)));
     const callHeaders = this.requestHeaders(ctx);
     const { identityKey } = callHeaders;
-    const headers = span ? { ...callHeaders.headers, traceparent: span.traceparent } : callHeaders.headers;
+    const headers = span ? Object.assign({}, callHeaders.headers, { traceparent: span.traceparent }) : callHeaders.headers;
     const canRetry = this.options.retry && shape.operationType === 'query';
 
     const exec = async (signal: CallSignal | undefined): Promise<SharedCall> => {
@@ -258,7 +258,7 @@ export class SubgraphDataSource implements GraphQLDataSource<PorticoContext & Re
     if (!ctx.subgraphCallHeaders) {
       const identity = this.deps.identityHeadersFor?.(ctx) ?? {};
       // A deduplicated call carries the leader's request id; followers log theirs with the call.
-      ctx.subgraphCallHeaders = { headers: { ...this.deps.traceHeadersFor?.(ctx), ...identity }, identityKey: JSON.stringify(identity) };
+      ctx.subgraphCallHeaders = { headers: Object.assign({}, this.deps.traceHeadersFor?.(ctx), identity), identityKey: JSON.stringify(identity) };
     }
     return ctx.subgraphCallHeaders;
   }

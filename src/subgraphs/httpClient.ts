@@ -126,7 +126,7 @@ export function createSubgraphHttpClient(options: { keepAliveMs?: number; connec
           },
         };
         try {
-          agent.dispatch({ origin, path, method: 'POST', headers: { ...BASE_HEADERS, ...headers }, body }, handler);
+          agent.dispatch({ origin, path, method: 'POST', headers: Object.assign({}, BASE_HEADERS, headers), body }, handler);
         } catch (err) {
           finish();
           reject(err as Error);

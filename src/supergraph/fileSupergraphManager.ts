@@ -5,6 +5,7 @@ import { dirname, resolve } from 'node:path';
 import type { SupergraphManager } from '@apollo/gateway';
 import type { Logger } from '../logging/index.ts';
 import { prepareForGateway } from './prepare.ts';
+import { extend } from '../runtime/objects.ts';
 
 /** Editors and `cp` write in several steps; wait for the burst of events to settle. */
 export const DEFAULT_RELOAD_DEBOUNCE_MS = 150;
@@ -92,7 +93,7 @@ export function createFileSupergraphManager(
   }
 
   function reject(reason: string): 'failure' {
-    if (current) current = { ...current, lastRejection: { at: new Date(), reason }, reloads: bump(current, 'failure') };
+    if (current) current = extend(current, { lastRejection: { at: new Date(), reason }, reloads: bump(current, 'failure') });
     log.error({ event: 'supergraph_reload', outcome: 'failure', reason, servingHash: current?.hash }, `supergraph rejected, keeping the last good one: ${reason}`);
     deps.onReload?.('failure', { reason });
     return 'failure';
@@ -142,9 +143,9 @@ export function createFileSupergraphManager(
   };
 }
 
-function bump(state: SupergraphState | undefined, key: 'success' | 'failure') {
+function bump(state: SupergraphState | undefined, key: 'success' | 'failure'): { success: number; failure: number } {
   const r = state?.reloads ?? { success: 0, failure: 0 };
-  return { ...r, [key]: r[key] + 1 };
+  return key === 'success' ? { success: r.success + 1, failure: r.failure } : { success: r.success, failure: r.failure + 1 };
 }
 
 function firstLine(err: unknown): string {

@@ -2,6 +2,7 @@ import { createOtlpHttpExportDelegate, convertLegacyHttpOptions } from '@opentel
 import type { TraceAttributes } from '../request/context.ts';
 import type { Logger } from '../logging/index.ts';
 import { exportBody } from './export.ts';
+import { extend } from '../runtime/objects.ts';
 
 /**
  * Spans waiting to be exported, already written as OTLP JSON bytes (./export.ts), sent in batches by
@@ -77,7 +78,7 @@ export function createSpanBatcher(options: SpanBatcherOptions, logger: Logger): 
     const now = Date.now();
     if (now - lastWarn < WARN_EVERY_MS) return;
     lastWarn = now;
-    logger.warn({ ...fields, dropped }, `${message}; ${dropped} spans dropped so far for a full queue (said at most once a minute)`);
+    logger.warn(extend(fields, { dropped }), `${message}; ${dropped} spans dropped so far for a full queue (said at most once a minute)`);
   }
 
   return {

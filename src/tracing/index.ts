@@ -10,6 +10,7 @@ import { createSpanBatcher } from './batch.ts';
 import { OtlpSpanKind, otlpSpan, spanItems, type OtlpSpan } from './export.ts';
 import { LightSpan, unrecordedSpan } from './light.ts';
 import { ratioSampler } from './sampling.ts';
+import { extend } from '../runtime/objects.ts';
 
 /**
  * OpenTelemetry traces of the gateway (issue 19): a span per request, one per stage (parse,
@@ -166,14 +167,13 @@ export function createTracing(options: TracingOptions, deps: TracingDeps): Traci
         parentSpanId: requestSpanId,
         startedAt: l.startedAt,
         endedAt: l.endedAt ?? now,
-        attributes: keptAttr ? { ...l.attributes, ...keptAttr } : l.attributes,
+        attributes: keptAttr ? extend(l.attributes, keptAttr) : l.attributes,
         error: l.errorCode,
         links: l.links,
       }));
     }
     const method = String(r.attributes['http.request.method']);
-    const attributes: TraceAttributes = {
-      ...r.attributes,
+    const attributes: TraceAttributes = extend(r.attributes, {
       // The operation as the lifecycle plugin noted it on the shared note (Apollo clones the context).
       'graphql.operation.type': state.operation?.type,
       'graphql.operation.name': state.operation?.name,
@@ -184,7 +184,7 @@ export function createTracing(options: TracingOptions, deps: TracingDeps): Traci
       ...(kept !== undefined && degraded > 0 && degradedAttributes(state)),
       'portico.probe': state.probe,
       ...keptAttr,
-    };
+    });
     spans.push(otlpSpan({
       name: `${method} ${String(r.attributes['url.path'])}`,
       kind: OtlpSpanKind.SERVER,
