@@ -19,6 +19,13 @@ function widths(mode: 'held' | 'raw', supergraph: string, width: 'as-is' | 'two-
   return JSON.parse(r.stdout) as Widths;
 }
 
+function expectAllOneByte(held: Widths): void {
+  expect(held.fields).toBeGreaterThan(10);
+  expect(held.twoByteFieldKeys).toEqual([]);
+  expect(held.twoByteAnswerKeys).toEqual([]);
+  expect(held.twoByteResponse).toBe(false);
+}
+
 describe('supergraph names held one byte a character (src/supergraph/names.ts)', () => {
   // Node 20's V8 leaves two-byte copies of ASCII field names in its string table while
   // @apollo/federation-internals builds a supergraph; every answer and response with those keys
@@ -26,20 +33,12 @@ describe('supergraph names held one byte a character (src/supergraph/names.ts)',
   // the public benchmark). Through prepareForGateway the names are entered one-byte first.
   for (const supergraph of ['schemas/supergraph.graphql', 'bench/public/supergraph.graphql']) {
     it(`${supergraph}: schema keys, parsed answers and the response stay one-byte`, () => {
-      const held = widths('held', supergraph);
-      expect(held.fields).toBeGreaterThan(10);
-      expect(held.twoByteFieldKeys).toEqual([]);
-      expect(held.twoByteAnswerKeys).toEqual([]);
-      expect(held.twoByteResponse).toBe(false);
+      expectAllOneByte(widths('held', supergraph));
     }, 120_000);
   }
 
   it('an SDL held two bytes a character (one non-Latin-1 character anywhere) still gives one-byte names', () => {
-    const held = widths('held', 'bench/public/supergraph.graphql', 'two-byte');
-    expect(held.fields).toBeGreaterThan(10);
-    expect(held.twoByteFieldKeys).toEqual([]);
-    expect(held.twoByteAnswerKeys).toEqual([]);
-    expect(held.twoByteResponse).toBe(false);
+    expectAllOneByte(widths('held', 'bench/public/supergraph.graphql', 'two-byte'));
   }, 120_000);
 
   it('the fixture sees two-byte keys where names.ts is not in the way', () => {
