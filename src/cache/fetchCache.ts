@@ -379,12 +379,12 @@ function merge(slots: readonly Slot[], misses: readonly number[], fetched: Gatew
     if (!path || path[0] !== '_entities' || typeof path[1] !== 'number') return e;
     return extend(e, { path: ['_entities', misses[path[1]] ?? path[1], ...path.slice(2)] });
   });
-  return extend(fetched, { data: extend((fetched.data ?? {}), { _entities: entities }), ...(errors ? { errors } : {}) });
+  return extend(fetched, { data: extend(fetched.data, { _entities: entities }), ...(errors ? { errors } : {}) });
 }
 
 /**
  * A copy of a fetch's variables with other representations. Not `{ ...variables,
- * representations }`: on Node 20's V8 that literal takes a slow path (see eslint.config.js).
+ * representations }`: on Node 20's V8 that literal takes a slow path (src/runtime/objects.ts).
  * Without a prototype, a variable named `__proto__` stays an own property, as with the spread.
  */
 function withRepresentations(variables: Record<string, any> | undefined, representations: unknown[]): Record<string, any> {

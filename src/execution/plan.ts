@@ -262,7 +262,7 @@ async function executeFetch(execution: Execution, fetch: FetchNode, cursor: Curs
   if (representations.length < 1) return;
   if ('representations' in variables) throw new Error('Variables cannot contain key "representations"');
   // Added to the fetch's own variables object (made above, used by nothing else): a copy
-  // through `{ ...variables, representations }` takes V8's slow path on Node 20 (see eslint.config.js).
+  // through `{ ...variables, representations }` takes V8's slow path on Node 20 (src/runtime/objects.ts).
   variables['representations'] = representations;
   const received = await send(variables);
   if (!received) return;

@@ -190,7 +190,7 @@ export function timelineSegments(transitions: readonly BreakerTransitionRecord[]
     state = t.to;
   }
   segments.push({ x0: (start - from) / span, x1: 1, state: inWindow.length ? state : current });
-  return segments.map((s) => (extend(s, { x0: round4(s.x0), x1: round4(s.x1) })));
+  return segments.map((s) => extend(s, { x0: round4(s.x0), x1: round4(s.x1) }));
 }
 
 function round2(n: number): number {
