@@ -20,11 +20,10 @@ const ADMIN = 'cache-test-admin-token-0123456789';
  */
 const STEADY = { PORTICO_CACHE_TTLS: 'inventory=60' };
 /**
- * Redis's command deadline in these tests. They assert that what one instance fetched is a hit
- * on another; on the default 50 ms, a read a busy CI machine delays (or a Cluster node's first
- * connection) is, rightly, answered as a miss and fetched, and a CI run once counted one call
- * more than expected. The miss path has its own tests: Redis down below, the chaos suite's
- * Redis SIGSTOP.
+ * Redis's command deadline in these tests. They count subgraph calls to show that what one
+ * instance fetched is a hit on another; on the default 50 ms, a read a busy CI machine delays is,
+ * rightly, a miss and a fetch, which would count as a call. The miss path has its own tests:
+ * Redis down below, the chaos suite's Redis SIGSTOP.
  */
 const SHARED_READ_DEADLINE_MS = '1000';
 const bearer = async (sub: string, scopes: string[] = []) => ({ authorization: `Bearer ${await signDevToken({ sub, scopes })}` });
