@@ -266,7 +266,7 @@ export function createFetchCache(options: FetchCacheOptions, deps: FetchCacheDep
     const { f } = b;
     const sentAt = now();
     try {
-      const variables = f.kind === 'entity' ? withRepresentations(f.variables, won.map((j) => b.reps[j])) : f.variables;
+      const variables = f.kind === 'entity' ? extend(f.variables, { representations: won.map((j) => b.reps[j]) }) : f.variables;
       const outcome = await b.send(variables, { fallback: [], background: true });
       if (outcome.failed) {
         observer.revalidation(f.subgraph, b.types[won[0]!]!, 'failure');
@@ -343,7 +343,7 @@ export function createFetchCache(options: FetchCacheOptions, deps: FetchCacheDep
 
       // Only what is missing is sent; what is still within stale-if-error stands by.
       const fallback = misses.map((i) => slots[i]!.entry?.value);
-      const variables = f.kind === 'entity' && hits.length > 0 ? withRepresentations(f.variables, misses.map((i) => reps[i])) : f.variables;
+      const variables = f.kind === 'entity' && hits.length > 0 ? extend(f.variables, { representations: misses.map((i) => reps[i]) }) : f.variables;
       const sentAt = now();
       const outcome = await send(variables, { fallback, background: false });
       if (outcome.failed) {
@@ -380,15 +380,4 @@ function merge(slots: readonly Slot[], misses: readonly number[], fetched: Gatew
     return extend(e, { path: ['_entities', misses[path[1]] ?? path[1], ...path.slice(2)] });
   });
   return extend(fetched, { data: extend(fetched.data, { _entities: entities }), ...(errors ? { errors } : {}) });
-}
-
-/**
- * A copy of a fetch's variables with other representations. Not `{ ...variables,
- * representations }`: on Node 20's V8 that literal takes a slow path (src/runtime/objects.ts).
- * Without a prototype, a variable named `__proto__` stays an own property, as with the spread.
- */
-function withRepresentations(variables: Record<string, any> | undefined, representations: unknown[]): Record<string, any> {
-  const copy = Object.assign(Object.create(null) as Record<string, any>, variables);
-  copy['representations'] = representations;
-  return copy;
 }

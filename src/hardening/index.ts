@@ -202,12 +202,7 @@ interface CachedFigures {
   readonly cost: number | undefined;
 }
 
-/**
- * One request's figures, written out field by field. Why not `{ ...cached, cost }`: on Node 20's
- * V8 an object literal that starts with a spread and goes on gets a map outside the transition
- * tree, so every call builds new maps, several times slower, and keeps young objects through
- * scavenges (docs/benchmarks.md, issue 20, session 11). ESLint refuses the pattern in src/.
- */
+/** One request's figures, written out field by field (per request: src/runtime/objects.ts says why). */
 function figuresOf(cached: CachedFigures, cost: number): OperationFigures {
   return { bytes: cached.bytes, tokens: cached.tokens, depth: cached.depth, aliases: cached.aliases, rootFields: cached.rootFields, cost };
 }

@@ -195,12 +195,7 @@ function rejectionOf(decision: RateLimitDecision): RateLimitRejection | undefine
   return decision.allowed ? undefined : 'quota';
 }
 
-/**
- * A store's decision with what routing adds, written out field by field. Why not
- * `{ ...decision, tier, … }`: on Node 20's V8 an object literal that starts with a spread and
- * goes on gets a map outside the transition tree, so every call builds new maps, several times
- * slower and kept through young-generation GCs (docs/benchmarks.md, issue 20, session 11).
- */
+/** A store's decision with what routing adds, written out field by field (per request: src/runtime/objects.ts says why). */
 function resultOf(decision: RateLimitDecision, policy: NamedRateLimitPolicy, bucketId: string, source: RateLimitSource): RateLimitResult {
   return {
     allowed: decision.allowed,
