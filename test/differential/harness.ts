@@ -236,14 +236,24 @@ export function describeCostRefusal(r: CostRefusal): string {
 }
 
 /**
- * Portico's defaults, all features on, no faults. Only the anonymous quota is raised: hundreds
- * of operations from one client in a few seconds would otherwise be a rate-limit test.
- */
-/**
+ * Portico's defaults, all features on, no faults, with two exceptions:
+ * - the anonymous quota is raised: hundreds of operations from one client in a few seconds
+ *   would otherwise be a rate-limit test;
+ * - the subgraph timeout (2 s) and the request deadline (5 s) are raised far above any stall.
+ *   This suite compares answers, not timing (the chaos suite holds the timeouts), and on two
+ *   busy cores planning a deep abstract query can stall Portico's event loop long enough that a
+ *   healthy subgraph call "times out" while the oracle, which has no timeout, answers in full
+ *   (seen once in CI: seed 1768956722, `SUBGRAPH_TIMEOUT` on people after 2000 ms).
+ *
  * `PORTICO_EXECUTOR` from the test's environment selects the plan executor Portico runs
  * (`portico` or `apollo`; unset: the default), so the suite holds either one to the oracle.
  */
-export const PORTICO_ENV = { PORTICO_RATE_LIMITS: 'anonymous=1000000/1m', PORTICO_EXECUTOR: process.env['PORTICO_EXECUTOR'] };
+export const PORTICO_ENV = {
+  PORTICO_RATE_LIMITS: 'anonymous=1000000/1m',
+  PORTICO_SUBGRAPH_TIMEOUT_MS: String(REQUEST_TIMEOUT_MS - 10_000),
+  PORTICO_REQUEST_DEADLINE_MS: String(REQUEST_TIMEOUT_MS - 5_000),
+  PORTICO_EXECUTOR: process.env['PORTICO_EXECUTOR'],
+};
 
 /** Portico (on {@link PORTICO_ENV}) and the oracle, side by side on one supergraph written to a file. */
 export interface Pair {
