@@ -1,4 +1,5 @@
-import { Counter, Gauge, type Registry } from 'prom-client';
+import { Gauge, type Registry } from 'prom-client';
+import { FastCounter } from './fast.ts';
 import type { JwksFetchOutcome } from '../auth/jwks.ts';
 import { FETCH_OUTCOMES, SOURCE_KINDS, type ControlPlaneEvents, type ControlPlaneStatus, type FetchOutcome, type Lane, type SourceKind } from '../controlPlane/index.ts';
 
@@ -18,31 +19,31 @@ export interface ControlPlaneMetrics extends Required<ControlPlaneEvents> {
 
 export function createControlPlaneMetrics(registers: Registry[]): ControlPlaneMetrics {
   let status: (() => ControlPlaneStatus) | undefined;
-  const reloads = new Counter({
+  const reloads = new FastCounter({
     name: 'portico_supergraph_reloads_total',
     help: 'Supergraph reload attempts, by outcome (failure: rejected, the last good one keeps serving).',
     labelNames: ['outcome'] as const,
     registers,
   });
-  const jwks = new Counter({
+  const jwks = new FastCounter({
     name: 'portico_jwks_fetches_total',
     help: 'JWKS fetches from the identity provider, by outcome (stale: a failed fetch answered from the last good keys).',
     labelNames: ['outcome'] as const,
     registers,
   });
-  const fetches = new Counter({
+  const fetches = new FastCounter({
     name: 'portico_supergraph_fetches_total',
     help: 'Supergraph deliveries by source (http, redis, cache) and outcome (not_modified: a 304, nothing read; refused: too large or badly signed).',
     labelNames: ['source', 'outcome'] as const,
     registers,
   });
-  const canary = new Counter({
+  const canary = new FastCounter({
     name: 'portico_supergraph_canary_total',
     help: 'Canary events: started, promoted, rolled_back (by the automatic judge, an admin, or another instance through Redis).',
     labelNames: ['event'] as const,
     registers,
   });
-  const canaryRequests = new Counter({
+  const canaryRequests = new FastCounter({
     name: 'portico_supergraph_canary_requests_total',
     help: 'Requests while a canary runs, by lane (stable, canary) and whether they failed (GraphQL error, degraded field, 5xx).',
     labelNames: ['lane', 'failed'] as const,

@@ -1,4 +1,5 @@
-import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { Gauge, type Registry } from 'prom-client';
+import { FastCounter, FastHistogram } from './fast.ts';
 import type { TrustedDocumentOutcome } from '../request/context.ts';
 import type { CostMode } from '../hardening/index.ts';
 import type { CostMetrics } from '../hardening/plugin.ts';
@@ -31,44 +32,44 @@ export interface OperationMetrics {
 }
 
 export function createOperationMetrics(registers: Registry[]): OperationMetrics {
-  const costEstimated = new Histogram({
+  const costEstimated = new FastHistogram({
     name: 'portico_operation_cost_estimated_objects',
     help: 'Estimated cost of operations (objects the answer may hold, @cost weights applied), refused ones included.',
     buckets: COST_BUCKETS,
     registers,
   });
-  const costActual = new Histogram({
+  const costActual = new FastHistogram({
     name: 'portico_operation_cost_actual_objects',
     help: 'Actual cost of executed operations: objects in the answer (plus 10 for a mutation).',
     buckets: COST_BUCKETS,
     registers,
   });
-  const costRatio = new Histogram({
+  const costRatio = new FastHistogram({
     name: 'portico_operation_cost_estimate_ratio',
     help: 'Estimated ÷ actual cost of executed operations whose answer holds an object: 1 is exact, above 1 the estimate was pessimistic.',
     buckets: COST_RATIO_BUCKETS,
     registers,
   });
-  const fetchesPerOperation = new Histogram({
+  const fetchesPerOperation = new FastHistogram({
     name: 'portico_operation_subgraph_fetches',
     help: 'Subgraph fetches made by one executed operation (deduplicated ones included).',
     buckets: SUBGRAPH_FETCH_BUCKETS,
     registers,
   });
-  const overCost = new Counter({
+  const overCost = new FastCounter({
     name: 'portico_operation_cost_over_limit_total',
     help: 'Operations estimated above PORTICO_MAX_COST, by PORTICO_COST_MODE (enforce: refused with QUERY_TOO_COMPLEX; measure: served).',
     labelNames: ['mode'] as const,
     registers,
   });
 
-  const trustedRequests = new Counter({
+  const trustedRequests = new FastCounter({
     name: 'portico_trusted_documents_requests_total',
     help: 'Operations checked against the trusted documents list, by outcome (listed; unlisted: ran in log mode; refused: enforce mode; bypass: ran for a caller with the bypass scope).',
     labelNames: ['outcome'] as const,
     registers,
   });
-  const trustedLoads = new Counter({
+  const trustedLoads = new FastCounter({
     name: 'portico_trusted_documents_loads_total',
     help: 'Trusted documents list loads, by outcome (failure: rejected, the last good list keeps serving).',
     labelNames: ['outcome'] as const,

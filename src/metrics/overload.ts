@@ -1,4 +1,5 @@
-import { Counter, Gauge, type Registry } from 'prom-client';
+import { Gauge, type Registry } from 'prom-client';
+import { FastCounter } from './fast.ts';
 import type { OverloadMetrics, OverloadSnapshot } from '../overload/gate.ts';
 import { cappedLabel } from './labels.ts';
 import { MAX_TIER_LABELS } from './rateLimit.ts';
@@ -10,7 +11,7 @@ import { MAX_TIER_LABELS } from './rateLimit.ts';
 export function createOverloadMetrics(registers: Registry[]): OverloadMetrics {
   const tierLabel = cappedLabel(MAX_TIER_LABELS, 'other');
   let read: (() => OverloadSnapshot) | undefined;
-  const shed = new Counter({
+  const shed = new FastCounter({
     name: 'portico_overload_shed_total',
     help: 'Requests refused with 503 OVERLOADED because this instance was overloaded, by tier (lowest tiers are shed first).',
     labelNames: ['tier'] as const,

@@ -1,4 +1,5 @@
-import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { Gauge, type Registry } from 'prom-client';
+import { FastCounter, FastHistogram } from './fast.ts';
 import type { ProbeResult } from '../probes/outcome.ts';
 
 /** Probe latency: a product page answers in ~10–100 ms; a degraded one waits up to the timeout. */
@@ -11,7 +12,7 @@ export interface ProbeMetrics {
 
 /** Synthetic probes (src/probes/): the `probe` label is a configured name (at most 20). */
 export function createProbeMetrics(registers: Registry[]): ProbeMetrics {
-  const runs = new Counter({
+  const runs = new FastCounter({
     name: 'portico_probe_runs_total',
     help: 'Synthetic probe runs by result: ok, degraded (answered with fields missing), failed.',
     labelNames: ['probe', 'result'] as const,
@@ -29,7 +30,7 @@ export function createProbeMetrics(registers: Registry[]): ProbeMetrics {
     labelNames: ['probe'] as const,
     registers,
   });
-  const duration = new Histogram({
+  const duration = new FastHistogram({
     name: 'portico_probe_duration_seconds',
     help: 'Wall time of synthetic probe runs, through the whole pipeline, s.',
     labelNames: ['probe'] as const,

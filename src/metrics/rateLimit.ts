@@ -1,4 +1,5 @@
-import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { Gauge, type Registry } from 'prom-client';
+import { FastCounter, FastHistogram } from './fast.ts';
 import type { RateLimitQueueMetrics } from '../rateLimit/queue.ts';
 import type { RateLimiterMetrics, RateLimiterMode, RateLimitResult } from '../rateLimit/types.ts';
 import { cappedLabel } from './labels.ts';
@@ -24,7 +25,7 @@ export function rateLimitDecisionLabel(result: Pick<RateLimitResult, 'allowed' |
 /** Rate-limit decisions, the limiter's mode and its Redis round trips: the `metrics` dep of `createRateLimiter`. */
 export function createRateLimitMetrics(registers: Registry[]): RateLimiterMetrics {
   const tierLabel = cappedLabel(MAX_TIER_LABELS, 'other');
-  const rlDecisions = new Counter({
+  const rlDecisions = new FastCounter({
     name: 'portico_ratelimit_decisions_total',
     help: 'Rate-limit decisions, by tier and decision (allowed, rejected over quota, unavailable: limiter could not decide and failMode is closed).',
     labelNames: ['tier', 'decision'] as const,
@@ -36,7 +37,7 @@ export function createRateLimitMetrics(registers: Registry[]): RateLimiterMetric
     labelNames: ['mode'] as const,
     registers,
   });
-  const redisDuration = new Histogram({
+  const redisDuration = new FastHistogram({
     name: 'portico_redis_command_duration_seconds',
     help: 'Duration of rate-limit bucket updates sent to Redis (successful or not), s.',
     buckets: REDIS_DURATION_BUCKETS_S,
@@ -47,7 +48,7 @@ export function createRateLimitMetrics(registers: Registry[]): RateLimiterMetric
     help: 'Gateway instances this one divides each quota by in the local fallback: the live count seen through Redis heartbeats (PORTICO_RATE_LIMIT_INSTANCES until one answered).',
     registers,
   });
-  const redisErrors = new Counter({
+  const redisErrors = new FastCounter({
     name: 'portico_redis_errors_total',
     help: 'Rate-limit bucket updates that failed or exceeded their time budget.',
     registers,
@@ -80,20 +81,20 @@ export const QUEUE_WAIT_BUCKETS_S = [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10];
 /** Queueing for quota (premium's maxWait): the `metrics` dep of `createRateLimitQueue`. */
 export function createRateLimitQueueMetrics(registers: Registry[]): RateLimitQueueMetrics {
   const tierLabel = cappedLabel(MAX_TIER_LABELS, 'other');
-  const queued = new Counter({
+  const queued = new FastCounter({
     name: 'portico_ratelimit_queued_total',
     help: 'Requests over their quota admitted by reservation: they waited in the queue for their next unit instead of a 429, by tier.',
     labelNames: ['tier'] as const,
     registers,
   });
-  const waited = new Histogram({
+  const waited = new FastHistogram({
     name: 'portico_ratelimit_queue_wait_seconds',
     help: 'How long queued requests waited for their turn, s, by tier.',
     labelNames: ['tier'] as const,
     buckets: QUEUE_WAIT_BUCKETS_S,
     registers,
   });
-  const dropped = new Counter({
+  const dropped = new FastCounter({
     name: 'portico_ratelimit_queue_dropped_total',
     help: 'Requests of a queueing tier that did not get their turn, by tier and reason (full: the queue had no room, 429; wait-too-long: the next unit was further than maxWait or the deadline, 429; client-gone: the client left while queued, its units given back).',
     labelNames: ['tier', 'reason'] as const,

@@ -1,4 +1,5 @@
-import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { Gauge, type Registry } from 'prom-client';
+import { FastCounter, FastHistogram } from './fast.ts';
 import type { BreakerSnapshot, BreakerState, BreakerTransitionListener } from '../resilience/breakers.ts';
 import type { FailureKind } from '../resilience/failures.ts';
 import type { CallOutcome, SubgraphCallObserver } from '../subgraphs/types.ts';
@@ -34,14 +35,14 @@ export interface SubgraphMetrics {
 }
 
 export function createSubgraphMetrics(registers: Registry[], sources: SubgraphMetricsSources): SubgraphMetrics {
-  const subgraphDuration = new Histogram({
+  const subgraphDuration = new FastHistogram({
     name: 'portico_subgraph_request_duration_seconds',
     help: 'Wall time of subgraph calls that were sent (retries included), s.',
     labelNames: ['subgraph'] as const,
     buckets: SUBGRAPH_DURATION_BUCKETS_S,
     registers,
   });
-  const subgraphRequests = new Counter({
+  const subgraphRequests = new FastCounter({
     name: 'portico_subgraph_requests_total',
     help: 'Subgraph fetches of client operations, by outcome (success or the failure kind; circuit_open, bulkhead_full and deadline were never sent).',
     labelNames: ['subgraph', 'outcome'] as const,
@@ -59,26 +60,26 @@ export function createSubgraphMetrics(registers: Registry[], sources: SubgraphMe
       for (const subgraph in inFlight) this.set({ subgraph }, inFlight[subgraph]!);
     },
   });
-  const bulkheadRejections = new Counter({
+  const bulkheadRejections = new FastCounter({
     name: 'portico_bulkhead_rejections_total',
     help: 'Subgraph fetches refused because the subgraph already had PORTICO_SUBGRAPH_MAX_INFLIGHT calls open.',
     labelNames: ['subgraph'] as const,
     registers,
   });
-  const dedup = new Counter({
+  const dedup = new FastCounter({
     name: 'portico_subgraph_dedup_total',
     help: 'Subgraph fetches that waited on an identical call already in flight (not sent), by the outcome they shared (success or the failure kind).',
     labelNames: ['subgraph', 'outcome'] as const,
     registers,
   });
-  const retries = new Counter({
+  const retries = new FastCounter({
     name: 'portico_subgraph_retries_total',
     help: 'Subgraph query fetches retried after a connection failure (within the retry budget).',
     labelNames: ['subgraph'] as const,
     registers,
   });
 
-  const planLookups = new Counter({
+  const planLookups = new FastCounter({
     name: 'portico_query_plan_cache_lookups_total',
     help: 'Query-plan cache lookups by result (hit: the plan was reused; miss: the operation was planned).',
     labelNames: ['result'] as const,
@@ -123,7 +124,7 @@ export function createSubgraphMetrics(registers: Registry[], sources: SubgraphMe
       for (const b of sources.breakers?.() ?? []) this.set({ subgraph: b.subgraph, key: b.key }, b.state.startsWith('forced-') ? 1 : 0);
     },
   });
-  const breakerTransitions = new Counter({
+  const breakerTransitions = new FastCounter({
     name: 'portico_breaker_transitions_total',
     help: 'Circuit breaker state changes, by the state entered.',
     labelNames: ['subgraph', 'key', 'to'] as const,
