@@ -101,7 +101,14 @@ export interface PolicySettings {
  */
 export function freshnessOf(hint: CacheHint, settings: PolicySettings, subgraph: string, group: string): FreshnessPolicy | undefined {
   if (hint.noStore) return undefined;
-  const override = settings.ttls[`${subgraph}:${group}`] ?? settings.ttls[subgraph];
+  const { ttls } = settings;
+  let override: number | undefined;
+  // Without overrides (the default) no key is built: every subgraph fetch asks, and a key made
+  // on the fly is hashed and looked up in V8's string table before the record is searched.
+  for (const _ in ttls) {
+    override = ttls[`${subgraph}:${group}`] ?? ttls[subgraph];
+    break;
+  }
   const maxAgeS = override ?? hint.maxAgeS;
   if (maxAgeS === undefined || maxAgeS <= 0) return undefined;
   return { maxAgeS, scope: hint.scope, swrS: hint.swrS ?? settings.swrS, staleIfErrorS: hint.staleIfErrorS ?? settings.staleIfErrorS };

@@ -296,8 +296,6 @@ function compileValue(type: Type, selectionSet: SelectionSet | undefined, schema
   };
 }
 
-const INTEGER_STRING = /^-?(?:0|[1-9][0-9]*)$/;
-
 /**
  * federation-internals' `isValidLeafValue(schema, value, type)` for one leaf type, its type tests
  * made once: custom scalars take anything, built-in ones their JSON kinds, enums their names.
@@ -317,7 +315,9 @@ function leafValidator(schema: Schema, type: Type): (value: unknown) => boolean 
         return isBoolean;
       case 'number':
         if (!isFinite(value)) return false;
-        return isIntOrId ? INTEGER_STRING.test(String(value)) : isFloat;
+        // Written as federation-internals' `INTEGER_STRING.test(String(value))`: a finite number
+        // prints as an integer string exactly when it is an integer below 1e21 in magnitude.
+        return isIntOrId ? Number.isInteger(value) && Math.abs(value) < 1e21 : isFloat;
       case 'string':
         return enumValues ? enumValues.has(value) : stringOk;
       default:

@@ -41,3 +41,18 @@ describe('the @apollo/server patch (patches/, applied by npm ci through patch-pa
     expect(readFileSync(join(esm, 'runHttpQuery.js'), 'utf8')).toContain('return Object.assign({}, graphQLResponse.http, {');
   });
 });
+
+describe('the @apollo/utils.createhash patches (patches/)', () => {
+  it('resolve crypto once, in the copies @apollo/server and @apollo/gateway load', () => {
+    const here = createRequire(import.meta.url);
+    for (const owner of ['@apollo/server', '@apollo/gateway']) {
+      const path = createRequire(here.resolve(owner)).resolve('@apollo/utils.createhash');
+      const source = readFileSync(path, 'utf8');
+      expect(source, path).toContain('const nodeCrypto = ');
+      expect(source, path).not.toContain('return module.require("crypto").createHash(kind)');
+      // Still a working sha256.
+      const { createHash } = createRequire(here.resolve(owner))('@apollo/utils.createhash') as { createHash(kind: string): { update(s: string): { digest(e: 'hex'): string } } };
+      expect(createHash('sha256').update('portico').digest('hex')).toHaveLength(64);
+    }
+  });
+});
