@@ -47,12 +47,12 @@ class SeriesIndex<S> {
       return s;
     }
     for (let i = 0; i < last; i++) {
-      const v = labels?.[names[i]!];
+      const v = keyOf(labels?.[names[i]!]);
       let next = level.get(v) as Map<unknown, unknown> | undefined;
       if (next === undefined) level.set(v, (next = new Map()));
       level = next;
     }
-    const v = labels?.[names[last]!];
+    const v = keyOf(labels?.[names[last]!]);
     let s = level.get(v) as S | undefined;
     if (s === undefined) {
       // A copy with only the declared names: what prom-client keeps for the series.
@@ -75,6 +75,11 @@ class SeriesIndex<S> {
     this.all.push(s);
     return s;
   }
+}
+
+/** prom-client keys a series by its labels as strings: `1` and `'1'` are one series here too. */
+function keyOf(v: unknown): unknown {
+  return typeof v === 'string' || v === undefined ? v : String(v);
 }
 
 function isLabels(v: unknown): v is Record<string, unknown> {
@@ -203,6 +208,19 @@ export class FastHistogram<T extends string = string> extends Histogram<T> {
     super.reset();
   }
 
+  /** Starts the series of `labels` over at 0 (shown from now on), as prom-client's `zero` does. */
+  override zero(labels: LabelValues<T>): void {
+    const s = this.#series.get(labels as Record<string, unknown>, (own, given) => this.#newSeries(own as LabelValues<T>, given as LabelValues<T>));
+    s.counts.fill(0);
+    s.sum = 0;
+    s.count = 0;
+  }
+
+  /** Not offered: the totals kept here would bring a removed series back at the next scrape. */
+  override remove(): void {
+    throw new Error(`${this.#name}: FastHistogram.remove() is not supported`);
+  }
+
   /** A child whose updates take the fast path too (prom-client's would write its entry directly). */
   override labels(...args: [LabelValues<T>] | string[]): ReturnType<Histogram<T>['labels']> {
     const labels = args[0];
@@ -224,7 +242,7 @@ export class FastHistogram<T extends string = string> extends Histogram<T> {
     for (const s of this.#series.all) {
       let entry = findEntry(map, s.labels);
       if (entry === undefined) {
-        this.zero(s.labels);
+        Histogram.prototype.zero.call(this, s.labels);
         entry = findEntry((this as unknown as { hashMap: Record<string, PromHistogramEntry> }).hashMap, s.labels);
         if (entry === undefined) throw new Error(`prom-client kept no entry for a series of ${this.#name}: has its Histogram changed?`);
       }

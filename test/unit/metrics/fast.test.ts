@@ -67,6 +67,25 @@ describe('FastCounter and FastHistogram (src/metrics/fast.ts)', () => {
     expect(await fast.metrics()).toContain('duration_seconds_bucket{le="0.005",subgraph="pricing"}');
   });
 
+  it('zero a histogram series and key numeric label values as prom-client does', async () => {
+    const { plain, fast, p, f } = pair();
+    for (const m of [p, f]) {
+      m.duration.observe({ subgraph: 'pricing' }, 0.004);
+      m.duration.observe({ subgraph: 'review' }, 0.2);
+      m.duration.zero({ subgraph: 'pricing' });
+      m.duration.zero({ subgraph: 'inventory' });
+      m.duration.observe({ subgraph: 'pricing' }, 0.02);
+      // A number and its string are one series to prom-client.
+      m.requests.inc({ subgraph: 7 as never, outcome: 'success' });
+      m.requests.inc({ subgraph: '7', outcome: 'success' });
+      m.duration.observe({ subgraph: 7 as never }, 0.5);
+      m.duration.observe({ subgraph: '7' }, 0.05);
+    }
+    expect(await fast.metrics()).toBe(await plain.metrics());
+    expect(await fast.metrics()).toContain('requests_total{subgraph="7",outcome="success"} 2');
+    expect(() => f.duration.remove({ subgraph: 'pricing' })).toThrow(/not supported/);
+  });
+
   it('refuse what prom-client refuses, with its messages', () => {
     const { p, f } = pair();
     for (const [fn, what] of [
