@@ -23,6 +23,8 @@ interface CounterSeries<T extends string> {
 
 interface HistogramSeries<T extends string> {
   readonly labels: LabelValues<T>;
+  /** prom-client's entry for this series, once made (a reset drops both). */
+  entry?: PromHistogramEntry;
   /** Observations per bucket (not cumulative), by index into the bounds; the last is +Inf only. */
   readonly counts: Float64Array;
   sum: number;
@@ -90,14 +92,15 @@ function isLabels(v: unknown): v is Record<string, unknown> {
 export class FastCounter<T extends string = string> extends Counter<T> {
   readonly #series: SeriesIndex<CounterSeries<T>>;
   readonly #promInc: Counter<T>['inc'];
+  /** Made once: a closure per update would be an allocation on the request path. */
+  readonly #create = (own: Record<string, string | number>, given: Record<string, unknown>) => this.#newSeries(own as LabelValues<T>, given as LabelValues<T>);
 
   constructor(config: CounterConfiguration<T>) {
     super(config);
     this.#series = new SeriesIndex(config.labelNames ?? []);
     // prom-client sets `inc` on the instance in its constructor (there is none on the
     // prototype): kept for the first update of a series, refusals and flushing; ours replaces it.
-    const promInc = this.inc.bind(this);
-    this.#promInc = promInc;
+    this.#promInc = this.inc.bind(this);
     this.inc = ((labels?: LabelValues<T> | number, value?: number): void => {
       if (!isLabels(labels)) {
         value = labels;
@@ -106,10 +109,10 @@ export class FastCounter<T extends string = string> extends Counter<T> {
       const v = value ?? 1;
       if (!(v >= 0) || !Number.isFinite(v)) {
         // prom-client's own checks and messages, for what is refused.
-        promInc(labels ?? {}, v);
+        this.#promInc(labels ?? {}, v);
         return;
       }
-      this.#series.get(labels, (own, given) => this.#newSeries(own as LabelValues<T>, given as LabelValues<T>)).total += v;
+      this.#series.get(labels, this.#create).total += v;
     }) as Counter<T>['inc'];
   }
 
@@ -160,6 +163,8 @@ export class FastHistogram<T extends string = string> extends Histogram<T> {
   /** The property names of the bounds in prom-client's entries (`String(bound)`). */
   readonly #boundKeys: readonly string[];
   readonly #name: string;
+  /** As in FastCounter. */
+  readonly #create = (own: Record<string, string | number>, given: Record<string, unknown>) => this.#newSeries(own as LabelValues<T>, given as LabelValues<T>);
 
   constructor(config: HistogramConfiguration<T>) {
     super(config);
@@ -181,7 +186,7 @@ export class FastHistogram<T extends string = string> extends Histogram<T> {
         promObserve((labels ?? {}) as LabelValues<T>, v);
         return;
       }
-      const s = this.#series.get(labels as Record<string, unknown> | undefined, (own, given) => this.#newSeries(own as LabelValues<T>, given as LabelValues<T>));
+      const s = this.#series.get(labels as Record<string, unknown> | undefined, this.#create);
       const bounds = this.#bounds;
       let i = 0;
       while (i < bounds.length && v > bounds[i]!) i++;
@@ -210,7 +215,7 @@ export class FastHistogram<T extends string = string> extends Histogram<T> {
 
   /** Starts the series of `labels` over at 0 (shown from now on), as prom-client's `zero` does. */
   override zero(labels: LabelValues<T>): void {
-    const s = this.#series.get(labels as Record<string, unknown>, (own, given) => this.#newSeries(own as LabelValues<T>, given as LabelValues<T>));
+    const s = this.#series.get(labels as Record<string, unknown>, this.#create);
     s.counts.fill(0);
     s.sum = 0;
     s.count = 0;
@@ -238,25 +243,21 @@ export class FastHistogram<T extends string = string> extends Histogram<T> {
   }
 
   #flush(): void {
-    const map = (this as unknown as { hashMap: Record<string, PromHistogramEntry> }).hashMap;
     for (const s of this.#series.all) {
-      let entry = findEntry(map, s.labels);
-      if (entry === undefined) {
-        Histogram.prototype.zero.call(this, s.labels);
-        entry = findEntry((this as unknown as { hashMap: Record<string, PromHistogramEntry> }).hashMap, s.labels);
-        if (entry === undefined) throw new Error(`prom-client kept no entry for a series of ${this.#name}: has its Histogram changed?`);
-      }
+      const entry = (s.entry ??= this.#entryFor(s.labels));
       entry.sum = s.sum;
       entry.count = s.count;
       this.#boundKeys.forEach((key, i) => (entry.bucketValues[key] = s.counts[i]!));
     }
   }
-}
 
-function findEntry(map: Record<string, PromHistogramEntry>, labels: object): PromHistogramEntry | undefined {
-  for (const key in map) {
-    const entry = map[key]!;
-    if (entry.labels === labels) return entry;
+  /** prom-client's entry for a series, made by its public `zero` and found by its labels object. */
+  #entryFor(labels: LabelValues<T>): PromHistogramEntry {
+    Histogram.prototype.zero.call(this, labels);
+    const map = (this as unknown as { hashMap: Record<string, PromHistogramEntry> }).hashMap;
+    for (const key in map) {
+      if (map[key]!.labels === labels) return map[key]!;
+    }
+    throw new Error(`prom-client kept no entry for a series of ${this.#name}: has its Histogram changed?`);
   }
-  return undefined;
 }
